@@ -1,0 +1,976 @@
+//! YAML text → tree, typed as sops (go-yaml v3) reads it.
+//!
+//! The event stream of `granit-parser` is folded into our ordered tree with a stack of open
+//! collections. Comments arrive as events in document order and become comment items where
+//! sops (through go-yaml's head, line and foot comments) puts them:
+//!
+//! * a same-line comment goes before the item it ends (`key: v # c`, `- v # c`, a block
+//!   scalar header); after a flow collection that is a mapping value it goes first inside
+//!   that collection; after `key:` followed by an anchor or tag it goes inside the block
+//!   collection that follows; after a bare `-` it belongs to what follows;
+//! * an own-line comment is looked at together with the next token of the file:
+//!   - at a column at most the next token's, it is a head comment of that token: it goes
+//!     before the next key or item, or inside the block collection that starts there when
+//!     it follows its `key:` or `-`;
+//!   - further right than the next token, the first comments (same column) after some
+//!     content belong to the innermost collection (a foot of that content); later ones,
+//!     and all comments before the end of a document, go to the innermost collection whose
+//!     indentation is at most their column; a sequence whose last item is a collection
+//!     passes such a comment to its enclosing mapping (go-yaml has no foot comments on
+//!     sequence ends).
+//!
+//! This reproduces sops' placement for everything sops writes (so its files round-trip
+//! byte for byte) and for the usual hand-written layouts.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use granit_parser::{
+    ErrorKind, Event, Options, Parser, Placement, ScalarStyle, ScanError, Span, StructureStyle, Tag,
+};
+
+use super::resolve::{Resolved, resolve_plain};
+use crate::error::StoreError;
+use crate::tree::{Comment, Map, MapItem, RawFile, Scalar, SeqItem, Text, Value};
+
+/// Parses every document; the first document's `sops` entry becomes the metadata.
+pub(super) fn parse(input: &[u8]) -> Result<RawFile, StoreError> {
+    let text = std::str::from_utf8(input).map_err(|e| {
+        let line = input[..e.valid_up_to()].split(|&b| b == b'\n').count();
+        StoreError::at(line, "the file is not valid UTF-8 text")
+    })?;
+    let mut options = Options::default();
+    // go-yaml (libyaml) adds no line feed to a block scalar ended by the end of the file.
+    options.block_scalar_eof_without_line_feed = true;
+    // A long run of comment lines is legitimate (license headers, disabled sections).
+    options.max_buffered_comment_events = usize::MAX;
+    let mut builder = Builder::new(text);
+    for next in Parser::new_from_str_with_options(text, options) {
+        let (event, span) = next.map_err(|e| scan_error(&e))?;
+        builder.event(event, &span)?;
+    }
+    let mut branches = builder.finish()?;
+    let metadata = match branches.first_mut().and_then(|first| first.remove("sops")) {
+        None => None,
+        Some(Value::Map(m)) => Some(m),
+        Some(_) => {
+            return Err(StoreError::new(
+                "the top-level `sops` entry is not a mapping",
+            ));
+        }
+    };
+    if metadata.is_some() {
+        for branch in branches.iter_mut().skip(1) {
+            branch.remove("sops");
+        }
+    }
+    Ok(RawFile { branches, metadata })
+}
+
+/// A parser error, with its line and never the offending text.
+fn scan_error(e: &ScanError) -> StoreError {
+    let message = match e.kind() {
+        ErrorKind::UnexpectedCharacter { .. } => "unexpected character".to_owned(),
+        ErrorKind::Custom(_) | ErrorKind::InputDecoding { .. } | ErrorKind::InputIo { .. } => {
+            "invalid YAML".to_owned()
+        }
+        ErrorKind::UnknownAnchor => {
+            "an alias refers to an anchor that is not defined before it".to_owned()
+        }
+        kind => kind.to_string(),
+    };
+    StoreError::at(e.marker().line().max(1), format!("invalid YAML: {message}"))
+}
+
+/// The item completed last in a collection.
+#[derive(Clone, Copy)]
+struct LastItem {
+    index: usize,
+    end_line: usize,
+    /// It is a flow collection (`[..]`, `{..}`).
+    flow: bool,
+}
+
+/// An open collection.
+struct Frame {
+    kind: FrameKind,
+    /// Column of a block collection's keys or dashes; `None` for a flow collection.
+    indent: Option<usize>,
+    anchor: usize,
+    /// Comments for this collection that arrived while a nested collection was still
+    /// open; they follow the item being built.
+    deferred: Vec<Comment>,
+    last: Option<LastItem>,
+    /// Comments it started with (placed before its content).
+    leading: usize,
+}
+
+enum FrameKind {
+    Map {
+        items: Vec<MapItem>,
+        /// The key whose value is being read.
+        key: Option<String>,
+        /// Line of each key, to report duplicates.
+        seen: HashMap<String, usize>,
+    },
+    Seq {
+        items: Vec<SeqItem>,
+    },
+}
+
+impl Frame {
+    fn new(
+        map: bool,
+        style: StructureStyle,
+        span: &Span,
+        anchor: usize,
+        initial: Vec<Comment>,
+    ) -> Self {
+        let kind = if map {
+            FrameKind::Map {
+                items: initial.into_iter().map(MapItem::Comment).collect(),
+                key: None,
+                seen: HashMap::new(),
+            }
+        } else {
+            FrameKind::Seq {
+                items: initial.into_iter().map(SeqItem::Comment).collect(),
+            }
+        };
+        let indent = (style == StructureStyle::Block).then(|| span.start.col());
+        let leading = match &kind {
+            FrameKind::Map { items, .. } => items.len(),
+            FrameKind::Seq { items } => items.len(),
+        };
+        Self {
+            leading,
+            kind,
+            indent,
+            anchor,
+            deferred: Vec::new(),
+            last: None,
+        }
+    }
+
+    fn push_comment(&mut self, c: Comment) {
+        match &mut self.kind {
+            FrameKind::Map { items, .. } => items.push(MapItem::Comment(c)),
+            FrameKind::Seq { items } => items.push(SeqItem::Comment(c)),
+        }
+    }
+
+    fn awaiting_value(&self) -> bool {
+        matches!(&self.kind, FrameKind::Map { key: Some(_), .. })
+    }
+
+    fn is_seq(&self) -> bool {
+        matches!(self.kind, FrameKind::Seq { .. })
+    }
+
+    /// A same-line comment after the last item: before it, or first inside it when it is
+    /// a flow collection that is a mapping value.
+    fn attach_to_last(&mut self, last: LastItem, c: Comment) {
+        match &mut self.kind {
+            FrameKind::Map { items, .. } => {
+                if last.flow {
+                    match items.get_mut(last.index) {
+                        Some(MapItem::Entry(_, Value::Map(m))) => {
+                            m.items.insert(0, MapItem::Comment(c));
+                            return;
+                        }
+                        Some(MapItem::Entry(_, Value::Seq(s))) => {
+                            s.insert(0, SeqItem::Comment(c));
+                            return;
+                        }
+                        _ => {}
+                    }
+                }
+                items.insert(last.index, MapItem::Comment(c));
+            }
+            FrameKind::Seq { items } => items.insert(last.index, SeqItem::Comment(c)),
+        }
+        self.last = Some(LastItem {
+            index: last.index + 1,
+            ..last
+        });
+    }
+}
+
+/// What the document root holds so far.
+enum Root {
+    /// Nothing yet.
+    None,
+    /// A null or empty scalar: an empty branch.
+    Empty,
+    /// A finished mapping.
+    Map(Map),
+}
+
+/// Where the node that an event starts goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Position {
+    Root,
+    Key,
+    Value,
+    Item,
+}
+
+/// A comment waiting for the next node.
+struct Pending {
+    comment: Comment,
+    line: usize,
+    /// After a blank line that ended foot comments: when the next node is a collection
+    /// that is a sequence item, go-yaml gives it to that collection.
+    stem: bool,
+}
+
+/// The run of consecutive comment events being read.
+#[allow(clippy::struct_excessive_bools)]
+struct Run {
+    first_column: usize,
+    /// Still in the leading comments that share the first column, with no blank line
+    /// among them: go-yaml's foot comments of the content before.
+    in_first_group: bool,
+    /// A comment of the run became a head comment: the rest follow it.
+    to_heads: bool,
+    /// The run follows content (not a `key:` waiting for its value).
+    after_content: bool,
+    /// No blank line between the content before and the run.
+    first_empty: bool,
+    /// A blank line after the first comments ended the foot comments.
+    blank_split: bool,
+    /// The run starts right after an explicit `---` (of a later document).
+    after_document_start: bool,
+}
+
+struct Builder<'s> {
+    src: &'s str,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes that alias expansion may still create (bounds "billion laughs" inputs).
+    alias_budget: usize,
+    branches: Vec<Map>,
+    root: Root,
+    /// Comments that belong to the document but to no collection yet.
+    loose_comments: Vec<Comment>,
+    /// Head comments of the next node.
+    heads: Vec<Pending>,
+    /// Same-line comments after `key:` (before its value).
+    key_line_comments: Vec<Comment>,
+    run: Option<Run>,
+    /// An explicit `---` of a document after the first one was the last event.
+    after_document_start: bool,
+    /// Byte range scanned for the next token and its column (`None`: end of document).
+    next_token: Option<(usize, usize, Option<usize>)>,
+}
+
+impl<'s> Builder<'s> {
+    fn new(src: &'s str) -> Self {
+        Self {
+            src,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            alias_budget: 100_000 + src.len().saturating_mul(2),
+            branches: Vec::new(),
+            root: Root::None,
+            loose_comments: Vec::new(),
+            heads: Vec::new(),
+            key_line_comments: Vec::new(),
+            run: None,
+            after_document_start: false,
+            next_token: None,
+        }
+    }
+
+    fn finish(mut self) -> Result<Vec<Map>, StoreError> {
+        if self.branches.is_empty() {
+            return Err(StoreError::new("the file contains no YAML document"));
+        }
+        let trailing: Vec<Comment> = self
+            .loose_comments
+            .drain(..)
+            .chain(self.heads.drain(..).map(|p| p.comment))
+            .collect();
+        if let Some(last) = self.branches.last_mut() {
+            last.items
+                .extend(trailing.into_iter().map(MapItem::Comment));
+        }
+        Ok(self.branches)
+    }
+
+    fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), StoreError> {
+        let line = span.start.line();
+        if !matches!(event, Event::Comment(..)) {
+            self.run = None;
+            self.after_document_start = false;
+        }
+        match event {
+            Event::DocumentStart(explicit, _) => {
+                self.root = Root::None;
+                self.after_document_start = explicit && !self.branches.is_empty();
+            }
+            Event::DocumentEnd => self.end_document(),
+            Event::Comment(text, placement) => self.comment(text, placement, span),
+            Event::MappingStart(style, anchor, tag) => {
+                self.open(true, style, anchor, tag.is_some(), span)?;
+            }
+            Event::SequenceStart(style, anchor, tag) => {
+                self.open(false, style, anchor, tag.is_some(), span)?;
+            }
+            Event::MappingEnd | Event::SequenceEnd => self.close(span.end.line()),
+            Event::Scalar(value, style, anchor, tag) => {
+                // An empty plain scalar (`key:`) has an empty span; granit spells it `~`.
+                let value = if style == ScalarStyle::Plain && span.start.index() == span.end.index()
+                {
+                    Cow::Borrowed("")
+                } else {
+                    value
+                };
+                let value = typed_scalar(value, style, tag.as_deref(), line)?;
+                if anchor != 0 {
+                    let count = count_nodes(&value);
+                    self.anchors.insert(anchor, (value.clone(), count));
+                }
+                self.node(value, span)?;
+            }
+            Event::Alias(id) => {
+                let Some((value, count)) = self.anchors.get(&id) else {
+                    return Err(StoreError::at(
+                        line,
+                        "an alias refers to a node that contains it",
+                    ));
+                };
+                if *count > self.alias_budget {
+                    return Err(StoreError::at(
+                        line,
+                        "the document expands aliases excessively",
+                    ));
+                }
+                self.alias_budget -= *count;
+                let value = value.clone();
+                self.node(value, span)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn end_document(&mut self) {
+        let mut map = match std::mem::replace(&mut self.root, Root::None) {
+            Root::Map(m) => m,
+            Root::None | Root::Empty => Map::new(),
+        };
+        map.items
+            .extend(self.loose_comments.drain(..).map(MapItem::Comment));
+        map.items
+            .extend(self.heads.drain(..).map(|p| MapItem::Comment(p.comment)));
+        self.branches.push(map);
+    }
+
+    fn position(&self) -> Position {
+        match self.stack.last() {
+            None => Position::Root,
+            Some(Frame {
+                kind: FrameKind::Map { key: None, .. },
+                ..
+            }) => Position::Key,
+            Some(Frame {
+                kind: FrameKind::Map { .. },
+                ..
+            }) => Position::Value,
+            Some(Frame {
+                kind: FrameKind::Seq { .. },
+                ..
+            }) => Position::Item,
+        }
+    }
+
+    /// Places the comments waiting for the node that starts at `span`. Returns those that
+    /// go inside it (when it is a block collection).
+    fn comments_before_node(
+        &mut self,
+        block_collection: bool,
+        has_properties: bool,
+        span: &Span,
+    ) -> Vec<Comment> {
+        let position = self.position();
+        let mut inside = Vec::new();
+        let dash_line = if position == Position::Item && block_collection {
+            Some(self.dash_line(span))
+        } else {
+            None
+        };
+        let key_line = std::mem::take(&mut self.key_line_comments);
+        let heads = std::mem::take(&mut self.heads);
+        let Some(frame) = self.stack.last_mut() else {
+            inside.append(&mut self.loose_comments);
+            inside.extend(key_line);
+            inside.extend(heads.into_iter().map(|p| p.comment));
+            return inside;
+        };
+        for c in key_line {
+            if block_collection && has_properties {
+                inside.push(c);
+            } else {
+                frame.push_comment(c);
+            }
+        }
+        for p in heads {
+            let goes_inside = match position {
+                Position::Value => block_collection,
+                Position::Item => dash_line.is_some_and(|dash| p.stem || p.line >= dash),
+                Position::Key | Position::Root => false,
+            };
+            if goes_inside {
+                inside.push(p.comment);
+            } else {
+                frame.push_comment(p.comment);
+            }
+        }
+        inside
+    }
+
+    /// The line of the `-` of the sequence item that starts at `span`: the item's own line
+    /// when the dash is on it, else the closest line above with content.
+    fn dash_line(&self, span: &Span) -> usize {
+        let mut line = span.start.line();
+        let Some(offset) = span.start.byte_offset() else {
+            return line;
+        };
+        let bytes = self.src.as_bytes();
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        if bytes[line_start..offset].contains(&b'-') {
+            return line;
+        }
+        let mut end = line_start;
+        while end > 0 {
+            let start = bytes[..end - 1]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            line -= 1;
+            let text = self.src[start..end - 1].trim_start_matches([' ', '\t']);
+            if !(text.is_empty() || text.starts_with('#') || text == "\r") {
+                return line;
+            }
+            end = start;
+        }
+        line
+    }
+
+    /// Column of the first `-` of a block sequence (granit reports the item's content
+    /// for a sequence that is not indented under its key).
+    fn dash_column(&self, span: &Span) -> usize {
+        let column = span.start.col();
+        let Some(offset) = span.start.byte_offset() else {
+            return column;
+        };
+        let bytes = self.src.as_bytes();
+        if bytes.get(offset) == Some(&b'-') {
+            return column;
+        }
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        match bytes[line_start..offset].iter().rposition(|&b| b == b'-') {
+            Some(dash) => self.src[line_start..line_start + dash].chars().count(),
+            None => column,
+        }
+    }
+
+    fn open(
+        &mut self,
+        map: bool,
+        style: StructureStyle,
+        anchor: usize,
+        tagged: bool,
+        span: &Span,
+    ) -> Result<(), StoreError> {
+        let line = span.start.line();
+        let block = style == StructureStyle::Block;
+        match self.position() {
+            Position::Root if !map || !matches!(self.root, Root::None) => {
+                return Err(StoreError::at(
+                    line,
+                    "the top level of a YAML document must be a mapping",
+                ));
+            }
+            Position::Key => return Err(StoreError::at(line, "tree contains a non-string key")),
+            _ => {}
+        }
+        let initial = self.comments_before_node(block, anchor != 0 || tagged, span);
+        let mut frame = Frame::new(map, style, span, anchor, initial);
+        if block && !map {
+            frame.indent = Some(self.dash_column(span));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn close(&mut self, end_line: usize) {
+        let Some(mut frame) = self.stack.pop() else {
+            return;
+        };
+        for c in std::mem::take(&mut frame.deferred) {
+            frame.push_comment(c);
+        }
+        let flow = frame.indent.is_none();
+        if flow && frame.last.is_none() {
+            // go-yaml loses the comments inside an empty flow collection.
+            match &mut frame.kind {
+                FrameKind::Map { items, .. } => items.truncate(frame.leading),
+                FrameKind::Seq { items } => items.truncate(frame.leading),
+            }
+        }
+        let value = match frame.kind {
+            FrameKind::Map { items, .. } => Value::Map(Map { items }),
+            FrameKind::Seq { items } => Value::Seq(items),
+        };
+        if frame.anchor != 0 {
+            let count = count_nodes(&value);
+            self.anchors.insert(frame.anchor, (value.clone(), count));
+        }
+        if self.stack.is_empty() {
+            if let Value::Map(m) = value {
+                self.root = Root::Map(m);
+            }
+            return;
+        }
+        self.deliver(value, end_line, flow);
+    }
+
+    /// A complete scalar or alias: a key, a value, or the document root.
+    fn node(&mut self, value: Value, span: &Span) -> Result<(), StoreError> {
+        let line = span.start.line();
+        let position = self.position();
+        if position == Position::Root {
+            match value {
+                Value::Null if matches!(self.root, Root::None) => self.root = Root::Empty,
+                Value::Map(m) if matches!(self.root, Root::None) => {
+                    let mut items: Vec<MapItem> = self
+                        .comments_before_node(true, false, span)
+                        .into_iter()
+                        .map(MapItem::Comment)
+                        .collect();
+                    items.extend(m.items);
+                    self.root = Root::Map(Map { items });
+                }
+                _ => {
+                    return Err(StoreError::at(
+                        line,
+                        "the top level of a YAML document must be a mapping",
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        // A scalar or alias takes no comments inside: everything waiting goes before it.
+        self.comments_before_node(false, false, span);
+        if position == Position::Key {
+            let Some(Frame {
+                kind: FrameKind::Map { key, seen, .. },
+                ..
+            }) = self.stack.last_mut()
+            else {
+                return Ok(());
+            };
+            let Value::Scalar(Scalar::Str(text)) = value else {
+                return Err(StoreError::at(line, "tree contains a non-string key"));
+            };
+            let name = text.as_str().to_owned();
+            if let Some(first) = seen.get(&name) {
+                return Err(StoreError::at(
+                    line,
+                    format!("a mapping key is repeated (first defined at line {first})"),
+                ));
+            }
+            seen.insert(name.clone(), line);
+            *key = Some(name);
+            return Ok(());
+        }
+        self.deliver(value, span.end.line(), false);
+        Ok(())
+    }
+
+    /// Adds a finished value to the innermost collection.
+    fn deliver(&mut self, value: Value, end_line: usize, flow: bool) {
+        let Some(frame) = self.stack.last_mut() else {
+            return;
+        };
+        let index = match &mut frame.kind {
+            FrameKind::Map { items, key, .. } => {
+                let Some(name) = key.take() else { return };
+                items.push(MapItem::Entry(name, value));
+                items.len() - 1
+            }
+            FrameKind::Seq { items } => {
+                items.push(SeqItem::Value(value));
+                items.len() - 1
+            }
+        };
+        frame.last = Some(LastItem {
+            index,
+            end_line,
+            flow,
+        });
+        for c in std::mem::take(&mut frame.deferred) {
+            frame.push_comment(c);
+        }
+    }
+
+    fn comment(&mut self, text: Cow<'_, str>, placement: Placement, span: &Span) {
+        let comment = Comment::new(Text::new(text.into_owned()));
+        let line = span.start.line();
+        let column = span.start.col();
+        let own_line = placement != Placement::Right;
+        if own_line {
+            self.track_run(column, span);
+        }
+        let Some(innermost) = self.stack.len().checked_sub(1) else {
+            self.loose_comment(comment, span);
+            return;
+        };
+        let frame = &mut self.stack[innermost];
+        if frame.indent.is_none() {
+            // Inside a flow collection.
+            match frame.last.filter(|l| !own_line && line <= l.end_line) {
+                Some(last) => frame.attach_to_last(last, comment),
+                None => frame.push_comment(comment),
+            }
+            return;
+        }
+        if !own_line {
+            if frame.awaiting_value() {
+                self.key_line_comments.push(comment);
+            } else if let Some(last) = frame.last.filter(|l| line <= l.end_line) {
+                frame.attach_to_last(last, comment);
+            } else {
+                // After a bare `-`: it belongs to the item that follows.
+                self.heads.push(Pending {
+                    comment,
+                    line,
+                    stem: false,
+                });
+            }
+            return;
+        }
+        let Some(run) = &self.run else { return };
+        let first_group = run.in_first_group && run.after_content;
+        let stem = run.blank_split;
+        let separated = run.blank_split || !run.first_empty;
+        let head = run.to_heads || run.blank_split || !run.after_content;
+        match self.next_token_column(span) {
+            None if separated => {
+                // Set apart by a blank line at the end of the stream: the document's.
+                if innermost == 0 {
+                    self.stack[0].push_comment(comment);
+                } else {
+                    self.stack[0].deferred.push(comment);
+                }
+            }
+            Some(next) if head || column <= next => {
+                if let Some(run) = &mut self.run {
+                    run.to_heads = true;
+                }
+                self.heads.push(Pending {
+                    comment,
+                    line,
+                    stem,
+                });
+            }
+            Some(_) if first_group => self.stack[innermost].push_comment(comment),
+            None | Some(_) => self.place_by_column(comment, column),
+        }
+    }
+
+    /// Updates the run of own-line comments with the one at `span`.
+    fn track_run(&mut self, column: usize, span: &Span) {
+        let blank_before = self.blank_line_before(span);
+        match &mut self.run {
+            None => {
+                self.run = Some(Run {
+                    first_column: column,
+                    in_first_group: true,
+                    to_heads: false,
+                    after_content: !self.stack.last().is_some_and(Frame::awaiting_value),
+                    first_empty: !blank_before,
+                    blank_split: false,
+                    after_document_start: self.after_document_start,
+                });
+            }
+            Some(run) => {
+                if blank_before && run.first_empty {
+                    run.blank_split = true;
+                    run.in_first_group = false;
+                }
+                if column != run.first_column {
+                    run.in_first_group = false;
+                }
+            }
+        }
+    }
+
+    /// A comment outside the root mapping. After an explicit `---`, the first comments
+    /// followed by a blank line still belong to the previous document (as go-yaml reads
+    /// them).
+    fn loose_comment(&mut self, comment: Comment, span: &Span) {
+        if let Root::Map(m) = &mut self.root {
+            m.items.push(MapItem::Comment(comment));
+            return;
+        }
+        self.loose_comments.push(comment);
+        let blank_after = self.blank_line_after(span);
+        let Some(run) = &mut self.run else { return };
+        if run.after_document_start && run.first_empty && !run.blank_split && blank_after {
+            run.after_document_start = false;
+            if let Some(previous) = self.branches.last_mut() {
+                previous
+                    .items
+                    .extend(self.loose_comments.drain(..).map(MapItem::Comment));
+            }
+        }
+    }
+
+    /// Whether the line before the one `span` starts on is blank.
+    fn blank_line_before(&self, span: &Span) -> bool {
+        let Some(offset) = span.start.byte_offset() else {
+            return false;
+        };
+        let bytes = self.src.as_bytes();
+        let Some(prev_end) = bytes[..offset].iter().rposition(|&b| b == b'\n') else {
+            return false;
+        };
+        let prev_start = bytes[..prev_end]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        bytes[prev_start..prev_end]
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\r'))
+    }
+
+    /// Whether the line after the one `span` ends on exists and is blank.
+    fn blank_line_after(&self, span: &Span) -> bool {
+        let Some(offset) = span.end.byte_offset() else {
+            return false;
+        };
+        let bytes = self.src.as_bytes();
+        let Some(nl) = bytes[offset..].iter().position(|&b| b == b'\n') else {
+            return false;
+        };
+        let start = offset + nl + 1;
+        match bytes[start..].iter().position(|&b| b == b'\n') {
+            Some(len) => bytes[start..start + len]
+                .iter()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\r')),
+            None => false,
+        }
+    }
+
+    /// A foot comment: the innermost collection indented at most at `column`; a sequence
+    /// whose last item is still open passes it to its enclosing mapping.
+    fn place_by_column(&mut self, comment: Comment, column: usize) {
+        let innermost = self.stack.len() - 1;
+        let mut target = (0..self.stack.len())
+            .rev()
+            .find(|&i| self.stack[i].indent.is_none_or(|indent| indent <= column))
+            .unwrap_or(0);
+        if target != innermost {
+            while target > 0 && self.stack[target].is_seq() {
+                target -= 1;
+            }
+        }
+        if target == innermost {
+            self.stack[target].push_comment(comment);
+        } else {
+            self.stack[target].deferred.push(comment);
+        }
+    }
+
+    /// Column of the first token after the comment at `span` (`None` at the end of the
+    /// document or stream).
+    fn next_token_column(&mut self, span: &Span) -> Option<usize> {
+        let from = span.end.byte_offset()?;
+        if let Some((start, end, column)) = self.next_token
+            && (start..end).contains(&from)
+        {
+            return column;
+        }
+        let bytes = self.src.as_bytes();
+        let mut pos = from;
+        let mut column = None;
+        // Skip the rest of the comment's line, then blank and comment lines.
+        while let Some(nl) = bytes[pos..].iter().position(|&b| b == b'\n') {
+            let line_start = pos + nl + 1;
+            let rest = &self.src[line_start..];
+            let text = rest.trim_start_matches([' ', '\t']);
+            let indent = rest.len() - text.len();
+            let first = text.as_bytes().first().copied();
+            pos = line_start;
+            match first {
+                None => break,
+                Some(b'\n' | b'\r' | b'#') => {}
+                Some(_) => {
+                    // A document marker counts as a token at column 0.
+                    column = Some(rest[..indent].chars().count());
+                    break;
+                }
+            }
+        }
+        self.next_token = Some((from, pos.max(from + 1), column));
+        column
+    }
+}
+
+/// Number of nodes in a value (for the alias budget).
+fn count_nodes(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Scalar(_) => 1,
+        Value::Map(m) => {
+            1 + m
+                .items
+                .iter()
+                .map(|i| match i {
+                    MapItem::Entry(_, v) => 1 + count_nodes(v),
+                    MapItem::Comment(_) => 1,
+                })
+                .sum::<usize>()
+        }
+        Value::Seq(items) => {
+            1 + items
+                .iter()
+                .map(|i| match i {
+                    SeqItem::Value(v) => count_nodes(v),
+                    SeqItem::Comment(_) => 1,
+                })
+                .sum::<usize>()
+        }
+    }
+}
+
+/// How a tag asks for a scalar to be read.
+enum TagKind<'t> {
+    /// No tag, or the non-specific `!`.
+    None,
+    /// A `tag:yaml.org,2002:` tag, by name.
+    Core(Cow<'t, str>),
+    /// Any other tag: go-yaml keeps the text as a string.
+    Other,
+}
+
+/// The prefix of the YAML core tags (`!!int` is `tag:yaml.org,2002:int`).
+const CORE: &str = "tag:yaml.org,2002:";
+
+fn tag_kind(tag: Option<&Tag>) -> TagKind<'_> {
+    let Some(tag) = tag else { return TagKind::None };
+    let (handle, suffix) = tag.parts();
+    if handle.is_empty() && suffix == "!" {
+        return TagKind::None;
+    }
+    if handle == CORE {
+        return TagKind::Core(Cow::Borrowed(suffix));
+    }
+    let full = format!("{handle}{suffix}");
+    match full.strip_prefix(CORE) {
+        Some(name) => TagKind::Core(Cow::Owned(name.to_owned())),
+        None => TagKind::Other,
+    }
+}
+
+/// Types a scalar as go-yaml decodes it into `interface{}` for sops.
+fn typed_scalar(
+    text: Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    line: usize,
+) -> Result<Value, StoreError> {
+    let as_str = |text: Cow<'_, str>| Value::Scalar(Scalar::Str(Text::new(text.into_owned())));
+    match tag_kind(tag) {
+        TagKind::None if style == ScalarStyle::Plain => {
+            from_resolved(resolve_plain(&text, true), text, line)
+        }
+        TagKind::None | TagKind::Other => Ok(as_str(text)),
+        TagKind::Core(name) => match name.as_ref() {
+            "binary" => decode_binary(&text, line),
+            "int" | "float" | "bool" | "null" | "timestamp" => {
+                let resolved = resolve_plain(&text, true);
+                let resolved = match (name.as_ref(), resolved) {
+                    // An explicit tag other than !!timestamp does not try the timestamp forms.
+                    ("timestamp", r @ Resolved::Time(_)) => r,
+                    // A timestamp-looking text is then no number, bool or null.
+                    (_, Resolved::Time(_)) => Resolved::Str,
+                    (_, r) => r,
+                };
+                let ok = match (name.as_ref(), &resolved) {
+                    ("int", Resolved::Int(_) | Resolved::Uint(_))
+                    | ("bool", Resolved::Bool(_))
+                    | ("null", Resolved::Null)
+                    | ("timestamp", Resolved::Time(_))
+                    | ("float", Resolved::Float(_)) => Some(resolved),
+                    ("float", Resolved::Int(i)) => Some(Resolved::Float(int_to_float(*i))),
+                    _ => None,
+                };
+                match ok {
+                    Some(r) => from_resolved(r, text, line),
+                    None => Err(StoreError::at(
+                        line,
+                        format!("a value tagged !!{name} does not read as that type"),
+                    )),
+                }
+            }
+            // !!str, and !!merge, !!map, !!seq or other names on a scalar: go-yaml keeps
+            // the text.
+            _ => Ok(as_str(text)),
+        },
+    }
+}
+
+/// `!!float 5`: go-yaml converts the integer as Go's `float64(i)` does (nearest value).
+#[allow(clippy::cast_precision_loss)]
+fn int_to_float(i: i64) -> f64 {
+    i as f64
+}
+
+fn from_resolved(resolved: Resolved, text: Cow<'_, str>, line: usize) -> Result<Value, StoreError> {
+    Ok(match resolved {
+        Resolved::Null => Value::Null,
+        Resolved::Bool(b) => Value::Scalar(Scalar::Bool(b)),
+        Resolved::Int(i) => Value::Scalar(Scalar::Int(i)),
+        Resolved::Float(f) => Value::Scalar(Scalar::Float(f)),
+        Resolved::Uint(_) => {
+            return Err(StoreError::at(
+                line,
+                "an integer is beyond the 64-bit signed range, which sops cannot encrypt\nhint: quote it to keep it as a string",
+            ));
+        }
+        Resolved::Time(Some(canonical)) => Value::Scalar(Scalar::Time(Text::new(canonical))),
+        Resolved::Time(None) | Resolved::Str => {
+            Value::Scalar(Scalar::Str(Text::new(text.into_owned())))
+        }
+    })
+}
+
+/// `!!binary`: base64 (line breaks ignored, as Go's decoder does), stored as a string.
+fn decode_binary(text: &str, line: usize) -> Result<Value, StoreError> {
+    let compact: zeroize::Zeroizing<String> =
+        zeroize::Zeroizing::new(text.chars().filter(|c| *c != '\n' && *c != '\r').collect());
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| StoreError::at(line, "a !!binary value is not valid base64"))?;
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(Value::Scalar(Scalar::Str(Text::new(s)))),
+        Err(e) => {
+            let mut raw = e.into_bytes();
+            zeroize::Zeroize::zeroize(&mut raw);
+            Err(StoreError::at(
+                line,
+                "a !!binary value does not decode to UTF-8 text",
+            ))
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The one error type of evidence-writer. Every variant is a usage or input error (exit 2):
+//! problems *found* in the evidence are not errors but `verify`'s result (exit 1).
+
+use std::path::PathBuf;
+
+use bundle_core::evidence::{EvidenceError, FieldError, InvalidTime, Kind};
+
+/// Everything that stops a command before it can do its work. Nothing is written when one
+/// of these is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O error (fs-err messages name the path).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+
+    /// Writing a file failed in bundle-core's atomic writer.
+    #[error(transparent)]
+    Core(#[from] bundle_core::Error),
+
+    /// The log could not be read.
+    #[error(transparent)]
+    Evidence(#[from] EvidenceError),
+
+    /// A markdown file has a malformed managed block or checklist.
+    #[error("{}: {error}\nhint: fix the marker lines by hand (`<!-- evidence-writer:begin NAME -->` … `<!-- evidence-writer:end NAME -->`)", path.display())]
+    Markdown {
+        /// The markdown file.
+        path: PathBuf,
+        /// What is wrong (part of the message, not a separate cause).
+        error: EvidenceError,
+    },
+
+    /// A time given with `--at`, `--window-start`, `--since` or `SOURCE_DATE_EPOCH`.
+    #[error(transparent)]
+    Time(#[from] InvalidTime),
+
+    /// A field breaks a rule of its kind.
+    #[error("{error}{}", field_hint(error))]
+    Invalid {
+        /// The rule broken.
+        error: FieldError,
+    },
+
+    /// An attachment does not exist.
+    #[error("attachment {} does not exist\nhint: pass the path of the report to attach, e.g. --attach docs/evidence/TASK-OPS-302/ops-controls-report.json", path.display())]
+    AttachmentNotFound {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// An attachment is a directory or another non-file.
+    #[error("attachment {} is not a regular file", path.display())]
+    AttachmentNotAFile {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// An attachment's name cannot be kept as is in the evidence directory.
+    #[error("attachment {} has a name evidence-writer does not keep\nhint: rename it using letters, digits, spaces and . _ - + ( ), not starting with a dot", path.display())]
+    AttachmentName {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// The same stable id is already recorded with different content.
+    #[error(
+        "execution `{id}` is already recorded with different content\nhint: an execution is recorded once; recording it again with the same fields is a no-op"
+    )]
+    Conflict {
+        /// The stable id.
+        id: String,
+    },
+
+    /// A rotation to a version that is not newer than the last recorded one.
+    #[error(
+        "version {version} is already covered by `{id}` in the evidence\nhint: a rotation produces the next version; check --version-from/--version-to"
+    )]
+    VersionAlreadyRecorded {
+        /// The version asked for.
+        version: u64,
+        /// The entry that already reached it.
+        id: String,
+    },
+
+    /// A rotation that does not continue from the last recorded version.
+    #[error(
+        "version-from {from} does not continue the last recorded rotation (to version {last})\nhint: record the missing rotation first, or pass --version-from {last}"
+    )]
+    VersionGap {
+        /// The version-from given.
+        from: u64,
+        /// The last recorded version-to.
+        last: u64,
+    },
+
+    /// The log is damaged; appending would hide it.
+    #[error(
+        "the evidence log is damaged: {first}\nhint: run `evidence-writer verify` and restore executions.jsonl from git before recording"
+    )]
+    BrokenChain {
+        /// The first problem found.
+        first: String,
+    },
+
+    /// The evidence directory does not exist.
+    #[error("evidence directory {} does not exist\nhint: run `evidence-writer init`, or pass --repo/--dir", path.display())]
+    NoEvidenceDir {
+        /// The directory.
+        path: PathBuf,
+    },
+
+    /// A path that must be a directory is something else.
+    #[error("{} is not a directory", path.display())]
+    NotADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+
+    /// The README with the checklist is missing.
+    #[error("{} does not exist\nhint: run `evidence-writer init` to create the evidence skeleton", path.display())]
+    NoReadme {
+        /// The README path.
+        path: PathBuf,
+    },
+
+    /// A checklist id that the README does not have.
+    #[error("checklist item `{id}` is not in {}\nhint: known ids: {known}", path.display())]
+    UnknownItem {
+        /// The id given.
+        id: String,
+        /// The README.
+        path: PathBuf,
+        /// The ids it has, comma-separated.
+        known: String,
+    },
+}
+
+impl From<FieldError> for Error {
+    fn from(error: FieldError) -> Self {
+        Self::Invalid { error }
+    }
+}
+
+impl Error {
+    /// The process exit code for this error: always 2 (usage or input error).
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}
+
+fn field_hint(error: &FieldError) -> &'static str {
+    match error {
+        FieldError::MissingReason { .. } => "\nhint: pass --reason TEXT",
+        FieldError::TooFewResponsible {
+            kind: Kind::Emergency,
+            ..
+        } => {
+            "\nhint: pass --responsible NAME once per person; an emergency rotation needs two distinct people"
+        }
+        FieldError::TooFewResponsible { .. } => "\nhint: pass --responsible NAME",
+        FieldError::DuplicateResponsible { .. } => "\nhint: list each person once",
+        FieldError::MissingIncident { .. } => {
+            "\nhint: pass --incident ID (the alert or incident id)"
+        }
+        FieldError::MissingVersions { .. } | FieldError::VersionNotIncrement { .. } => {
+            "\nhint: pass --version-from N --version-to N+1 (the bundle's MCP_SECRETS_VERSION before and after)"
+        }
+        FieldError::VersionsNotAllowed { .. } => "\nhint: drop --version-from/--version-to",
+        FieldError::MissingWindowStart => {
+            "\nhint: pass --window-start 2025-01-10T12:00:00Z (at least 24 h after --at)"
+        }
+        FieldError::WindowStartNotAllowed { .. } => {
+            "\nhint: drop --window-start (it belongs to --kind plan)"
+        }
+        FieldError::InvalidLink { .. } => "\nhint: write --link LABEL=https://host/path",
+        _ => "",
+    }
+}

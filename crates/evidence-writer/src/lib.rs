@@ -1,0 +1,424 @@
+//! evidence-writer: the OPS-302 audit trail an auditor can verify.
+//!
+//! It records each execution of the secrets runbook (scheduled and emergency rotations,
+//! audits, window plans, incident communications) in a hash-chained log,
+//! `docs/evidence/TASK-OPS-302/executions.jsonl` (format owned by
+//! [`bundle_core::evidence`]), copies the attached reports into the evidence directory with
+//! their sha256, and renders the markdown people read (`README.md`, `runbooks-activation.md`)
+//! from the log, touching only the machine-managed blocks. `verify` proves nothing was edited,
+//! removed, reordered or inserted after the fact.
+//!
+//! The binary is a thin wrapper over [`run`]; every command is also a library function
+//! ([`record()`], [`set_checked`], [`verify()`], [`summary()`], [`init`]) for xtask and tests.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bundle_core::evidence::{self, DEFAULT_DIR, EvidenceLog, Kind, LOG_FILE, Link, Timestamp};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod checklist;
+mod error;
+mod files;
+mod lang;
+mod record;
+mod render;
+mod show;
+mod summary;
+mod verify;
+
+pub use checklist::set_checked;
+pub use error::Error;
+pub use lang::Lang;
+pub use record::{RecordOutcome, RecordRequest, record};
+pub use show::{SHOW_SCHEMA_VERSION, write_json as write_show_json, write_text as write_show_text};
+pub use summary::{
+    SUMMARY_SCHEMA_VERSION, Summary, summary, write_markdown as write_summary_markdown,
+};
+pub use verify::{Finding, VerifyReport, verify};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success; for verify: the evidence is intact
+  1  verify found a problem: an entry edited, removed, reordered or inserted, an artifact
+     replaced or missing, a managed markdown block out of step with the log, or an open
+     incident without a communication update for more than 30 minutes
+  2  usage or input error (bad arguments, malformed file, missing file or attachment,
+     version not +1, ...); nothing was written
+  (3 is not used by evidence-writer)";
+
+/// Command line of `evidence-writer`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "evidence-writer", version, about = "Record and verify the OPS-302 evidence: markdown for people, a hash-chained log for auditors", after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Repository root.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Evidence directory, relative to --repo unless absolute.
+    #[arg(long, global = true, value_name = "DIR", default_value = DEFAULT_DIR)]
+    pub dir: PathBuf,
+    /// Language of the markdown labels (default: the one the files use, else pt).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<Lang>,
+    /// Time of this run, UTC RFC 3339 (default: `SOURCE_DATE_EPOCH`, else the clock).
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_time)]
+    pub at: Option<Timestamp>,
+    /// Reproducible time in seconds since the epoch, used when --at is not given.
+    #[arg(long, env = "SOURCE_DATE_EPOCH", hide = true, global = true)]
+    pub source_date_epoch: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Create the evidence skeleton (README with the OPS-302 checklist, history, empty log);
+    /// existing files are left as they are.
+    #[command(after_help = EXIT_CODES)]
+    Init,
+    /// Append one execution: a row in README.md, a section in runbooks-activation.md, the
+    /// attachments copied with their sha256, an entry in the hash-chained log.
+    #[command(after_help = EXIT_CODES)]
+    Record(RecordArgs),
+    /// Append a communication update of an incident (every 30 minutes while it is open).
+    #[command(after_help = EXIT_CODES)]
+    Comms(CommsArgs),
+    /// Mark checklist items of README.md by stable id.
+    #[command(after_help = EXIT_CODES)]
+    Check {
+        /// Item ids, e.g. OPS302-PROG-01.
+        #[arg(required = true, value_name = "ITEM-ID")]
+        ids: Vec<String>,
+    },
+    /// Unmark checklist items of README.md by stable id.
+    #[command(after_help = EXIT_CODES)]
+    Uncheck {
+        /// Item ids, e.g. OPS302-PROG-01.
+        #[arg(required = true, value_name = "ITEM-ID")]
+        ids: Vec<String>,
+    },
+    /// Recompute the hash chain and the artifacts' hashes, compare the markdown with the log,
+    /// and check the communication cadence of open incidents (exit 1 on any problem).
+    #[command(after_help = EXIT_CODES)]
+    Verify,
+    /// The weekly audit summary: executions, versions, open items, failing controls.
+    #[command(after_help = EXIT_CODES)]
+    Summary {
+        /// Start of the period, YYYY-MM-DD or RFC 3339 (default: 7 days ago).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<Timestamp>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = SummaryFormat::Markdown)]
+        format: SummaryFormat,
+    },
+    /// The recorded executions as data.
+    #[command(after_help = EXIT_CODES)]
+    Show {
+        /// One JSON document (with `schema_version`) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Kinds that `record` accepts (comms has its own command).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecordKind {
+    /// Rotação programada.
+    Scheduled,
+    /// Rotação emergencial (incident id and two responsible people required).
+    Emergency,
+    /// Auditoria contínua.
+    Audit,
+    /// Announcement of a scheduled window (--window-start), at least 24 h ahead.
+    Plan,
+}
+
+impl From<RecordKind> for Kind {
+    fn from(kind: RecordKind) -> Self {
+        match kind {
+            RecordKind::Scheduled => Self::Scheduled,
+            RecordKind::Emergency => Self::Emergency,
+            RecordKind::Audit => Self::Audit,
+            RecordKind::Plan => Self::Plan,
+        }
+    }
+}
+
+/// Arguments of `record`.
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// Kind of execution.
+    #[arg(long, value_enum)]
+    pub kind: RecordKind,
+    /// Why: audit, incident, legal requirement, ...
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// A person responsible (repeat, or list several).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub responsible: Vec<String>,
+    /// Incident or alert id (required for emergency).
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+    /// `MCP_SECRETS_VERSION` before the rotation.
+    #[arg(long, value_name = "N")]
+    pub version_from: Option<u64>,
+    /// `MCP_SECRETS_VERSION` after the rotation (version-from + 1).
+    #[arg(long, value_name = "N")]
+    pub version_to: Option<u64>,
+    /// Start of the announced window (plan only), UTC RFC 3339.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub window_start: Option<Timestamp>,
+    /// A link to a CI run, report, PR or alert (repeatable).
+    #[arg(long, value_name = "LABEL=URL")]
+    pub link: Vec<String>,
+    /// A file to copy into the evidence directory and hash (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+}
+
+/// Arguments of `comms`.
+#[derive(Debug, Clone, Args)]
+pub struct CommsArgs {
+    /// Incident or alert id.
+    #[arg(long, value_name = "ID")]
+    pub incident: String,
+    /// The update as posted in the incident channel.
+    #[arg(long, value_name = "TEXT")]
+    pub message: String,
+    /// A link to the post or the alert (repeatable).
+    #[arg(long, value_name = "LABEL=URL")]
+    pub link: Vec<String>,
+}
+
+/// Output format of `summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// Markdown, for the weekly report.
+    Markdown,
+    /// One JSON document with `schema_version`.
+    Json,
+}
+
+/// The time of a run, and whether the user fixed it (`--at` or `SOURCE_DATE_EPOCH`). A fixed
+/// time is part of an execution's identity; the clock's is not (so retrying is idempotent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// The time.
+    pub at: Timestamp,
+    /// True when given by the user.
+    pub explicit: bool,
+}
+
+impl Now {
+    /// A time given by the user.
+    pub fn fixed(at: Timestamp) -> Self {
+        Self { at, explicit: true }
+    }
+}
+
+fn parse_time(value: &str) -> Result<Timestamp, String> {
+    Timestamp::parse_rfc3339(value).map_err(|e| e.to_string())
+}
+
+fn parse_date(value: &str) -> Result<Timestamp, String> {
+    Timestamp::parse_date_or_rfc3339(value).map_err(|e| e.to_string())
+}
+
+impl Cli {
+    /// The evidence directory: `--dir` under `--repo` unless absolute.
+    pub fn evidence_dir(&self) -> PathBuf {
+        self.repo.join(&self.dir)
+    }
+
+    fn now(&self) -> Result<Now, Error> {
+        if let Some(at) = self.at {
+            return Ok(Now::fixed(at));
+        }
+        match self.source_date_epoch.as_deref() {
+            Some(value) if !value.is_empty() => {
+                Ok(Now::fixed(Timestamp::from_source_date_epoch(value)?))
+            }
+            _ => Ok(Now {
+                at: Timestamp::now(),
+                explicit: false,
+            }),
+        }
+    }
+}
+
+/// Creates the evidence skeleton in `dir`: `README.md` (introduction, OPS-302 checklist,
+/// executions block), `runbooks-activation.md` and an empty `executions.jsonl`. Existing
+/// files are not touched. Returns the files created.
+pub fn init(dir: &Path, lang: Lang) -> Result<Vec<PathBuf>, Error> {
+    let paths = files::Paths::new(dir);
+    paths.allow_missing_dir()?;
+    let log = EvidenceLog::load(dir)?;
+    let candidates = [
+        (paths.readme.clone(), render::readme_template(&log, lang)),
+        (
+            paths.activation.clone(),
+            render::activation_template(&log, lang),
+        ),
+        (paths.log.clone(), log.to_jsonl()),
+    ];
+    let mut changes = Vec::new();
+    for (path, text) in candidates {
+        if fs_err::symlink_metadata(&path).is_err() {
+            changes.push(files::Change {
+                path,
+                bytes: text.into_bytes(),
+            });
+        }
+    }
+    files::apply(&changes)?;
+    Ok(changes.into_iter().map(|c| c.path).collect())
+}
+
+/// Runs one command: results on `stdout`, warnings and notes on `stderr`. Returns the exit
+/// code (0, or 1 when `verify` finds a problem); errors are usage or input errors (exit 2).
+pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<ExitCode, Error> {
+    let now = cli.now()?;
+    let dir = cli.evidence_dir();
+    match cli.command {
+        Command::Init => {
+            let created = init(&dir, cli.lang.unwrap_or(Lang::Pt))?;
+            if created.is_empty() {
+                writeln!(
+                    stdout,
+                    "evidence skeleton already present in {}",
+                    dir.display()
+                )?;
+            }
+            for path in created {
+                writeln!(stdout, "created {}", path.display())?;
+            }
+        }
+        Command::Record(args) => {
+            let mut request = RecordRequest::new(args.kind.into());
+            request.reason = args.reason;
+            request.responsible = args.responsible;
+            request.incident = args.incident;
+            request.version_from = args.version_from;
+            request.version_to = args.version_to;
+            request.window_start = args.window_start;
+            request.links = parse_links(&args.link)?;
+            request.attachments = args.attach;
+            report_record(record(&dir, &request, now, cli.lang)?, stdout, stderr)?;
+        }
+        Command::Comms(args) => {
+            let mut request = RecordRequest::new(Kind::Comms);
+            request.incident = Some(args.incident);
+            request.message = Some(args.message);
+            request.links = parse_links(&args.link)?;
+            report_record(record(&dir, &request, now, cli.lang)?, stdout, stderr)?;
+        }
+        Command::Check { ids } => report_marks(&set_checked(&dir, &ids, true)?, "checked", stdout)?,
+        Command::Uncheck { ids } => {
+            report_marks(&set_checked(&dir, &ids, false)?, "unchecked", stdout)?;
+        }
+        Command::Verify => {
+            let report = verify(&dir, now.at)?;
+            for note in &report.notes {
+                writeln!(stderr, "note: {note}")?;
+            }
+            if !report.is_ok() {
+                for problem in &report.problems {
+                    writeln!(stdout, "problem {problem}")?;
+                }
+                writeln!(
+                    stdout,
+                    "FAILED: {} problem(s); the first one is listed first",
+                    report.problems.len()
+                )?;
+                return Ok(ExitCode::from(1));
+            }
+            writeln!(
+                stdout,
+                "ok: {} entries, chain intact (head {}), {} artifact(s) match their sha256, markdown in step with {LOG_FILE}",
+                report.entries, report.head, report.artifacts
+            )?;
+        }
+        Command::Summary { since, format } => {
+            let readme = dir.join(evidence::README_FILE);
+            let lang = if let Some(lang) = cli.lang {
+                lang
+            } else {
+                files::block_lang(
+                    &readme,
+                    files::read_optional(&readme)?.as_deref(),
+                    render::EXECUTIONS_BLOCK,
+                )?
+                .unwrap_or(Lang::Pt)
+            };
+            let summary = summary(&dir, since, now.at)?;
+            match format {
+                SummaryFormat::Markdown => summary::write_markdown(&summary, lang, stdout)?,
+                SummaryFormat::Json => {
+                    serde_json::to_writer_pretty(&mut *stdout, &summary)
+                        .map_err(std::io::Error::from)?;
+                    writeln!(stdout)?;
+                }
+            }
+        }
+        Command::Show { json } => {
+            files::Paths::new(&dir).require_dir()?;
+            let log = EvidenceLog::load(&dir)?;
+            if json {
+                show::write_json(&log, stdout)?;
+            } else {
+                show::write_text(&log, stdout)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_links(specs: &[String]) -> Result<Vec<Link>, Error> {
+    specs
+        .iter()
+        .map(|s| Link::parse(s).map_err(Error::from))
+        .collect()
+}
+
+fn report_record(
+    outcome: RecordOutcome,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<(), Error> {
+    match outcome {
+        RecordOutcome::Recorded {
+            id,
+            seq,
+            hash,
+            warnings,
+        } => {
+            for warning in warnings {
+                writeln!(stderr, "warning: {warning}")?;
+            }
+            writeln!(stdout, "recorded {id} (entry #{seq}, sha256 {hash})")?;
+        }
+        RecordOutcome::Unchanged { id } => {
+            writeln!(stdout, "already recorded: {id} (nothing changed)")?;
+        }
+    }
+    Ok(())
+}
+
+fn report_marks(
+    outcome: &[(String, bool)],
+    verb: &str,
+    stdout: &mut dyn Write,
+) -> Result<(), Error> {
+    for (id, changed) in outcome {
+        if *changed {
+            writeln!(stdout, "{verb} {id}")?;
+        } else {
+            writeln!(stdout, "{id} was already {verb}")?;
+        }
+    }
+    Ok(())
+}

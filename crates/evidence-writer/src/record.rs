@@ -1,0 +1,319 @@
+//! `record` and `comms`: append one execution to the log, copy its attachments, and render
+//! the markdown again.
+//!
+//! Everything is checked and rendered before the first byte is written: the fields against
+//! the rules of the kind (bundle-core's [`Execution::check_fields`]), the version against the
+//! last recorded rotation, the attachments' existence, the markdown's blocks. Recording an
+//! execution whose stable id is already in the log with the same content changes nothing.
+
+use std::path::PathBuf;
+
+use bundle_core::evidence::{
+    ARTIFACTS_DIR, Artifact, EvidenceLog, Execution, Kind, Link, MIN_PLAN_NOTICE_SECS, Timestamp,
+    sha256_hex,
+};
+
+use crate::files::{self, Change, Paths};
+use crate::lang::Lang;
+use crate::render::{self, EXECUTIONS_BLOCK, HISTORY_BLOCK};
+use crate::{Error, Now};
+
+/// One execution to record, as given on the command line (texts are trimmed here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRequest {
+    /// What kind of execution.
+    pub kind: Kind,
+    /// Why (all kinds but comms).
+    pub reason: Option<String>,
+    /// The people responsible.
+    pub responsible: Vec<String>,
+    /// Incident or alert id.
+    pub incident: Option<String>,
+    /// Bundle version before.
+    pub version_from: Option<u64>,
+    /// Bundle version after.
+    pub version_to: Option<u64>,
+    /// Start of the announced window (plan).
+    pub window_start: Option<Timestamp>,
+    /// Communication text (comms).
+    pub message: Option<String>,
+    /// Links to CI runs, reports, PRs.
+    pub links: Vec<Link>,
+    /// Files to copy into the evidence directory.
+    pub attachments: Vec<PathBuf>,
+}
+
+impl RecordRequest {
+    /// A request of `kind` with every other field empty.
+    pub fn new(kind: Kind) -> Self {
+        Self {
+            kind,
+            reason: None,
+            responsible: Vec::new(),
+            incident: None,
+            version_from: None,
+            version_to: None,
+            window_start: None,
+            message: None,
+            links: Vec::new(),
+            attachments: Vec::new(),
+        }
+    }
+}
+
+/// What `record` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// A new entry was appended.
+    Recorded {
+        /// Its stable id.
+        id: String,
+        /// Its position in the log.
+        seq: u64,
+        /// Its hash (the new head of the chain).
+        hash: String,
+        /// Things worth a second look that do not stop the recording.
+        warnings: Vec<String>,
+    },
+    /// The same execution was already recorded; nothing was written.
+    Unchanged {
+        /// Its stable id.
+        id: String,
+    },
+}
+
+/// Records `request` in the evidence directory `dir` (created if missing), in `lang` or the
+/// language the markdown already uses (Portuguese by default).
+pub fn record(
+    dir: &std::path::Path,
+    request: &RecordRequest,
+    now: Now,
+    lang: Option<Lang>,
+) -> Result<RecordOutcome, Error> {
+    let paths = Paths::new(dir);
+    paths.allow_missing_dir()?;
+    let log = EvidenceLog::load(dir)?;
+    if let Some(first) = log.verify_chain().first() {
+        return Err(Error::BrokenChain {
+            first: first.to_string(),
+        });
+    }
+    let readme = files::read_optional(&paths.readme)?;
+    let activation = files::read_optional(&paths.activation)?;
+    let lang = match lang {
+        Some(lang) => lang,
+        None => files::block_lang(&paths.readme, readme.as_deref(), EXECUTIONS_BLOCK)?
+            .or(files::block_lang(
+                &paths.activation,
+                activation.as_deref(),
+                HISTORY_BLOCK,
+            )?)
+            .unwrap_or(Lang::Pt),
+    };
+
+    let (execution, mut changes) = execution_from(request, now, dir)?;
+    if let Some(existing) = log.get(&execution.id) {
+        let mut same = execution.clone();
+        if !now.explicit {
+            same.recorded_at = existing.execution.recorded_at;
+        }
+        return if existing.execution == same {
+            Ok(RecordOutcome::Unchanged { id: execution.id })
+        } else {
+            Err(Error::Conflict { id: execution.id })
+        };
+    }
+    check_version(&log, &execution)?;
+    let warnings = warnings(&log, &execution);
+
+    let mut new_log = log.clone();
+    let entry = new_log.append(execution).clone();
+    changes.push(Change {
+        path: paths.log.clone(),
+        bytes: new_log.to_jsonl().into_bytes(),
+    });
+    changes.extend(rendered(
+        &paths,
+        readme.as_deref(),
+        activation.as_deref(),
+        &new_log,
+        lang,
+    )?);
+    files::apply(&changes)?;
+    Ok(RecordOutcome::Recorded {
+        id: entry.execution.id,
+        seq: entry.seq,
+        hash: entry.hash,
+        warnings,
+    })
+}
+
+/// The execution described by `request`, checked against its kind's rules, and the copies
+/// of its attachments to write.
+fn execution_from(
+    request: &RecordRequest,
+    now: Now,
+    dir: &std::path::Path,
+) -> Result<(Execution, Vec<Change>), Error> {
+    let trimmed = |s: &String| s.trim().to_owned();
+    let mut execution = Execution::new(request.kind, now.at);
+    execution.reason = request.reason.as_ref().map(trimmed);
+    execution.responsible = request.responsible.iter().map(trimmed).collect();
+    execution.incident = request.incident.as_ref().map(trimmed);
+    execution.version_from = request.version_from;
+    execution.version_to = request.version_to;
+    execution.window_start = request.window_start;
+    execution.message = request.message.as_ref().map(trimmed);
+    execution.links.clone_from(&request.links);
+    execution.id = execution.stable_id();
+    execution.check_fields()?;
+
+    let mut copies = Vec::new();
+    for source in &request.attachments {
+        let (artifact, bytes) = read_attachment(source, &execution.id)?;
+        let path = artifact
+            .resolve(dir)
+            .expect("the artifact path is built from checked parts");
+        execution.artifacts.push(artifact);
+        copies.push(Change { path, bytes });
+    }
+    execution.check_fields()?;
+    Ok((execution, copies))
+}
+
+/// `README.md` and `runbooks-activation.md` rendered for `log`.
+fn rendered(
+    paths: &Paths,
+    readme: Option<&str>,
+    activation: Option<&str>,
+    log: &EvidenceLog,
+    lang: Lang,
+) -> Result<[Change; 2], Error> {
+    let labels = lang.labels();
+    let readme = files::with_block(
+        &paths.readme,
+        readme,
+        EXECUTIONS_BLOCK,
+        labels.readme_heading,
+        lang,
+        &render::executions_block(log, lang),
+        || render::readme_template(log, lang),
+    )?;
+    let activation = files::with_block(
+        &paths.activation,
+        activation,
+        HISTORY_BLOCK,
+        labels.history_heading,
+        lang,
+        &render::history_block(log, lang),
+        || render::activation_template(log, lang),
+    )?;
+    Ok([
+        Change {
+            path: paths.readme.clone(),
+            bytes: readme.into_bytes(),
+        },
+        Change {
+            path: paths.activation.clone(),
+            bytes: activation.into_bytes(),
+        },
+    ])
+}
+
+fn read_attachment(source: &std::path::Path, id: &str) -> Result<(Artifact, Vec<u8>), Error> {
+    let meta = match fs_err::metadata(source) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::AttachmentNotFound {
+                path: source.to_owned(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !meta.is_file() {
+        return Err(Error::AttachmentNotAFile {
+            path: source.to_owned(),
+        });
+    }
+    let name = source
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| is_keepable_name(n))
+        .ok_or_else(|| Error::AttachmentName {
+            path: source.to_owned(),
+        })?;
+    let bytes = fs_err::read(source)?;
+    let artifact = Artifact {
+        path: format!("{ARTIFACTS_DIR}/{id}/{name}"),
+        sha256: sha256_hex(&bytes),
+    };
+    Ok((artifact, bytes))
+}
+
+fn is_keepable_name(name: &str) -> bool {
+    !name.starts_with('.')
+        && name.chars().count() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-' | '+' | '(' | ')'))
+}
+
+fn check_version(log: &EvidenceLog, execution: &Execution) -> Result<(), Error> {
+    let (Some(from), Some(to), Some(last)) = (
+        execution.version_from,
+        execution.version_to,
+        log.latest_version(),
+    ) else {
+        return Ok(());
+    };
+    if to <= last {
+        let id = log
+            .entry_for_version(to)
+            .or_else(|| log.entry_for_version(last))
+            .map(|e| e.execution.id.clone())
+            .unwrap_or_default();
+        return Err(Error::VersionAlreadyRecorded { version: to, id });
+    }
+    if execution.kind.is_rotation() && from != last {
+        return Err(Error::VersionGap { from, last });
+    }
+    Ok(())
+}
+
+fn warnings(log: &EvidenceLog, execution: &Execution) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(notice) = execution
+        .notice_seconds()
+        .filter(|n| *n < MIN_PLAN_NOTICE_SECS)
+    {
+        warnings.push(format!(
+            "the window starts {} after the announcement; the runbook asks for at least 24 h, so rotation-guard will refuse this window",
+            render::duration(notice)
+        ));
+    }
+    if execution.kind == Kind::Scheduled {
+        let mut probe = log.clone();
+        probe.append(execution.clone());
+        let entry = probe.entries().last().expect("an entry was just appended");
+        if probe.plan_for(entry).is_none() {
+            warnings.push(format!(
+                "no plan entry announces the window of `{}`; record one with --kind plan before the window",
+                execution.id
+            ));
+        }
+    }
+    if execution.kind == Kind::Comms
+        && let Some(incident) = execution.incident.as_deref()
+        && let Some(closed) = log
+            .incidents()
+            .into_iter()
+            .find(|i| i.id == incident)
+            .and_then(|i| i.closed)
+    {
+        warnings.push(format!(
+            "incident {incident} was already closed by `{}`",
+            closed.1
+        ));
+    }
+    warnings
+}

@@ -1,0 +1,190 @@
+//! The bundle as the checks see it: read without a key through `bundle_core::sops`.
+//!
+//! Only names, types, metadata and the plaintext header values are kept here; an encrypted
+//! value is never decrypted, and plaintext values other than the version are not copied.
+
+use std::path::Path;
+
+use bundle_core::Scalar;
+use bundle_core::sops::SopsFile;
+
+/// One leaf of the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Leaf {
+    pub(crate) path: Vec<String>,
+    pub(crate) encrypted: bool,
+    /// A plaintext empty string (sops never encrypts those).
+    pub(crate) empty: bool,
+}
+
+impl Leaf {
+    /// `a.b[0]`: the name recorded in the inventory.
+    pub(crate) fn display(&self) -> String {
+        join_path(&self.path)
+    }
+}
+
+/// Joins tree path parts: mapping keys with `.`, sequence items (`[n]`) appended.
+pub(crate) fn join_path(parts: &[String]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        if !out.is_empty() && !part.starts_with('[') {
+            out.push('.');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// What the version key holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Version {
+    Missing,
+    Encrypted,
+    NotInteger(&'static str),
+    Int(i64),
+}
+
+/// The bundle's metadata and leaf names.
+#[derive(Debug, Clone)]
+pub(crate) struct BundleView {
+    pub(crate) path: String,
+    pub(crate) text: String,
+    pub(crate) recipients: Vec<String>,
+    pub(crate) group_count: usize,
+    pub(crate) lastmodified: String,
+    pub(crate) mac: String,
+    pub(crate) mac_only_encrypted: bool,
+    pub(crate) leaves: Vec<Leaf>,
+    pub(crate) version: Version,
+}
+
+/// The bundle's state in the repository.
+#[derive(Debug, Clone)]
+pub(crate) enum BundleState {
+    Absent,
+    /// The file exists but has no `sops` metadata: a plaintext bundle.
+    NotSops,
+    /// The file exists but cannot be read as a SOPS file.
+    Unreadable(String),
+    Present(Box<BundleView>),
+}
+
+impl BundleState {
+    /// The bundle, when it could be read.
+    pub(crate) fn view(&self) -> Option<&BundleView> {
+        match self {
+            BundleState::Present(view) => Some(view),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the bundle at `file` (`rel` is its repository-relative path).
+pub(crate) fn load(file: &Path, rel: &str, version_key: &str) -> BundleState {
+    if fs_err::symlink_metadata(file).is_err() {
+        return BundleState::Absent;
+    }
+    let sops = match SopsFile::read(file) {
+        Ok(sops) => sops,
+        Err(bundle_core::Error::MetadataNotFound { .. }) => return BundleState::NotSops,
+        Err(e) => return BundleState::Unreadable(first_line(&e.to_string())),
+    };
+    let text = fs_err::read_to_string(file).unwrap_or_default();
+    let meta = sops.metadata();
+    let mut recipients = sops.recipients();
+    recipients.sort();
+    recipients.dedup();
+    let leaves: Vec<Leaf> = sops
+        .leaves()
+        .into_iter()
+        .map(|l| Leaf {
+            empty: matches!(&l.plaintext, Some(Scalar::Str(t)) if t.is_empty()),
+            path: l.path,
+            encrypted: l.encrypted,
+        })
+        .collect();
+    let version = match sops.plaintext(version_key) {
+        Some(Scalar::Int(v)) => Version::Int(*v),
+        Some(other) => Version::NotInteger(scalar_kind(other)),
+        None if leaves
+            .iter()
+            .any(|l| l.path.len() == 1 && l.path[0] == version_key) =>
+        {
+            Version::Encrypted
+        }
+        None => Version::Missing,
+    };
+    BundleState::Present(Box::new(BundleView {
+        path: rel.to_owned(),
+        text,
+        recipients,
+        group_count: meta.key_groups.len(),
+        lastmodified: meta.lastmodified.clone(),
+        mac: meta.mac.clone(),
+        mac_only_encrypted: meta.mac_only_encrypted,
+        leaves,
+        version,
+    }))
+}
+
+fn scalar_kind(s: &Scalar) -> &'static str {
+    match s {
+        Scalar::Str(_) | Scalar::Bytes(_) => "a string",
+        Scalar::Int(_) => "an integer",
+        Scalar::Float(_) => "a float",
+        Scalar::Bool(_) => "a boolean",
+        Scalar::Time(_) => "a timestamp",
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_owned()
+}
+
+/// The 1-based line where a tree path is written (best effort: each part is looked for as a
+/// key after the line of the previous part), for YAML, JSON, dotenv and INI.
+pub(crate) fn line_of(text: &str, path: &[String]) -> Option<usize> {
+    let mut lines = text.lines().enumerate();
+    let mut found = None;
+    for part in path.iter().filter(|p| !p.starts_with('[')) {
+        // `lines` resumes after the previous part's line.
+        let (index, _) = lines.by_ref().find(|(_, l)| is_key_line(l, part))?;
+        found = Some(index + 1);
+    }
+    found
+}
+
+/// Whether a line defines `key`: `key:`, `"key":`, `'key':`, `key=`, `key =` (no allocation:
+/// this runs over every line of large bundles).
+fn is_key_line(line: &str, key: &str) -> bool {
+    let t = line.trim_start();
+    let t = t.strip_prefix("- ").unwrap_or(t);
+    let rest = if let Some(r) = t.strip_prefix('"').or_else(|| t.strip_prefix('\'')) {
+        match r.strip_prefix(key) {
+            Some(after) if after.starts_with('"') || after.starts_with('\'') => &after[1..],
+            _ => return false,
+        }
+    } else {
+        match t.strip_prefix(key) {
+            Some(after) => after,
+            None => return false,
+        }
+    };
+    rest.starts_with(':') || rest.trim_start().starts_with('=')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_paths_and_finds_lines() {
+        let parts = vec!["db".to_owned(), "hosts".to_owned(), "[0]".to_owned()];
+        assert_eq!(join_path(&parts), "db.hosts[0]");
+        let text = "a: 1\ndb:\n    user: x\n    hosts:\n        - h\n";
+        assert_eq!(line_of(text, &parts), Some(4));
+        assert_eq!(line_of("{\n  \"K\": 1\n}\n", &["K".to_owned()]), Some(2));
+        assert_eq!(line_of("K=1\n", &["nope".to_owned()]), None);
+    }
+}

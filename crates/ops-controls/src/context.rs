@@ -1,0 +1,216 @@
+//! What the checks read from a repository: each input (workflows, bundle, gitleaks config,
+//! file list) is loaded once, on first use, and shared by every check that needs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::bundle::{self, BundleState};
+use crate::policy::Policy;
+use crate::scanning::{self, Gitleaks};
+use crate::workflow::{self, Workflows};
+
+/// A repository under inspection.
+pub(crate) struct Context {
+    pub(crate) root: PathBuf,
+    pub(crate) policy: Policy,
+    /// Unix seconds used as "now" for age checks.
+    pub(crate) now: i64,
+    workflows: OnceLock<Workflows>,
+    files: OnceLock<Result<Vec<String>, String>>,
+    bundle: OnceLock<BundleState>,
+    gitleaks: OnceLock<Result<Gitleaks, (usize, String)>>,
+}
+
+/// A text file that could not be read for another reason than being absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReadError(pub(crate) String);
+
+impl Context {
+    pub(crate) fn new(root: PathBuf, policy: Policy, now: i64) -> Context {
+        Context {
+            root,
+            policy,
+            now,
+            workflows: OnceLock::new(),
+            files: OnceLock::new(),
+            bundle: OnceLock::new(),
+            gitleaks: OnceLock::new(),
+        }
+    }
+
+    /// Loads the inputs every report needs in parallel: the workflows and the file list on
+    /// their own threads while this one reads the bundle.
+    pub(crate) fn preload(&self, files: bool) {
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                self.workflows();
+            });
+            if files {
+                scope.spawn(|| {
+                    let _ = self.files();
+                });
+            }
+            self.bundle();
+        });
+    }
+
+    /// The absolute path of a repository-relative path.
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// The text of a repository file; `Ok(None)` when it does not exist.
+    pub(crate) fn read(&self, rel: &str) -> Result<Option<String>, ReadError> {
+        match fs_err::read(self.path(rel)) {
+            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ReadError(e.to_string())),
+        }
+    }
+
+    /// Whether a repository path exists (file or directory).
+    pub(crate) fn exists(&self, rel: &str) -> bool {
+        fs_err::symlink_metadata(self.path(rel)).is_ok()
+    }
+
+    /// The workflow files, parsed, sorted by path.
+    pub(crate) fn workflows(&self) -> &Workflows {
+        self.workflows
+            .get_or_init(|| load_workflows(&self.root, &self.policy.workflows.dir))
+    }
+
+    /// The bundle.
+    pub(crate) fn bundle(&self) -> &BundleState {
+        self.bundle.get_or_init(|| {
+            let rel = &self.policy.bundle.path;
+            bundle::load(&self.path(rel), rel, &self.policy.bundle.version_key)
+        })
+    }
+
+    /// The gitleaks configuration, or the line and message of why it cannot be used.
+    pub(crate) fn gitleaks(&self) -> &Result<Gitleaks, (usize, String)> {
+        self.gitleaks.get_or_init(|| {
+            let rel = &self.policy.scanning.gitleaks_config;
+            match self.read(rel) {
+                Ok(Some(text)) => scanning::parse(&text),
+                Ok(None) => Err((0, format!("{rel} does not exist"))),
+                Err(ReadError(e)) => Err((0, e)),
+            }
+        })
+    }
+
+    /// The files that are (or would be) committed: git's tracked and untracked-not-ignored
+    /// files in a git work tree, else every file not ignored by the `.gitignore` files.
+    /// Paths are relative, with `/`, sorted.
+    pub(crate) fn files(&self) -> Result<&[String], &str> {
+        self.files
+            .get_or_init(|| git_files(&self.root).map_or_else(|| walk_files(&self.root), Ok))
+            .as_ref()
+            .map(Vec::as_slice)
+            .map_err(String::as_str)
+    }
+}
+
+fn load_workflows(root: &Path, dir: &str) -> Workflows {
+    let mut out = Workflows::default();
+    let Ok(entries) = fs_err::read_dir(root.join(dir)) else {
+        return out;
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let rel = format!("{}/{name}", dir.trim_end_matches('/'));
+        match fs_err::read_to_string(&path) {
+            Ok(text) => match workflow::parse(&rel, &text) {
+                Ok(wf) => out.parsed.push(wf),
+                Err(invalid) => out.invalid.push(invalid),
+            },
+            Err(e) => out.invalid.push(workflow::Invalid {
+                path: rel,
+                line: 1,
+                message: e.to_string(),
+            }),
+        }
+    }
+    out
+}
+
+/// The HEAD commit, when `root` is in a git work tree with a commit.
+pub(crate) fn head_commit(root: &Path) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--verify", "-q", "HEAD"])
+        .output()
+        .ok()?;
+    let sha = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !sha.is_empty()).then_some(sha)
+}
+
+fn git_files(root: &Path) -> Option<Vec<String>> {
+    let inside = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--is-inside-work-tree"])
+        .output()
+        .ok()?;
+    if !inside.status.success() || inside.stdout.trim_ascii() != b"true" {
+        return None;
+    }
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let mut files: Vec<String> = out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect();
+    files.sort();
+    files.dedup();
+    Some(files)
+}
+
+fn walk_files(root: &Path) -> Result<Vec<String>, String> {
+    let mut files = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(false)
+        .require_git(false)
+        .parents(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walker {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if entry.file_type().is_some_and(|t| t.is_file())
+            && let Ok(rel) = entry.path().strip_prefix(root)
+        {
+            files.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    files.sort();
+    Ok(files)
+}

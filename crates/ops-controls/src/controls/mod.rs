@@ -1,0 +1,208 @@
+//! The controls: one module per check, each with a stable id (`DOC-001`, `WF-007`, ...).
+//!
+//! A check is a pure function of the [`Context`]: it reads what it needs and returns an
+//! [`Outcome`]. Ids never change meaning once published (reports are compared over time);
+//! a retired check keeps its id reserved. The registry below is sorted by id.
+
+use bundle_core::report::{Location, Severity, Status};
+
+use crate::context::Context;
+
+mod bundle_001;
+mod bundle_002;
+mod bundle_003;
+mod bundle_004;
+mod bundle_005;
+mod bundle_006;
+mod bundle_007;
+mod doc_001;
+mod doc_002;
+mod doc_003;
+mod doc_004;
+mod hyg_001;
+mod hyg_002;
+mod hyg_003;
+mod scan_001;
+mod scan_002;
+mod scan_003;
+mod scan_004;
+mod wf_001;
+mod wf_002;
+mod wf_003;
+mod wf_004;
+mod wf_005;
+mod wf_006;
+mod wf_007;
+mod wf_008;
+mod wf_009;
+mod wf_010;
+mod wf_011;
+mod wf_012;
+mod wf_013;
+mod wf_014;
+
+#[cfg(test)]
+pub(crate) mod testkit;
+
+pub(crate) use doc_004::{log_path as activation_log_path, versions as activation_versions};
+
+/// A check's definition.
+#[derive(Debug, Clone, Copy)]
+pub struct Control {
+    /// Stable id.
+    pub id: &'static str,
+    /// Short title.
+    pub title: &'static str,
+    /// Default severity (the policy may override it).
+    pub severity: Severity,
+    pub(crate) run: fn(&Context) -> Outcome,
+}
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) status: Status,
+    pub(crate) message: String,
+    pub(crate) locations: Vec<Location>,
+}
+
+impl Outcome {
+    pub(crate) fn pass(message: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Pass,
+            message: message.into(),
+            locations: Vec::new(),
+        }
+    }
+
+    pub(crate) fn skip(message: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Skip,
+            message: message.into(),
+            locations: Vec::new(),
+        }
+    }
+
+    pub(crate) fn fail(message: impl Into<String>, locations: Vec<Location>) -> Outcome {
+        Outcome {
+            status: Status::Fail,
+            message: message.into(),
+            locations,
+        }
+    }
+
+    pub(crate) fn warn(message: impl Into<String>, locations: Vec<Location>) -> Outcome {
+        Outcome {
+            status: Status::Warn,
+            message: message.into(),
+            locations,
+        }
+    }
+
+    /// Pass with `ok` when there are no findings, else fail summarizing them.
+    pub(crate) fn from_findings(mut findings: Vec<Location>, ok: impl Into<String>) -> Outcome {
+        if findings.is_empty() {
+            return Outcome::pass(ok);
+        }
+        findings.sort();
+        findings.dedup();
+        let first = findings[0].note.clone().unwrap_or_default();
+        let message = if findings.len() == 1 {
+            first
+        } else {
+            format!("{} findings; first: {first}", findings.len())
+        };
+        Outcome::fail(message, findings)
+    }
+}
+
+/// A location with a note.
+pub(crate) fn at(file: &str, line: Option<usize>, note: impl Into<String>) -> Location {
+    Location {
+        file: file.to_owned(),
+        line: line.filter(|l| *l > 0),
+        note: Some(note.into()),
+    }
+}
+
+/// Every check, sorted by id.
+pub fn all() -> &'static [Control] {
+    static ALL: [Control; 32] = [
+        bundle_001::CONTROL,
+        bundle_002::CONTROL,
+        bundle_003::CONTROL,
+        bundle_004::CONTROL,
+        bundle_005::CONTROL,
+        bundle_006::CONTROL,
+        bundle_007::CONTROL,
+        doc_001::CONTROL,
+        doc_002::CONTROL,
+        doc_003::CONTROL,
+        doc_004::CONTROL,
+        hyg_001::CONTROL,
+        hyg_002::CONTROL,
+        hyg_003::CONTROL,
+        scan_001::CONTROL,
+        scan_002::CONTROL,
+        scan_003::CONTROL,
+        scan_004::CONTROL,
+        wf_001::CONTROL,
+        wf_002::CONTROL,
+        wf_003::CONTROL,
+        wf_004::CONTROL,
+        wf_005::CONTROL,
+        wf_006::CONTROL,
+        wf_007::CONTROL,
+        wf_008::CONTROL,
+        wf_009::CONTROL,
+        wf_010::CONTROL,
+        wf_011::CONTROL,
+        wf_012::CONTROL,
+        wf_013::CONTROL,
+        wf_014::CONTROL,
+    ];
+    &ALL
+}
+
+/// Skips a bundle-dependent check when the bundle is absent or unreadable (`BUNDLE-001`
+/// reports why), else hands the bundle over.
+pub(crate) fn with_bundle(
+    cx: &Context,
+    f: impl FnOnce(&crate::bundle::BundleView) -> Outcome,
+) -> Outcome {
+    match cx.bundle().view() {
+        Some(view) => f(view),
+        None => Outcome::skip(format!(
+            "no readable SOPS bundle at {} (see BUNDLE-001)",
+            cx.policy.bundle.path
+        )),
+    }
+}
+
+/// Skips a workflow check when there is no parsed workflow.
+pub(crate) fn with_workflows(
+    cx: &Context,
+    f: impl FnOnce(&[crate::workflow::Workflow]) -> Outcome,
+) -> Outcome {
+    let parsed = &cx.workflows().parsed;
+    if parsed.is_empty() {
+        Outcome::skip(format!("no workflow files in {}", cx.policy.workflows.dir))
+    } else {
+        f(parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_sorted_unique_and_well_formed() {
+        let ids: Vec<&str> = all().iter().map(|c| c.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+        assert!(ids.iter().all(|id| bundle_core::report::is_check_id(id)));
+    }
+}

@@ -1,0 +1,151 @@
+//! Test support: a compliant repository in a temp dir that each test breaks in one place.
+
+use std::path::{Path, PathBuf};
+
+use bundle_core::report::{Location, Status};
+
+use crate::context::Context;
+use crate::controls::{Outcome, all};
+use crate::policy::Policy;
+
+/// The fixture repository every control passes on.
+pub(crate) fn compliant_source() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/repos/compliant")
+}
+
+/// A bundle fixture made by the real sops 3.11.
+pub(crate) fn bundle_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bundles")
+        .join(name)
+}
+
+/// `lastmodified` of the bundle fixtures is 2026-11-29; "now" in tests is a day later.
+pub(crate) const NOW: i64 = 1_796_017_271;
+
+pub(crate) struct Repo {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) policy: Policy,
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs_err::create_dir_all(to).unwrap();
+    for entry in fs_err::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs_err::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+impl Repo {
+    /// A fresh copy of the compliant fixture with the built-in policy.
+    pub(crate) fn compliant() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&compliant_source(), dir.path());
+        Repo {
+            dir,
+            policy: Policy::default(),
+        }
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub(crate) fn write(&self, rel: &str, text: &str) -> &Self {
+        let path = self.root().join(rel);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+        self
+    }
+
+    pub(crate) fn read(&self, rel: &str) -> String {
+        fs_err::read_to_string(self.root().join(rel)).unwrap()
+    }
+
+    /// Replaces `from` by `to` in a file, failing the test if `from` is absent.
+    pub(crate) fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        self.write(rel, &text.replacen(from, to, 1))
+    }
+
+    pub(crate) fn remove(&self, rel: &str) -> &Self {
+        let path = self.root().join(rel);
+        if path.is_dir() {
+            fs_err::remove_dir_all(path).unwrap();
+        } else {
+            fs_err::remove_file(path).unwrap();
+        }
+        self
+    }
+
+    pub(crate) fn use_bundle(&self, fixture: &str) -> &Self {
+        fs_err::copy(
+            bundle_fixture(fixture),
+            self.root().join("config/secrets.enc.yaml"),
+        )
+        .unwrap();
+        self
+    }
+
+    pub(crate) fn context(&self) -> Context {
+        Context::new(self.root().to_owned(), self.policy.clone(), NOW)
+    }
+
+    /// Runs one control.
+    pub(crate) fn run(&self, id: &str) -> Outcome {
+        let control = all().iter().find(|c| c.id == id).expect("known id");
+        (control.run)(&self.context())
+    }
+}
+
+/// Asserts a pass and returns the message.
+pub(crate) fn assert_pass(outcome: &Outcome) -> &str {
+    assert_eq!(outcome.status, Status::Pass, "expected pass: {outcome:#?}");
+    &outcome.message
+}
+
+/// Asserts a failure with a location in `file` at `line` and returns the locations.
+pub(crate) fn assert_fail_at<'a>(
+    outcome: &'a Outcome,
+    file: &str,
+    line: Option<usize>,
+) -> &'a [Location] {
+    assert_eq!(outcome.status, Status::Fail, "expected fail: {outcome:#?}");
+    assert!(
+        outcome
+            .locations
+            .iter()
+            .any(|l| l.file == file && l.line == line),
+        "expected a location {file}:{line:?} in {outcome:#?}"
+    );
+    &outcome.locations
+}
+
+/// The line of the first occurrence of `needle` in a fixture file.
+pub(crate) fn line_of(repo: &Repo, rel: &str, needle: &str) -> Option<usize> {
+    repo.read(rel)
+        .lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+}
+
+#[test]
+fn every_control_passes_or_skips_on_the_compliant_fixture() {
+    let repo = Repo::compliant();
+    let cx = repo.context();
+    for control in all() {
+        let outcome = (control.run)(&cx);
+        assert_eq!(
+            outcome.status,
+            Status::Pass,
+            "{} on the compliant fixture: {outcome:#?}",
+            control.id
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! WF-003: no `read-all` or `write-all` shorthand, at the top level or in a job.
+//!
+//! The shorthands grant every scope, including ones added to GitHub later; scopes must be
+//! listed one by one.
+
+use bundle_core::report::Severity;
+
+use super::{Control, Outcome, at, with_workflows};
+use crate::context::Context;
+use crate::workflow::{PermBlock, PermSpec};
+
+pub(super) const CONTROL: Control = Control {
+    id: "WF-003",
+    title: "No read-all or write-all permissions",
+    severity: Severity::High,
+    run,
+};
+
+fn shorthand(block: &PermBlock) -> Option<&'static str> {
+    match block.spec {
+        PermSpec::ReadAll => Some("read-all"),
+        PermSpec::WriteAll => Some("write-all"),
+        _ => None,
+    }
+}
+
+fn run(cx: &Context) -> Outcome {
+    with_workflows(cx, |workflows| {
+        let mut findings = Vec::new();
+        for wf in workflows {
+            if let Some(s) = wf
+                .permissions
+                .as_ref()
+                .and_then(|b| shorthand(b).map(|s| (b.line, s)))
+            {
+                findings.push(at(
+                    &wf.path,
+                    Some(s.0),
+                    format!("top-level `permissions: {}`", s.1),
+                ));
+            }
+            for job in &wf.jobs {
+                if let Some(s) = job
+                    .permissions
+                    .as_ref()
+                    .and_then(|b| shorthand(b).map(|s| (b.line, s)))
+                {
+                    findings.push(at(
+                        &wf.path,
+                        Some(s.0),
+                        format!("job `{}` has `permissions: {}`", job.id, s.1),
+                    ));
+                }
+            }
+        }
+        Outcome::from_findings(findings, "no read-all/write-all shorthand")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::controls::testkit::{Repo, assert_fail_at, assert_pass, line_of};
+
+    const CI: &str = ".github/workflows/ci.yml";
+
+    #[test]
+    fn passes_with_explicit_scopes() {
+        assert_pass(&Repo::compliant().run("WF-003"));
+    }
+
+    #[test]
+    fn fails_on_shorthands() {
+        let repo = Repo::compliant();
+        repo.edit(
+            CI,
+            "permissions:\n  contents: read\n",
+            "permissions: read-all\n",
+        );
+        repo.edit(
+            CI,
+            "  lint:\n    runs-on: ubuntu-latest\n",
+            "  lint:\n    runs-on: ubuntu-latest\n    permissions: write-all\n",
+        );
+        let outcome = repo.run("WF-003");
+        assert_fail_at(&outcome, CI, line_of(&repo, CI, "permissions: read-all"));
+        assert_fail_at(&outcome, CI, line_of(&repo, CI, "permissions: write-all"));
+        assert_eq!(outcome.locations.len(), 2);
+    }
+}

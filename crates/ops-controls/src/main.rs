@@ -1,0 +1,22 @@
+//! The `ops-controls` binary: parses arguments and hands over to [`ops_controls::cli::run`].
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ops_controls::cli::{Args, run};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(
+        args,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    ) {
+        Ok(code) => code,
+        Err(e) => {
+            bundle_core::cli::write_error_chain(&mut std::io::stderr().lock(), &e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
