@@ -235,7 +235,7 @@ fn decrypt(
 ) -> TaskResult {
     let (input, output_format) = types.resolve(file)?;
     let sops_file = SopsFile::read_as(file, input)?;
-    let decrypted = sops_file.decrypt(&identities()?)?;
+    let decrypted = sops_file.into_decrypted(&identities()?)?;
     print_warnings(&decrypted, stderr)?;
     let bytes = match extract {
         Some(path) => {
@@ -362,7 +362,7 @@ fn edit(
     change: impl FnOnce(&mut Decrypted) -> Result<(), Box<Failure>>,
 ) -> TaskResult {
     let sops_file = SopsFile::read(file)?;
-    let mut decrypted = sops_file.decrypt(&identities()?)?;
+    let mut decrypted = sops_file.into_decrypted(&identities()?)?;
     print_warnings(&decrypted, stderr)?;
     change(&mut decrypted)?;
     let updated = decrypted.encrypt(now())?;

@@ -109,8 +109,97 @@ pub fn parse_enc(s: &str) -> Result<EncValue<'_>, EncError> {
     })
 }
 
-/// Encrypts `plaintext` with AAD `aad` into an `ENC[...]` string. `iv` reuses a nonce
-/// (sops keeps the IV of an unchanged value); `None` draws a fresh 32-byte one.
+/// AES-256-GCM with sops' 32-byte nonces under one data key, set up once (key schedule and
+/// GHASH key) and reused for every value of a file.
+pub struct ValueCipher {
+    key: DataKey,
+    gcm32: AesGcm<Aes256, U32>,
+}
+
+impl std::fmt::Debug for ValueCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ValueCipher(<redacted>)")
+    }
+}
+
+impl ValueCipher {
+    /// A cipher for one data key.
+    pub fn new(key: &DataKey) -> Self {
+        Self {
+            key: key.clone(),
+            gcm32: AesGcm::<Aes256, U32>::new(GenericArray::from_slice(key.expose())),
+        }
+    }
+
+    /// Encrypts `plaintext` with AAD `aad` into an `ENC[...]` string. `iv` reuses a nonce
+    /// (sops keeps the IV of an unchanged value); `None` draws a fresh 32-byte one.
+    pub fn encrypt(
+        &self,
+        plaintext: &[u8],
+        aad: &[u8],
+        value_type: &str,
+        iv: Option<[u8; 32]>,
+    ) -> String {
+        let iv = iv.unwrap_or_else(|| {
+            let mut iv = [0u8; 32];
+            // A CSPRNG seeded from the OS (ChaCha, reseeded periodically): one system call per
+            // value would dominate the cost of encrypting a large file.
+            rand::thread_rng().fill_bytes(&mut iv);
+            iv
+        });
+        let mut buffer = Zeroizing::new(plaintext.to_vec());
+        let tag = self
+            .gcm32
+            .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut buffer)
+            .expect("AES-GCM encryption only fails for inputs beyond 64 GiB");
+        // `buffer` now holds ciphertext; it is still zeroized on drop, which costs nothing.
+        format!(
+            "{ENC_PREFIX}{},iv:{},tag:{},type:{value_type}]",
+            B64.encode(&*buffer),
+            B64.encode(iv),
+            B64.encode(tag)
+        )
+    }
+
+    /// Decrypts a parsed value with AAD `aad` (12-, 16- and 32-byte nonces).
+    pub fn decrypt(
+        &self,
+        value: &EncValue<'_>,
+        aad: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, EncError> {
+        if value.tag.len() != 16 {
+            return Err(EncError::TagLength(value.tag.len()));
+        }
+        let mut buffer = Zeroizing::new(value.data.clone());
+        let tag = GenericArray::from_slice(&value.tag);
+        let k = GenericArray::from_slice(self.key.expose());
+        let result = match value.iv.len() {
+            32 => self.gcm32.decrypt_in_place_detached(
+                GenericArray::from_slice(&value.iv),
+                aad,
+                &mut buffer,
+                tag,
+            ),
+            16 => AesGcm::<Aes256, U16>::new(k).decrypt_in_place_detached(
+                GenericArray::from_slice(&value.iv),
+                aad,
+                &mut buffer,
+                tag,
+            ),
+            12 => AesGcm::<Aes256, U12>::new(k).decrypt_in_place_detached(
+                GenericArray::from_slice(&value.iv),
+                aad,
+                &mut buffer,
+                tag,
+            ),
+            n => return Err(EncError::IvLength(n)),
+        };
+        result.map_err(|_| EncError::Auth)?;
+        Ok(buffer)
+    }
+}
+
+/// Encrypts one value (sets up a [`ValueCipher`]; use one directly for many values).
 pub fn encrypt(
     key: &DataKey,
     plaintext: &[u8],
@@ -118,60 +207,16 @@ pub fn encrypt(
     value_type: &str,
     iv: Option<[u8; 32]>,
 ) -> String {
-    let iv = iv.unwrap_or_else(|| {
-        let mut iv = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut iv);
-        iv
-    });
-    let cipher = AesGcm::<Aes256, U32>::new(GenericArray::from_slice(key.expose()));
-    let mut buffer = Zeroizing::new(plaintext.to_vec());
-    let tag = cipher
-        .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut buffer)
-        .expect("AES-GCM encryption only fails for inputs beyond 64 GiB");
-    // `buffer` now holds ciphertext; it is still zeroized on drop, which costs nothing.
-    format!(
-        "{ENC_PREFIX}{},iv:{},tag:{},type:{value_type}]",
-        B64.encode(&*buffer),
-        B64.encode(iv),
-        B64.encode(tag)
-    )
+    ValueCipher::new(key).encrypt(plaintext, aad, value_type, iv)
 }
 
-/// Decrypts a parsed value with AAD `aad`.
+/// Decrypts one parsed value (sets up a [`ValueCipher`]; use one directly for many values).
 pub fn decrypt(
     key: &DataKey,
     value: &EncValue<'_>,
     aad: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, EncError> {
-    if value.tag.len() != 16 {
-        return Err(EncError::TagLength(value.tag.len()));
-    }
-    let mut buffer = Zeroizing::new(value.data.clone());
-    let tag = GenericArray::from_slice(&value.tag);
-    let k = GenericArray::from_slice(key.expose());
-    let result = match value.iv.len() {
-        32 => AesGcm::<Aes256, U32>::new(k).decrypt_in_place_detached(
-            GenericArray::from_slice(&value.iv),
-            aad,
-            &mut buffer,
-            tag,
-        ),
-        16 => AesGcm::<Aes256, U16>::new(k).decrypt_in_place_detached(
-            GenericArray::from_slice(&value.iv),
-            aad,
-            &mut buffer,
-            tag,
-        ),
-        12 => AesGcm::<Aes256, U12>::new(k).decrypt_in_place_detached(
-            GenericArray::from_slice(&value.iv),
-            aad,
-            &mut buffer,
-            tag,
-        ),
-        n => return Err(EncError::IvLength(n)),
-    };
-    result.map_err(|_| EncError::Auth)?;
-    Ok(buffer)
+    ValueCipher::new(key).decrypt(value, aad)
 }
 
 /// The 32-byte IV of a parsed value, when it has one (for reuse on re-encryption).

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroizing;
 
-use crate::cipher::{self, DataKey, EncError};
+use crate::cipher::{self, DataKey, EncError, ValueCipher};
 use crate::scope::ScopeRule;
 use crate::tree::{Comment, Map, MapItem, Scalar, SeqItem, Text, Value};
 use crate::value;
@@ -91,7 +91,7 @@ pub struct WalkSettings<'a> {
 }
 
 struct Walker<'a> {
-    key: &'a DataKey,
+    cipher: ValueCipher,
     settings: WalkSettings<'a>,
     path: Vec<String>,
     comments: Vec<Vec<String>>,
@@ -116,7 +116,7 @@ impl<'a> Walker<'a> {
             mac.update(Sha256::digest(b"sops"));
         }
         Self {
-            key,
+            cipher: ValueCipher::new(key),
             settings,
             path: Vec::new(),
             comments: Vec::new(),
@@ -251,8 +251,10 @@ impl<'a> Walker<'a> {
         let aad = self.aad();
         let iv = self
             .lookup
+            .filter(|c| !c.0.is_empty())
             .and_then(|c| c.0.get(&IvCache::key(&aad, value_type, plaintext)).copied());
-        cipher::encrypt(self.key, plaintext, aad.as_bytes(), value_type, iv)
+        self.cipher
+            .encrypt(plaintext, aad.as_bytes(), value_type, iv)
     }
 
     // ---- decryption ----
@@ -375,8 +377,10 @@ impl<'a> Walker<'a> {
                 value_type: ty.to_owned(),
             });
         }
-        let plain =
-            cipher::decrypt(self.key, &parsed, aad.as_bytes()).map_err(|e| walk_error(&e, &aad))?;
+        let plain = self
+            .cipher
+            .decrypt(&parsed, aad.as_bytes())
+            .map_err(|e| walk_error(&e, &aad))?;
         if let (Some(iv), Some(cache)) = (cipher::iv32(&parsed), self.record.as_deref_mut()) {
             cache.0.insert(IvCache::key(&aad, ty, &plain), iv);
         }

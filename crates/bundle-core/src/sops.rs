@@ -215,7 +215,17 @@ impl SopsFile {
 
     /// Decrypts with a known data key and verifies the MAC.
     pub fn decrypt_with_key(&self, key: DataKey) -> Result<Decrypted> {
-        let mut branches = self.branches.clone();
+        self.decrypt_branches(self.branches.clone(), key)
+    }
+
+    /// Decrypts (MAC verified), consuming the file instead of copying its tree.
+    pub fn into_decrypted(mut self, identities: &Identities) -> Result<Decrypted> {
+        let key = self.data_key(identities)?;
+        let branches = std::mem::take(&mut self.branches);
+        self.decrypt_branches(branches, key)
+    }
+
+    fn decrypt_branches(&self, mut branches: Vec<Map>, key: DataKey) -> Result<Decrypted> {
         let mut ivs = IvCache::default();
         let settings = WalkSettings {
             scope: &self.metadata.scope,
@@ -413,7 +423,7 @@ pub fn encrypt_plaintext(
             message: "the file is empty: it must contain at least one document".into(),
         });
     }
-    Decrypted::new(path, format, raw.branches, settings)?.encrypt(now)
+    Decrypted::new(path, format, raw.branches, settings)?.into_encrypted(now)
 }
 
 impl Decrypted {
@@ -693,7 +703,16 @@ impl Decrypted {
 
     /// Encrypts the tree again: new `lastmodified` (`now`, Unix seconds) and MAC.
     pub fn encrypt(&self, now: i64) -> Result<SopsFile> {
-        let mut branches = self.branches.clone();
+        Ok(self.encrypt_branches(self.branches.clone(), now))
+    }
+
+    /// Like [`Decrypted::encrypt`], consuming the plaintext instead of copying it.
+    pub fn into_encrypted(mut self, now: i64) -> Result<SopsFile> {
+        let branches = std::mem::take(&mut self.branches);
+        Ok(self.encrypt_branches(branches, now))
+    }
+
+    fn encrypt_branches(&self, mut branches: Vec<Map>, now: i64) -> SopsFile {
         let settings = WalkSettings {
             scope: &self.metadata.scope,
             mac_only_encrypted: self.metadata.mac_only_encrypted,
@@ -703,12 +722,12 @@ impl Decrypted {
         metadata.lastmodified = crate::time::format_rfc3339(now);
         metadata.mac = engine::encrypt_mac(&mac, &self.key, &metadata.lastmodified)
             .expect("a lastmodified written by format_rfc3339 always parses");
-        Ok(SopsFile {
+        SopsFile {
             path: self.path.clone(),
             format: self.format,
             branches,
             metadata,
-        })
+        }
     }
 }
 

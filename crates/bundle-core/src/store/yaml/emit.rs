@@ -112,7 +112,7 @@ enum Style {
 }
 
 /// Which styles can represent a scalar (go-yaml's `yaml_emitter_analyze_scalar`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(clippy::struct_excessive_bools)] // independent facts, as libyaml keeps them
 struct Analysis {
     multiline: bool,
@@ -222,7 +222,28 @@ fn scan(value: &str) -> Scan {
     f
 }
 
+/// Whether `value` has the shape of an `ENC[...]` value: the prefix, then only base64,
+/// field and bracket characters. Every such string scans the same (flow indicators, nothing
+/// else), so its analysis is computed once; encrypted files are mostly made of them.
+fn is_enc_shaped(value: &str) -> bool {
+    value.starts_with(crate::cipher::ENC_PREFIX)
+        && value.ends_with(']')
+        && value.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'+' | b'/' | b'=' | b',' | b':' | b'[' | b']' | b'_')
+        })
+}
+
 fn analyze(value: &str) -> Analysis {
+    static ENC: std::sync::OnceLock<Analysis> = std::sync::OnceLock::new();
+    if is_enc_shaped(value) {
+        return *ENC
+            .get_or_init(|| analyze_scan("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]"));
+    }
+    analyze_scan(value)
+}
+
+fn analyze_scan(value: &str) -> Analysis {
     if value.is_empty() {
         return Analysis {
             multiline: false,
@@ -961,6 +982,20 @@ impl Emitter {
         if !value.is_empty() && !self.whitespace {
             self.put(' ');
         }
+        // Fast path: without line breaks (ASCII only, so none of the Unicode ones either)
+        // the loop below only copies characters.
+        if value
+            .bytes()
+            .all(|b| b != b'\n' && b != b'\r' && b.is_ascii())
+        {
+            self.out.push_str(value);
+            self.column += value.len();
+            if !value.is_empty() {
+                self.whitespace = false;
+            }
+            self.indention = false;
+            return;
+        }
         let mut breaks = false;
         for c in value.chars() {
             if is_break(c) {
@@ -1117,5 +1152,27 @@ impl Emitter {
         if let Some(chomp) = chomp {
             self.write_indicator(chomp, false, false, false);
         }
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    #[test]
+    fn enc_fast_path_matches_the_full_scan() {
+        let key = crate::cipher::DataKey::generate();
+        for (plain, ty) in [
+            ("x", "str"),
+            ("a much longer secret value with spaces", "str"),
+            ("42", "int"),
+        ] {
+            let enc = crate::cipher::encrypt(&key, plain.as_bytes(), b"a:b:", ty, None);
+            assert!(is_enc_shaped(&enc), "{enc}");
+            assert_eq!(analyze(&enc), analyze_scan(&enc));
+            assert!(crate::store::yaml::resolve::plain_keeps_string(&enc));
+        }
+        assert!(!is_enc_shaped("ENC[AES256_GCM,data:AA==,iv: x]"));
+        assert!(!is_enc_shaped("ENC[AES256_GCM,data:AA==] # c"));
     }
 }

@@ -397,5 +397,10 @@ pub(super) fn is_old_bool(s: &str) -> bool {
 /// Whether go-yaml may write `s` as a plain scalar without changing its type
 /// (`canUsePlain` in go-yaml's string encoder).
 pub(super) fn plain_keeps_string(s: &str) -> bool {
+    // An `ENC[...]` value is always a string (it starts with a letter and has no digit-only,
+    // boolean, null or time form); skip resolving it.
+    if s.starts_with(crate::cipher::ENC_PREFIX) && s.ends_with(']') {
+        return true;
+    }
     resolve_plain(s, false) == Resolved::Str && !is_base60_float(s) && !is_old_bool(s)
 }
