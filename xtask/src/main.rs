@@ -8,8 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod bench;
 mod bundle;
+mod demo;
+mod rotate;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -33,6 +36,15 @@ enum Command {
     /// Benchmarks, side by side with the peer tool.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Rotate the bundle as the runbook says (scheduled, or --emergency), all or nothing.
+    #[command(after_help = EXIT_CODES)]
+    Rotate(rotate::RotateArgs),
+    /// Auditoria contínua: ops-controls compared with the last report, recorded, evidence verified.
+    #[command(after_help = EXIT_CODES)]
+    Audit(audit::AuditArgs),
+    /// The whole runbook in a sandbox (no key, no network): plan, rotations, audit.
+    #[command(after_help = EXIT_CODES)]
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +54,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Bundle(cmd) => bundle::run(cmd, &mut stdout.lock(), &mut stderr.lock()),
         Command::Bench(cmd) => bench::run(&cmd, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Rotate(args) => rotate::run(args, &mut stderr.lock()),
+        Command::Audit(args) => audit::run(&args, &mut stderr.lock()),
+        Command::Demo(args) => demo::run(&args, &mut stderr.lock()),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,349 @@
+//! `cargo xtask demo`: the whole runbook in a sandbox, with no key and no network. A git
+//! repository with a sample bundle and fresh keys, then a plan, a scheduled rotation, an
+//! emergency rotation and an audit, through the same code as `rotate` and `audit`.
+//!
+//! Layout: `<dir>/repo` (the repository) and `<dir>/keys` (the demo's private keys, 0600,
+//! outside the repository as the runbook requires).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bundle_core::Format;
+use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig};
+use bundle_core::evidence::{
+    DEFAULT_DIR, EvidenceLog, Kind, README_FILE, Timestamp, checklist_items,
+};
+use bundle_core::fsio::{self, WriteOptions};
+use bundle_core::keys::{KeyEnv, KeyPair};
+use bundle_core::mcp::HEADER_UNENCRYPTED_REGEX;
+use bundle_core::sops::{EncryptSettings, encrypt_plaintext};
+use bundle_core::store::EmitOptions;
+use clap::Args;
+
+use crate::audit::audit;
+use crate::rotate::{BUNDLE, Emergency, KeySink, Request, git, rotate};
+use crate::{Failure, TaskResult};
+
+/// The files copied from this repository into the sandbox (runbooks, policy, CI, hygiene).
+const COPIED: [&str; 6] = [
+    ".gitignore",
+    ".github/CODEOWNERS",
+    ".github/workflows/ci.yml",
+    "config/gitleaks.toml",
+    "config/ops-controls.yaml",
+    "docs/ops",
+];
+
+const HOUR: i64 = 3600;
+
+/// Arguments of `cargo xtask demo`.
+#[derive(Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// Build the sandbox here and keep it (must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+fn wrap<E: std::error::Error + Send + Sync + 'static>(code: u8) -> impl Fn(E) -> Box<Failure> {
+    move |e| {
+        Box::new(Failure {
+            code,
+            inner: Box::new(e),
+        })
+    }
+}
+
+/// Runs `cargo xtask demo`.
+pub(crate) fn run(args: &DemoArgs, stderr: &mut dyn Write) -> TaskResult {
+    let temp;
+    let root = if let Some(dir) = &args.dir {
+        if dir.exists() && fs_err::read_dir(dir)?.next().is_some() {
+            return Err(Failure::usage(format!(
+                "--dir {}: the directory is not empty\nhint: give a new or empty directory",
+                dir.display()
+            )));
+        }
+        fs_err::create_dir_all(dir)?;
+        fs_err::canonicalize(dir)?
+    } else {
+        temp = tempfile::Builder::new()
+            .prefix("mcp-secrets-demo-")
+            .tempdir()
+            .map_err(|e| Failure::usage(format!("temporary directory: {e}")))?;
+        fs_err::canonicalize(temp.path())?
+    };
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or_else(|| Failure::usage("xtask is not inside the workspace"))?;
+    demo(source, &root, Timestamp::now(), stderr)?;
+    if args.dir.is_none() {
+        writeln!(
+            stderr,
+            "\n(sandbox temporário removido; use --dir DIR para guardá-lo)"
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<(), Box<Failure>> {
+    if fs_err::metadata(from)?.is_dir() {
+        fs_err::create_dir_all(to)?;
+        for entry in fs_err::read_dir(from)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+    } else {
+        if let Some(parent) = to.parent() {
+            fs_err::create_dir_all(parent)?;
+        }
+        fs_err::copy(from, to)?;
+    }
+    Ok(())
+}
+
+fn write_key(path: &Path, pair: &KeyPair) -> Result<(), Box<Failure>> {
+    let text = zeroize::Zeroizing::new(format!(
+        "# public key: {}\n{}\n",
+        pair.recipient(),
+        pair.expose_identity()
+    ));
+    fsio::write_atomic(path, text.as_bytes(), WriteOptions::PRIVATE_NEW)?;
+    Ok(())
+}
+
+fn key_env(file: &Path) -> KeyEnv {
+    KeyEnv {
+        sops_age_key_file: Some(file.to_owned()),
+        ..KeyEnv::default()
+    }
+}
+
+fn record(
+    dir: &Path,
+    request: &evidence_writer::RecordRequest,
+    at: Timestamp,
+) -> Result<(), Box<Failure>> {
+    evidence_writer::record(dir, request, evidence_writer::Now::fixed(at), None)
+        .map_err(wrap(2))?;
+    Ok(())
+}
+
+fn plan(dir: &Path, at: Timestamp, window: Timestamp, to: u64) -> Result<(), Box<Failure>> {
+    let mut request = evidence_writer::RecordRequest::new(Kind::Plan);
+    request.reason = Some("rotação trimestral (demonstração)".to_owned());
+    request.responsible = vec!["Ana Souza".to_owned()];
+    request.version_from = Some(to - 1);
+    request.version_to = Some(to);
+    request.window_start = Some(window);
+    record(dir, &request, at)
+}
+
+/// Builds the sandbox under `root` from the files of `source` and runs the runbook, with
+/// `now` as the time of the audit.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn demo(
+    source: &Path,
+    root: &Path,
+    now: Timestamp,
+    stderr: &mut dyn Write,
+) -> Result<(), Box<Failure>> {
+    let repo = root.join("repo");
+    let keys = root.join("keys");
+    fs_err::create_dir_all(&repo)?;
+    fs_err::create_dir_all(&keys)?;
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    let created = now.plus_seconds(-72 * HOUR);
+    writeln!(stderr, "== Sandbox: {}", root.display())?;
+
+    // The repository: runbooks, policy, CI and hygiene files of this toolkit.
+    for rel in COPIED {
+        copy_tree(&source.join(rel), &repo.join(rel))?;
+    }
+    git(&repo, &["init", "-q", "-b", "main"])?;
+    for (k, v) in [
+        ("user.name", "Demo"),
+        ("user.email", "demo@example.invalid"),
+        ("commit.gpgsign", "false"),
+    ] {
+        git(&repo, &["config", k, v])?;
+    }
+
+    // The bundle, version 1, for the team's first key.
+    let first = KeyPair::generate();
+    let first_key = keys.join("equipe-v1.txt");
+    write_key(&first_key, &first)?;
+    let sops_yaml = format!(
+        "creation_rules:\n  - path_regex: 'config/secrets\\.enc\\.yaml$'\n    unencrypted_regex: '{HEADER_UNENCRYPTED_REGEX}'\n    age:\n      - {}\n",
+        first.recipient()
+    );
+    fsio::write_atomic(
+        &repo.join(CONFIG_FILE_NAME),
+        sops_yaml.as_bytes(),
+        WriteOptions::PUBLIC,
+    )?;
+    let config = SopsConfig::load(&repo.join(CONFIG_FILE_NAME))?;
+    let bundle = repo.join(BUNDLE);
+    let rule = config.rule_for(&bundle)?;
+    let plaintext = format!(
+        "MCP_SECRETS_VERSION: 1\nMCP_ROTATION_REASON: bundle de demonstração\nMCP_ROTATED_AT: '{created}'\ngithub:\n  token: demo-token-{a}\ndatabase:\n  user: mcp\n  password: demo-senha-{b}\nslack:\n  webhook: https://hooks.example.invalid/demo/{c}\n",
+        a = &first.recipient()[10..30],
+        b = &first.recipient()[30..46],
+        c = &first.recipient()[46..58],
+    );
+    let encrypted = encrypt_plaintext(
+        &bundle,
+        Format::Yaml,
+        plaintext.as_bytes(),
+        &EncryptSettings::from_rule(rule),
+        created.unix(),
+    )?;
+    encrypted.write(&bundle, EmitOptions::default())?;
+
+    // The evidence skeleton, its checklist marked, and the history of version 1.
+    let evidence = repo.join(DEFAULT_DIR);
+    evidence_writer::init(&evidence, evidence_writer::Lang::Pt).map_err(wrap(2))?;
+    let readme = fs_err::read_to_string(evidence.join(README_FILE))?;
+    let ids: Vec<String> = checklist_items(&readme)
+        .map_err(wrap(2))?
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    evidence_writer::set_checked(&evidence, &ids, true).map_err(wrap(2))?;
+    plan(&evidence, created.plus_seconds(-26 * HOUR), created, 1)?;
+    let mut first_entry = evidence_writer::RecordRequest::new(Kind::Scheduled);
+    first_entry.reason = Some("criação do bundle (demonstração)".to_owned());
+    first_entry.responsible = vec!["Ana Souza".to_owned()];
+    first_entry.version_from = Some(0);
+    first_entry.version_to = Some(1);
+    record(&evidence, &first_entry, created)?;
+    git(&repo, &["add", "-A"])?;
+    git(&repo, &["commit", "-q", "-m", "bundle v1 e evidências"])?;
+
+    // Plan of the scheduled window, announced 48 h ahead.
+    let window = now.plus_seconds(-2 * HOUR);
+    writeln!(
+        stderr,
+        "\n== Plano: janela de v2 às {window}, anunciada 48 h antes"
+    )?;
+    plan(&evidence, window.plus_seconds(-48 * HOUR), window, 2)?;
+    git(&repo, &["add", "-A"])?;
+    git(&repo, &["commit", "-q", "-m", "plano da janela de v2"])?;
+
+    writeln!(stderr, "\n== Rotação programada (cargo xtask rotate)")?;
+    let scheduled = rotate(
+        &Request {
+            repo: repo.clone(),
+            reason: Some("rotação trimestral (demonstração)".to_owned()),
+            responsible: vec!["Ana Souza".to_owned(), "Bruno Lima".to_owned()],
+            emergency: None,
+            sets: Vec::new(),
+            key_sink: Some(KeySink::File(keys.join("equipe-v2.txt"))),
+            links: vec!["CI=https://ci.example.invalid/runs/1".to_owned()],
+            commit: true,
+            dry_run: false,
+            sync_to: None,
+            window_check: true,
+            keys: key_env(&first_key),
+            old_identities: Vec::new(),
+            now: window,
+            now_explicit: true,
+        },
+        stderr,
+    )?
+    .ok_or_else(|| Failure::usage("the scheduled rotation did not run"))?;
+
+    writeln!(
+        stderr,
+        "\n== Rotação emergencial (cargo xtask rotate --emergency)"
+    )?;
+    let emergency = rotate(
+        &Request {
+            repo: repo.clone(),
+            reason: None,
+            responsible: vec!["Carla Dias".to_owned(), "Diego Reis".to_owned()],
+            emergency: Some(Emergency {
+                incident: "INC-DEMO-001".to_owned(),
+                compromised: Vec::new(),
+            }),
+            sets: Vec::new(),
+            key_sink: Some(KeySink::File(keys.join("equipe-v3.txt"))),
+            links: Vec::new(),
+            commit: true,
+            dry_run: false,
+            sync_to: None,
+            window_check: true,
+            keys: key_env(&keys.join("equipe-v2.txt")),
+            old_identities: vec![keys.join("equipe-v2.txt")],
+            now: now.plus_seconds(-HOUR),
+            now_explicit: true,
+        },
+        stderr,
+    )?
+    .ok_or_else(|| Failure::usage("the emergency rotation did not run"))?;
+
+    writeln!(stderr, "\n== Auditoria (cargo xtask audit)")?;
+    let audited = audit(&repo, &["Eva Martins".to_owned()], now, true, stderr)?;
+    if !audited.ok() {
+        return Err(Box::new(Failure {
+            code: 1,
+            inner: "the demo's audit found a problem".into(),
+        }));
+    }
+
+    // The tour.
+    writeln!(stderr, "\n== O que foi produzido")?;
+    writeln!(stderr, "repositório: {}", repo.display())?;
+    writeln!(
+        stderr,
+        "chaves (0600, fora do repositório): {}",
+        keys.display()
+    )?;
+    writeln!(
+        stderr,
+        "bundle: {BUNDLE} (v{} após a emergência; v{} após a programada)",
+        emergency.version_to, scheduled.version_to
+    )?;
+    let log = EvidenceLog::load(&evidence).map_err(wrap(2))?;
+    writeln!(stderr, "evidências: {DEFAULT_DIR}/")?;
+    let mut files = Vec::new();
+    collect(&evidence, &mut files)?;
+    files.sort();
+    for f in files {
+        writeln!(
+            stderr,
+            "  {}",
+            f.strip_prefix(&evidence).unwrap_or(&f).display()
+        )?;
+    }
+    writeln!(stderr, "execuções registradas:")?;
+    for e in log.entries() {
+        writeln!(
+            stderr,
+            "  {:>2} {:<32} {}",
+            e.seq, e.execution.id, e.execution.recorded_at
+        )?;
+    }
+    writeln!(
+        stderr,
+        "auditoria: {} ({} regressões, {} problemas de verificação)",
+        audited.evidence_id, audited.regressions, audited.verify_problems
+    )?;
+    writeln!(stderr, "histórico de versões (git log):")?;
+    for line in git(&repo, &["log", "--oneline", "--decorate=short"])?.lines() {
+        writeln!(stderr, "  {line}")?;
+    }
+    Ok(())
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Box<Failure>> {
+    for entry in fs_err::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
