@@ -40,15 +40,6 @@ impl AuditOutcome {
     }
 }
 
-fn wrap<E: std::error::Error + Send + Sync + 'static>(code: u8) -> impl Fn(E) -> Box<Failure> {
-    move |e| {
-        Box::new(Failure {
-            code,
-            inner: Box::new(e),
-        })
-    }
-}
-
 /// Runs `cargo xtask audit`.
 pub(crate) fn run(args: &AuditArgs, stderr: &mut dyn Write) -> TaskResult {
     let (now, explicit) = now_from_env()?;
@@ -83,10 +74,10 @@ pub(crate) fn audit(
     let dir = repo.join(DEFAULT_DIR);
     writeln!(stderr, "Auditoria contínua em {}", repo.display())?;
     let mut report = ops_report(&repo, now)?;
-    let log = EvidenceLog::load(&dir).map_err(wrap(2))?;
+    let log = EvidenceLog::load(&dir).map_err(Failure::wrap(2))?;
     match previous_report(&dir, &log) {
         Some(path) => {
-            let previous = Report::read(&path).map_err(wrap(2))?;
+            let previous = Report::read(&path).map_err(Failure::wrap(2))?;
             report.comparison = Some(ops_controls::compare::compare(&previous, &report));
             writeln!(
                 stderr,
@@ -132,10 +123,10 @@ pub(crate) fn audit(
     request.responsible = responsible.to_vec();
     request.attachments.push(report_path);
     let at = evidence_writer::Now { at: now, explicit };
-    let recorded = evidence_writer::record(&dir, &request, at, None).map_err(wrap(2))?;
+    let recorded = evidence_writer::record(&dir, &request, at, None).map_err(Failure::wrap(2))?;
     let evidence_id = outcome_id(&recorded);
     writeln!(stderr, "[2/3] evidência registrada: {evidence_id}")?;
-    let verified = evidence_writer::verify(&dir, now).map_err(wrap(2))?;
+    let verified = evidence_writer::verify(&dir, now).map_err(Failure::wrap(2))?;
     writeln!(
         stderr,
         "[3/3] evidence-writer verify: {} entradas, {} anexos, {} problema(s)",

@@ -45,15 +45,6 @@ pub(crate) struct DemoArgs {
     dir: Option<PathBuf>,
 }
 
-fn wrap<E: std::error::Error + Send + Sync + 'static>(code: u8) -> impl Fn(E) -> Box<Failure> {
-    move |e| {
-        Box::new(Failure {
-            code,
-            inner: Box::new(e),
-        })
-    }
-}
-
 /// Runs `cargo xtask demo`.
 pub(crate) fn run(args: &DemoArgs, stderr: &mut dyn Write) -> TaskResult {
     let temp;
@@ -125,7 +116,7 @@ fn record(
     at: Timestamp,
 ) -> Result<(), Box<Failure>> {
     evidence_writer::record(dir, request, evidence_writer::Now::fixed(at), None)
-        .map_err(wrap(2))?;
+        .map_err(Failure::wrap(2))?;
     Ok(())
 }
 
@@ -202,14 +193,14 @@ pub(crate) fn demo(
 
     // The evidence skeleton, its checklist marked, and the history of version 1.
     let evidence = repo.join(DEFAULT_DIR);
-    evidence_writer::init(&evidence, evidence_writer::Lang::Pt).map_err(wrap(2))?;
+    evidence_writer::init(&evidence, evidence_writer::Lang::Pt).map_err(Failure::wrap(2))?;
     let readme = fs_err::read_to_string(evidence.join(README_FILE))?;
     let ids: Vec<String> = checklist_items(&readme)
-        .map_err(wrap(2))?
+        .map_err(Failure::wrap(2))?
         .into_iter()
         .map(|i| i.id)
         .collect();
-    evidence_writer::set_checked(&evidence, &ids, true).map_err(wrap(2))?;
+    evidence_writer::set_checked(&evidence, &ids, true).map_err(Failure::wrap(2))?;
     plan(&evidence, created.plus_seconds(-26 * HOUR), created, 1)?;
     let mut first_entry = evidence_writer::RecordRequest::new(Kind::Scheduled);
     first_entry.reason = Some("criação do bundle (demonstração)".to_owned());
@@ -304,10 +295,10 @@ pub(crate) fn demo(
         "bundle: {BUNDLE} (v{} após a emergência; v{} após a programada)",
         emergency.version_to, scheduled.version_to
     )?;
-    let log = EvidenceLog::load(&evidence).map_err(wrap(2))?;
+    let log = EvidenceLog::load(&evidence).map_err(Failure::wrap(2))?;
     writeln!(stderr, "evidências: {DEFAULT_DIR}/")?;
     let mut files = Vec::new();
-    collect(&evidence, &mut files)?;
+    crate::files_under(&evidence, &mut files)?;
     files.sort();
     for f in files {
         writeln!(
@@ -332,18 +323,6 @@ pub(crate) fn demo(
     writeln!(stderr, "histórico de versões (git log):")?;
     for line in git(&repo, &["log", "--oneline", "--decorate=short"])?.lines() {
         writeln!(stderr, "  {line}")?;
-    }
-    Ok(())
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Box<Failure>> {
-    for entry in fs_err::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else {
-            out.push(path);
-        }
     }
     Ok(())
 }

@@ -67,6 +67,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// Every regular file below `dir` (symbolic links are listed, never followed); nothing
+/// when `dir` does not exist.
+pub(crate) fn files_under(
+    dir: &std::path::Path,
+    out: &mut Vec<std::path::PathBuf>,
+) -> Result<(), Box<Failure>> {
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if fs_err::symlink_metadata(&path)?.is_dir() {
+            files_under(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
 /// An error with the exit code it maps to.
 #[derive(Debug)]
 pub(crate) struct Failure {
@@ -75,6 +95,27 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    // Boxed because every caller returns it through `TaskResult`'s `Box<Failure>`.
+    #[allow(clippy::unnecessary_box_returns)]
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Box<Self> {
+        Box::new(Self {
+            code,
+            inner: message.into().into(),
+        })
+    }
+
+    /// A `map_err` adapter: any error, reported with `code`.
+    pub(crate) fn wrap<E: std::error::Error + Send + Sync + 'static>(
+        code: u8,
+    ) -> impl Fn(E) -> Box<Self> {
+        move |e| {
+            Box::new(Self {
+                code,
+                inner: Box::new(e),
+            })
+        }
+    }
+
     // Boxed because every caller returns it through `TaskResult`'s `Box<Failure>`.
     #[allow(clippy::unnecessary_box_returns)]
     pub(crate) fn usage(message: impl Into<String>) -> Box<Self> {

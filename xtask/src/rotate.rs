@@ -9,9 +9,7 @@ use std::process::{Command as Process, ExitCode, Stdio};
 use std::time::Instant;
 
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients};
-use bundle_core::evidence::{
-    DEFAULT_DIR, EvidenceLog, Kind, Link, MIN_PLAN_NOTICE_SECS, Timestamp,
-};
+use bundle_core::evidence::{DEFAULT_DIR, EvidenceLog, Kind, Link, Timestamp};
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{Identities, KeyEnv, KeyPair};
 use bundle_core::mcp::{HEADER_KEYS, Header};
@@ -139,29 +137,11 @@ pub(crate) struct Outcome {
     pub(crate) evidence_id: String,
 }
 
-// Boxed because every caller returns it through `TaskResult`'s `Box<Failure>`.
-#[allow(clippy::unnecessary_box_returns)]
-fn fail(code: u8, message: impl Into<String>) -> Box<Failure> {
-    Box::new(Failure {
-        code,
-        inner: message.into().into(),
-    })
-}
-
-fn wrap<E: std::error::Error + Send + Sync + 'static>(code: u8) -> impl Fn(E) -> Box<Failure> {
-    move |e| {
-        Box::new(Failure {
-            code,
-            inner: Box::new(e),
-        })
-    }
-}
-
 /// `SOURCE_DATE_EPOCH` when set, else the clock.
 pub(crate) fn now_from_env() -> Result<(Timestamp, bool), Box<Failure>> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if !v.is_empty() => Ok((
-            Timestamp::from_source_date_epoch(&v).map_err(wrap(2))?,
+            Timestamp::from_source_date_epoch(&v).map_err(Failure::wrap(2))?,
             true,
         )),
         _ => Ok((Timestamp::now(), false)),
@@ -176,7 +156,7 @@ fn mcp_home() -> Result<PathBuf, Box<Failure>> {
     }
     var("HOME")
         .map(|h| PathBuf::from(h).join(".mcp"))
-        .ok_or_else(|| fail(2, "--sync: neither MCP_HOME nor HOME is set"))
+        .ok_or_else(|| Failure::new(2, "--sync: neither MCP_HOME nor HOME is set"))
 }
 
 /// Runs `cargo xtask rotate`.
@@ -224,20 +204,20 @@ pub(crate) fn run(args: RotateArgs, stderr: &mut dyn Write) -> TaskResult {
 
 fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>> {
     let Some((key, source)) = spec.split_once('=') else {
-        return Err(fail(
+        return Err(Failure::new(
             2,
             format!("--set {spec:?}: expected KEY=@FILE or KEY=-"),
         ));
     };
     if key.is_empty() {
-        return Err(fail(2, "--set: the key is empty"));
+        return Err(Failure::new(2, "--set: the key is empty"));
     }
     let source = if source == "-" {
         SetSource::Stdin
     } else if let Some(file) = source.strip_prefix('@') {
         SetSource::File(PathBuf::from(file))
     } else {
-        return Err(fail(
+        return Err(Failure::new(
             2,
             format!(
                 "--set {key}=...: values are never taken from the command line\nhint: use {key}=@FILE or {key}=- (stdin)"
@@ -249,7 +229,7 @@ fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>> {
 
 fn tree_path(key: &str) -> Result<TreePath, Box<Failure>> {
     if key.starts_with('[') {
-        TreePath::parse(key).map_err(|e| fail(2, format!("--set {key}: {e}")))
+        TreePath::parse(key).map_err(|e| Failure::new(2, format!("--set {key}: {e}")))
     } else {
         Ok(TreePath::keys(key.split('.')))
     }
@@ -308,7 +288,7 @@ impl Snapshot {
     pub(crate) fn take(files: &[PathBuf], roots: &[PathBuf]) -> Result<Self, Box<Failure>> {
         let mut all: Vec<PathBuf> = files.to_vec();
         for root in roots {
-            walk(root, &mut all)?;
+            crate::files_under(root, &mut all)?;
         }
         let mut saved = Vec::new();
         for path in all {
@@ -333,7 +313,7 @@ impl Snapshot {
     pub(crate) fn restore(&self) -> Result<(), Box<Failure>> {
         let mut now = Vec::new();
         for root in &self.roots {
-            walk(root, &mut now)?;
+            crate::files_under(root, &mut now)?;
         }
         for path in now {
             if !self.files.iter().any(|(p, _)| *p == path) {
@@ -360,22 +340,6 @@ impl Snapshot {
         }
         Ok(())
     }
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Box<Failure>> {
-    let Ok(entries) = fs_err::read_dir(dir) else {
-        return Ok(());
-    };
-    for entry in entries {
-        let path = entry?.path();
-        let meta = fs_err::symlink_metadata(&path)?;
-        if meta.is_dir() {
-            walk(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// `dir` and every directory below it.
@@ -411,9 +375,9 @@ pub(crate) fn git(repo: &Path, args: &[&str]) -> Result<String, Box<Failure>> {
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| fail(2, format!("git {}: {e}", args.join(" "))))?;
+        .map_err(|e| Failure::new(2, format!("git {}: {e}", args.join(" "))))?;
     if !output.status.success() {
-        return Err(fail(
+        return Err(Failure::new(
             2,
             format!(
                 "git {} failed: {}",
@@ -434,7 +398,7 @@ pub(crate) fn ops_report(
     options.now = now.unix();
     ops_controls::generate(&options).map_err(|e| {
         let code = e.exit_code();
-        wrap(code)(e)
+        Failure::wrap(code)(e)
     })
 }
 
@@ -497,14 +461,14 @@ pub(crate) fn rotate(
     if let Some(e) = &request.emergency
         && e.incident.trim().is_empty()
     {
-        return Err(fail(2, "an emergency rotation needs --incident ID"));
+        return Err(Failure::new(2, "an emergency rotation needs --incident ID"));
     }
     if request.emergency.is_some() {
         let mut people: Vec<&str> = request.responsible.iter().map(|r| r.trim()).collect();
         people.sort_unstable();
         people.dedup();
         if people.len() < 2 {
-            return Err(fail(
+            return Err(Failure::new(
                 2,
                 "an emergency rotation needs two different people\nhint: pass --responsible A --responsible B",
             ));
@@ -544,7 +508,7 @@ pub(crate) fn rotate(
         return Ok(None);
     }
     let Some(sink) = request.key_sink.clone() else {
-        return Err(fail(
+        return Err(Failure::new(
             2,
             "the new private key needs a destination\nhint: pass --key-out PATH (outside the repository) or --key-cmd CMD",
         ));
@@ -560,7 +524,7 @@ pub(crate) fn rotate(
             SetSource::File(path) => Zeroizing::new(fs_err::read_to_string(path)?),
             SetSource::Stdin => {
                 if stdin_used {
-                    return Err(fail(2, "--set: only one value can come from stdin"));
+                    return Err(Failure::new(2, "--set: only one value can come from stdin"));
                 }
                 stdin_used = true;
                 let mut s = Zeroizing::new(String::new());
@@ -578,7 +542,7 @@ pub(crate) fn rotate(
     let work = tempfile::Builder::new()
         .prefix("xtask-rotate-")
         .tempdir()
-        .map_err(|e| fail(2, format!("temporary directory: {e}")))?;
+        .map_err(|e| Failure::new(2, format!("temporary directory: {e}")))?;
     let mut delivered: Option<String> = None;
     let mut steps = Steps {
         total,
@@ -628,7 +592,7 @@ fn refuse_inside(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
     let absolute = std::path::absolute(path)?;
     let parent = absolute.parent().unwrap_or(Path::new("/"));
     let parent = fs_err::canonicalize(parent).map_err(|e| {
-        fail(
+        Failure::new(
             2,
             format!(
                 "--key-out {}: the directory must exist ({e})",
@@ -637,7 +601,7 @@ fn refuse_inside(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
         )
     })?;
     if parent.starts_with(repo) {
-        return Err(fail(
+        return Err(Failure::new(
             2,
             format!(
                 "--key-out {}: refusing to write a private key inside the repository\nhint: choose a path outside {}",
@@ -647,7 +611,7 @@ fn refuse_inside(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
         ));
     }
     if fs_err::symlink_metadata(path).is_ok() {
-        return Err(fail(
+        return Err(Failure::new(
             2,
             format!(
                 "--key-out {}: the file exists; refusing to overwrite it",
@@ -672,14 +636,14 @@ fn preflight(
     let now = request.now;
     let status = git(repo, &["status", "--porcelain"])?;
     if !status.trim().is_empty() {
-        return Err(fail(
+        return Err(Failure::new(
             1,
             format!("the git tree is not clean:\n{status}hint: commit or stash the changes first"),
         ));
     }
     let report = ops_report(repo, now)?;
     if !report.summary.passed {
-        return Err(fail(
+        return Err(Failure::new(
             1,
             format!("ops-controls fails: {}", blocking_ids(&report).join(", ")),
         ));
@@ -688,21 +652,22 @@ fn preflight(
     let old_ids = Identities::discover(&request.keys)?;
     current.decrypt(&old_ids)?;
     let version = Header::read(&current).version.ok_or_else(|| {
-        fail(
+        Failure::new(
             1,
             format!("{BUNDLE}: MCP_SECRETS_VERSION is not a plaintext integer"),
         )
     })?;
-    let version = u64::try_from(version).map_err(|_| fail(1, "MCP_SECRETS_VERSION is negative"))?;
+    let version =
+        u64::try_from(version).map_err(|_| Failure::new(1, "MCP_SECRETS_VERSION is negative"))?;
     if kind == Kind::Scheduled {
-        let log = EvidenceLog::load(&evidence_dir).map_err(wrap(2))?;
+        let log = EvidenceLog::load(&evidence_dir).map_err(Failure::wrap(2))?;
         match plan_check(&log, version + 1, now) {
             Ok(()) => {}
             Err(message) if !request.window_check => {
                 writeln!(notes, "      aviso: {message} (--no-window-check)")?;
             }
             Err(message) => {
-                return Err(fail(
+                return Err(Failure::new(
                     1,
                     format!(
                         "RG-014: {message}\nhint: record the window first: evidence-writer record --kind plan --window-start ... at least 24 h ahead"
@@ -782,7 +747,7 @@ fn run_steps(
                 .iter()
                 .find(|c| !current.contains(&c.trim()))
             {
-                return Err(fail(
+                return Err(Failure::new(
                     2,
                     format!("--compromised {unknown}: not a recipient of the {CONFIG_FILE_NAME} rule"),
                 ));
@@ -802,7 +767,7 @@ fn run_steps(
             decrypted.set(path, Value::Scalar(Scalar::Str(Text::new(value.to_string()))))?;
         }
         let header = Header {
-            version: Some(i64::try_from(version_to).map_err(|_| fail(2, "version overflow"))?),
+            version: Some(i64::try_from(version_to).map_err(|_| Failure::new(2, "version overflow"))?),
             reason: Some(rotation_reason(request)),
             rotated_at: Some(now.to_string()),
             incident: request.emergency.as_ref().map(|e| e.incident.clone()),
@@ -851,7 +816,7 @@ fn run_steps(
         match proven {
             Some(true) => writeln!(notes, "      a chave substituída não decifra mais o bundle")?,
             Some(false) => {
-                return Err(fail(3, "the replaced key still decrypts the new bundle"));
+                return Err(Failure::new(3, "the replaced key still decrypts the new bundle"));
             }
             None => writeln!(
                 notes,
@@ -883,11 +848,11 @@ fn run_steps(
         let code = secrets_sync::run_with(&sync_args, &ctx, &mut sink_out, &mut sink_err).map_err(
             |e| {
                 let code = e.exit_code();
-                wrap(code)(e)
+                Failure::wrap(code)(e)
             },
         )?;
         if code != ExitCode::SUCCESS {
-            return Err(fail(1, "secrets-sync with the new key did not succeed"));
+            return Err(Failure::new(1, "secrets-sync with the new key did not succeed"));
         }
         writeln!(
             notes,
@@ -901,7 +866,7 @@ fn run_steps(
             .filter(|id| id != "DOC-004")
             .collect();
         if !blocking.is_empty() {
-            return Err(fail(
+            return Err(Failure::new(
                 1,
                 format!("ops-controls fails: {}", blocking.join(", ")),
             ));
@@ -925,9 +890,9 @@ fn run_steps(
                     binary: Some(binary),
                 },
             )
-            .map_err(wrap(2))?;
+            .map_err(Failure::wrap(2))?;
             if outcome.outcome != rotation_guard::gitleaks::Verdict::Clean {
-                return Err(fail(
+                return Err(Failure::new(
                     1,
                     format!("gitleaks: {} finding(s)", outcome.findings.len()),
                 ));
@@ -943,9 +908,9 @@ fn run_steps(
             ),
             &mut Vec::new(),
         )
-        .map_err(wrap(2))?;
+        .map_err(Failure::wrap(2))?;
         if !scan.findings.is_empty() {
-            return Err(fail(
+            return Err(Failure::new(
                 1,
                 format!(
                     "scan-leaks: {} secret value(s) found in the tree",
@@ -973,7 +938,7 @@ fn run_steps(
             comms.message = Some(format!(
                 "Bundle rotacionado para v{version_to}; destinatários comprometidos removidos"
             ));
-            evidence_writer::record(&evidence_dir, &comms, at, None).map_err(wrap(2))?;
+            evidence_writer::record(&evidence_dir, &comms, at, None).map_err(Failure::wrap(2))?;
         }
         let mut record = evidence_writer::RecordRequest::new(kind);
         record.reason = Some(rotation_reason(request));
@@ -982,10 +947,13 @@ fn run_steps(
         record.version_from = Some(version);
         record.version_to = Some(version_to);
         for link in &request.links {
-            record.links.push(Link::parse(link).map_err(wrap(2))?);
+            record
+                .links
+                .push(Link::parse(link).map_err(Failure::wrap(2))?);
         }
         record.attachments.push(report_path.clone());
-        let outcome = evidence_writer::record(&evidence_dir, &record, at, None).map_err(wrap(2))?;
+        let outcome =
+            evidence_writer::record(&evidence_dir, &record, at, None).map_err(Failure::wrap(2))?;
         let id = outcome_id(&outcome);
         Ok((id.clone(), format!("{id} em {DEFAULT_DIR}")))
     })?;
@@ -994,7 +962,7 @@ fn run_steps(
     steps.run(names[5], |_| {
         let mut options = rotation_guard::check::CheckOptions::new(repo.to_owned(), "HEAD");
         options.keys = rotation_guard::keys::KeySource::Files(vec![key_file.clone()]);
-        let report = rotation_guard::check::check(&options).map_err(wrap(2))?;
+        let report = rotation_guard::check::check(&options).map_err(Failure::wrap(2))?;
         let failed: Vec<String> = report
             .rules
             .iter()
@@ -1003,14 +971,14 @@ fn run_steps(
             .map(|r| format!("{} ({})", r.id, r.message))
             .collect();
         if !failed.is_empty() {
-            return Err(fail(
+            return Err(Failure::new(
                 1,
                 format!("rotation-guard check: {}", failed.join("; ")),
             ));
         }
         let controls = ops_report(repo, now)?;
         if !controls.summary.passed {
-            return Err(fail(
+            return Err(Failure::new(
                 1,
                 format!("ops-controls fails: {}", blocking_ids(&controls).join(", ")),
             ));
@@ -1039,7 +1007,10 @@ fn run_steps(
             )
             .is_ok()
             {
-                return Err(fail(1, format!("the branch {branch} already exists")));
+                return Err(Failure::new(
+                    1,
+                    format!("the branch {branch} already exists"),
+                ));
             }
             let previous = git(repo, &["rev-parse", "--abbrev-ref", "HEAD"])?;
             git(repo, &["switch", "-q", "-c", &branch])?;
@@ -1126,25 +1097,13 @@ fn rotation_reason(request: &Request) -> String {
     reason
 }
 
-/// The scheduled rotation to `version_to` must have a plan announced ≥ 24 h before its window,
-/// and the window must have started.
+/// The scheduled rotation to `version_to` must have a plan announced ≥ 24 h before its window
+/// (bundle-core's evidence rule, the one rotation-guard's RG-014 checks afterwards), and the
+/// window must have started.
 fn plan_check(log: &EvidenceLog, version_to: u64, now: Timestamp) -> Result<(), String> {
-    let plan = log.entries().iter().rev().find(|e| {
-        e.execution.kind == Kind::Plan && e.execution.version_to.is_none_or(|v| v == version_to)
-    });
-    let Some(plan) = plan else {
-        return Err(format!(
-            "no plan entry announces the window of v{version_to}"
-        ));
-    };
-    let notice = plan.execution.notice_seconds().unwrap_or(0);
-    if notice < MIN_PLAN_NOTICE_SECS {
-        return Err(format!(
-            "{} gave {} h of notice, less than 24 h",
-            plan.execution.id,
-            notice / 3600
-        ));
-    }
+    let plan = log
+        .plan_for_next_rotation(version_to)
+        .map_err(|p| p.to_string())?;
     if let Some(start) = plan.execution.window_start
         && start.unix() > now.unix()
     {
@@ -1163,16 +1122,16 @@ fn deliver_to_command(cmd: &str, key: &[u8]) -> Result<(), Box<Failure>> {
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
-        .map_err(|e| fail(2, format!("--key-cmd: cannot start the command: {e}")))?;
+        .map_err(|e| Failure::new(2, format!("--key-cmd: cannot start the command: {e}")))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A command that exits without reading gives a broken pipe: its status decides.
         let _ = stdin.write_all(key);
     }
     let status = child
         .wait()
-        .map_err(|e| fail(2, format!("--key-cmd: {e}")))?;
+        .map_err(|e| Failure::new(2, format!("--key-cmd: {e}")))?;
     if !status.success() {
-        return Err(fail(
+        return Err(Failure::new(
             2,
             format!("--key-cmd exited with {status}: the key was not stored"),
         ));
@@ -1243,14 +1202,11 @@ mod tests {
         );
         assert_eq!(plan_check(&log_with_plan(0, 48, None), 5, at(49)), Ok(()));
         let short = plan_check(&log_with_plan(30, 48, Some(5)), 5, at(49)).unwrap_err();
-        assert!(short.contains("18 h of notice"), "{short}");
+        assert!(short.contains("only 18 h 0 min"), "{short}");
         let early = plan_check(&log_with_plan(0, 48, Some(5)), 5, at(47)).unwrap_err();
         assert!(early.contains("starts at"), "{early}");
         let other = plan_check(&log_with_plan(0, 48, Some(4)), 5, at(49)).unwrap_err();
-        assert!(
-            other.contains("no plan entry announces the window of v5"),
-            "{other}"
-        );
+        assert!(other.contains("to version 5 has no plan entry"), "{other}");
         let none = plan_check(&EvidenceLog::new(), 5, at(49)).unwrap_err();
         assert!(none.contains("no plan entry"), "{none}");
     }

@@ -274,25 +274,52 @@ impl EvidenceLog {
             });
         }
         problems.extend(artifact_problems(entry, dir));
-        if entry.execution.kind == Kind::Scheduled {
-            match self.plan_for(entry) {
-                None => problems.push(Problem::MissingPlan {
-                    id: entry.execution.id.clone(),
-                    version,
-                }),
-                Some(plan) => {
-                    let notice = plan.execution.notice_seconds().unwrap_or(i64::MIN);
-                    if notice < MIN_PLAN_NOTICE_SECS {
-                        problems.push(Problem::ShortNotice {
-                            id: entry.execution.id.clone(),
-                            plan_id: plan.execution.id.clone(),
-                            notice_secs: notice,
-                        });
-                    }
-                }
-            }
+        if entry.execution.kind == Kind::Scheduled
+            && let Err(problem) =
+                self.plan_notice(line.saturating_sub(1), &entry.execution.id, version)
+        {
+            problems.push(problem);
         }
         problems
+    }
+
+    /// The plan that covers a scheduled rotation to `version` that is not recorded yet (the
+    /// preflight of a rotation), under the same rule as [`EvidenceLog::check_rotation`]: the
+    /// latest `plan` entry for that version (or for any) with at least
+    /// [`MIN_PLAN_NOTICE_SECS`] between its recording and its window start.
+    pub fn plan_for_next_rotation(&self, version: u64) -> Result<&Entry, Problem> {
+        self.plan_notice(self.entries.len(), &format!("upcoming v{version}"), version)
+    }
+
+    /// The notice rule, for a rotation recorded after the first `before` entries.
+    fn plan_notice(
+        &self,
+        before: usize,
+        rotation_id: &str,
+        version: u64,
+    ) -> Result<&Entry, Problem> {
+        let plan = self.entries[..before.min(self.entries.len())]
+            .iter()
+            .rev()
+            .find(|e| {
+                e.execution.kind == Kind::Plan
+                    && e.execution.version_to.is_none_or(|v| v == version)
+            });
+        let Some(plan) = plan else {
+            return Err(Problem::MissingPlan {
+                id: rotation_id.to_owned(),
+                version,
+            });
+        };
+        let notice = plan.execution.notice_seconds().unwrap_or(i64::MIN);
+        if notice < MIN_PLAN_NOTICE_SECS {
+            return Err(Problem::ShortNotice {
+                id: rotation_id.to_owned(),
+                plan_id: plan.execution.id.clone(),
+                notice_secs: notice,
+            });
+        }
+        Ok(plan)
     }
 
     fn line_of(&self, entry: &Entry) -> usize {
@@ -763,6 +790,32 @@ mod tests {
         log.append(rotation(Kind::Emergency, "2025-01-05T10:00:00Z", 3));
         log.append(rotation(Kind::Scheduled, "2025-01-08T10:00:00Z", 4));
         log
+    }
+
+    #[test]
+    fn plan_for_next_rotation_applies_the_notice_rule_before_recording() {
+        let mut log = EvidenceLog::new();
+        assert_eq!(
+            log.plan_for_next_rotation(2).unwrap_err().code(),
+            "rotation.missing-plan"
+        );
+        log.append(plan("2025-01-02T20:00:00Z", "2025-01-03T09:00:00Z", 2));
+        let short = log.plan_for_next_rotation(2).unwrap_err();
+        assert_eq!(short.code(), "rotation.short-notice");
+        assert!(short.to_string().contains("only 13 h 0 min"), "{short}");
+        log.append(plan("2025-01-01T09:00:00Z", "2025-01-03T09:00:00Z", 2));
+        assert_eq!(
+            log.plan_for_next_rotation(2).unwrap().execution.version_to,
+            Some(2)
+        );
+        // A plan for another version does not count.
+        assert_eq!(
+            log.plan_for_next_rotation(3).unwrap_err().code(),
+            "rotation.missing-plan"
+        );
+        // The rule is the one check_rotation applies after the rotation is recorded.
+        log.append(rotation(Kind::Scheduled, "2025-01-03T10:00:00Z", 2));
+        assert!(log.check_rotation(Path::new("."), 2).is_empty());
     }
 
     fn lines(log: &EvidenceLog) -> Vec<String> {
