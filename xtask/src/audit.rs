@@ -6,9 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bundle_core::evidence::{DEFAULT_DIR, EvidenceLog, Kind, Timestamp};
 use bundle_core::fsio::{self, WriteOptions};
-use bundle_core::report::Report;
+use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind, Timestamp};
+use bundle_core::ops::report::Report;
 use clap::Args;
 
 use crate::rotate::{REPORT_NAME, now_from_env, ops_report, outcome_id};

@@ -61,7 +61,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            bundle_core::cli::write_error_chain(&mut stderr.lock(), &*err);
+            bundle_core::ops::cli::write_error_chain(&mut stderr.lock(), &*err);
             ExitCode::from(err.exit_code())
         }
     }

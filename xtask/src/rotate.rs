@@ -9,10 +9,10 @@ use std::process::{Command as Process, ExitCode, Stdio};
 use std::time::Instant;
 
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients};
-use bundle_core::evidence::{DEFAULT_DIR, EvidenceLog, Kind, Link, Timestamp};
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{Identities, KeyEnv, KeyPair};
-use bundle_core::mcp::{HEADER_KEYS, Header};
+use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind, Link, Timestamp};
+use bundle_core::ops::mcp::{HEADER_KEYS, Header};
 use bundle_core::sops::SopsFile;
 use bundle_core::store::EmitOptions;
 use bundle_core::treepath::TreePath;
@@ -393,7 +393,7 @@ pub(crate) fn git(repo: &Path, args: &[&str]) -> Result<String, Box<Failure>> {
 pub(crate) fn ops_report(
     repo: &Path,
     now: Timestamp,
-) -> Result<bundle_core::report::Report, Box<Failure>> {
+) -> Result<bundle_core::ops::report::Report, Box<Failure>> {
     let mut options = ops_controls::Options::new(repo.to_owned());
     options.now = now.unix();
     ops_controls::generate(&options).map_err(|e| {
@@ -402,7 +402,7 @@ pub(crate) fn ops_report(
     })
 }
 
-fn blocking_ids(report: &bundle_core::report::Report) -> Vec<String> {
+fn blocking_ids(report: &bundle_core::ops::report::Report) -> Vec<String> {
     report.blocking_checks().map(|c| c.id.clone()).collect()
 }
 
@@ -1175,7 +1175,7 @@ fn pr_body(request: &Request, kind: Kind, from: u64, to: u64, evidence_id: &str)
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use bundle_core::evidence::Execution;
+    use bundle_core::ops::evidence::Execution;
 
     fn at(hours: i64) -> Timestamp {
         Timestamp::from_unix(1_750_000_000 + hours * 3600).unwrap()

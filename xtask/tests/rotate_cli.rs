@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use bundle_core::evidence::DEFAULT_DIR;
+use bundle_core::ops::evidence::DEFAULT_DIR;
 
 /// The binary with a scrubbed environment: HOME in the temp dir, no SOPS_* variables.
 fn xtask(dir: &Path) -> Command {

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use bundle_core::evidence::checklist_items;
 use bundle_core::fsio::{self, WriteOptions};
+use bundle_core::ops::evidence::checklist_items;
 
 use crate::Error;
 use crate::files::{self, Paths};

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use bundle_core::evidence::{EvidenceError, FieldError, InvalidTime, Kind};
+use bundle_core::ops::evidence::{EvidenceError, FieldError, InvalidTime, Kind};
 
 /// Everything that stops a command before it can do its work. Nothing is written when one
 /// of these is returned.

@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use bundle_core::evidence::{ACTIVATION_FILE, LOG_FILE, README_FILE, markdown};
 use bundle_core::fsio::{self, WriteOptions};
+use bundle_core::ops::evidence::{ACTIVATION_FILE, LOG_FILE, README_FILE, markdown};
 
 use crate::Error;
 use crate::lang::Lang;

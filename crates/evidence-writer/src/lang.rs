@@ -3,7 +3,7 @@
 //! Only the words change with the language; the structure, the order and the data do not, so
 //! the same log renders to the same layout in both.
 
-use bundle_core::evidence::Kind;
+use bundle_core::ops::evidence::Kind;
 
 /// The language of the rendered markdown labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -3,7 +3,7 @@
 //! It records each execution of the secrets runbook (scheduled and emergency rotations,
 //! audits, window plans, incident communications) in a hash-chained log,
 //! `docs/evidence/TASK-OPS-302/executions.jsonl` (format owned by
-//! [`bundle_core::evidence`]), copies the attached reports into the evidence directory with
+//! [`bundle_core::ops::evidence`]), copies the attached reports into the evidence directory with
 //! their sha256, and renders the markdown people read (`README.md`, `runbooks-activation.md`)
 //! from the log, touching only the machine-managed blocks. `verify` proves nothing was edited,
 //! removed, reordered or inserted after the fact.
@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bundle_core::evidence::{self, DEFAULT_DIR, EvidenceLog, Kind, LOG_FILE, Link, Timestamp};
+use bundle_core::ops::evidence::{self, DEFAULT_DIR, EvidenceLog, Kind, LOG_FILE, Link, Timestamp};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod checklist;

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             drop(stdout);
-            bundle_core::cli::write_error_chain(&mut stderr, &error);
+            bundle_core::ops::cli::write_error_chain(&mut stderr, &error);
             ExitCode::from(error.exit_code())
         }
     }

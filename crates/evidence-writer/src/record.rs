@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use bundle_core::evidence::{
+use bundle_core::ops::evidence::{
     ARTIFACTS_DIR, Artifact, EvidenceLog, Execution, Kind, Link, MIN_PLAN_NOTICE_SECS, Timestamp,
     sha256_hex,
 };

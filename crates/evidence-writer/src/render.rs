@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use bundle_core::evidence::{ACTIVATION_FILE, Entry, EvidenceLog, Kind, markdown};
+use bundle_core::ops::evidence::{ACTIVATION_FILE, Entry, EvidenceLog, Kind, markdown};
 
 use crate::lang::Lang;
 
@@ -552,12 +552,16 @@ mod tests {
 
     #[test]
     fn checklist_ids_are_unique_and_the_same_in_both_languages() {
-        let pt =
-            bundle_core::evidence::checklist_items(&readme_template(&EvidenceLog::new(), Lang::Pt))
-                .unwrap();
-        let en =
-            bundle_core::evidence::checklist_items(&readme_template(&EvidenceLog::new(), Lang::En))
-                .unwrap();
+        let pt = bundle_core::ops::evidence::checklist_items(&readme_template(
+            &EvidenceLog::new(),
+            Lang::Pt,
+        ))
+        .unwrap();
+        let en = bundle_core::ops::evidence::checklist_items(&readme_template(
+            &EvidenceLog::new(),
+            Lang::En,
+        ))
+        .unwrap();
         assert_eq!(pt.len(), 24);
         assert_eq!(
             pt.iter().map(|i| &i.id).collect::<Vec<_>>(),

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use bundle_core::evidence::{Entry, EvidenceLog};
+use bundle_core::ops::evidence::{Entry, EvidenceLog};
 use serde::Serialize;
 
 use crate::render::versions;

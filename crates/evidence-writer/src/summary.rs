@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use bundle_core::evidence::{Entry, EvidenceLog, Kind, Timestamp, checklist_items};
+use bundle_core::ops::evidence::{Entry, EvidenceLog, Kind, Timestamp, checklist_items};
 use serde::Serialize;
 
 use crate::Error;
@@ -186,7 +186,7 @@ pub fn summary(dir: &Path, since: Option<Timestamp>, now: Timestamp) -> Result<S
     let open_incidents = log
         .incidents()
         .into_iter()
-        .filter(bundle_core::evidence::Incident::is_open)
+        .filter(bundle_core::ops::evidence::Incident::is_open)
         .map(|i| OpenIncident {
             last_update: i.updates.last().copied(),
             id: i.id,

@@ -10,7 +10,7 @@
 use std::fmt;
 use std::path::Path;
 
-use bundle_core::evidence::{EvidenceError, EvidenceLog, Timestamp, markdown};
+use bundle_core::ops::evidence::{EvidenceError, EvidenceLog, Timestamp, markdown};
 use serde::Serialize;
 
 use crate::Error;

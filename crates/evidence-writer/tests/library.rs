@@ -8,7 +8,7 @@ mod common;
 
 use std::fmt::Write as _;
 
-use bundle_core::evidence::{EvidenceLog, Kind};
+use bundle_core::ops::evidence::{EvidenceLog, Kind};
 use common::{DIR, REPORT_CLEAN, Repo};
 
 #[test]
@@ -277,7 +277,7 @@ fn check_changes_one_character_and_rejects_unknown_ids() {
         .collect();
     assert_eq!(differing.len(), 1);
     assert_eq!(&after[differing[0] - 3..differing[0] + 2], "- [x]");
-    let items = bundle_core::evidence::checklist_items(&after).unwrap();
+    let items = bundle_core::ops::evidence::checklist_items(&after).unwrap();
     assert_eq!(
         items
             .iter()
@@ -1027,14 +1027,15 @@ fn source_date_epoch_fixes_the_time() {
 fn this_repository_evidence_verifies_and_has_every_checklist_id() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = root.join(DIR);
-    let report = evidence_writer::verify(&dir, bundle_core::evidence::Timestamp::now()).unwrap();
+    let report =
+        evidence_writer::verify(&dir, bundle_core::ops::evidence::Timestamp::now()).unwrap();
     assert_eq!(
         report.problems,
         vec![],
         "the repository's own evidence must verify"
     );
     let readme = fs_err::read_to_string(dir.join("README.md")).unwrap();
-    let ids: Vec<String> = bundle_core::evidence::checklist_items(&readme)
+    let ids: Vec<String> = bundle_core::ops::evidence::checklist_items(&readme)
         .unwrap()
         .into_iter()
         .map(|i| i.id)
@@ -1043,7 +1044,7 @@ fn this_repository_evidence_verifies_and_has_every_checklist_id() {
     let fresh = Repo::new();
     fresh.ok(&["init"]);
     let fresh_ids: Vec<String> =
-        bundle_core::evidence::checklist_items(&fresh.evidence_file("README.md"))
+        bundle_core::ops::evidence::checklist_items(&fresh.evidence_file("README.md"))
             .unwrap()
             .into_iter()
             .map(|i| i.id)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bundle_core::fsio::{WriteOptions, write_atomic};
-use bundle_core::report::Report;
+use bundle_core::ops::report::Report;
 use clap::{Parser, ValueEnum};
 
 use crate::error::Error;

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bundle_core::report::{
+use bundle_core::ops::report::{
     Access, Comparison, Regression, RegressionKind, Report, Status, WorkflowPermissions,
 };
 

@@ -47,7 +47,7 @@ pub enum Error {
 
     /// The `--compare` report could not be read.
     #[error("cannot use the previous report for --compare")]
-    PreviousReport(#[source] bundle_core::report::ReportError),
+    PreviousReport(#[source] bundle_core::ops::report::ReportError),
 
     /// Writing the report failed.
     #[error("cannot write the report to {}", path.display())]

@@ -4,7 +4,7 @@
 //! requires: runbooks and evidence present, the SOPS bundle encrypted as agreed, CI
 //! workflows least-privileged and careful with the age key, the gitleaks configuration able
 //! to catch what matters, and the tree free of decrypted files. The result is a
-//! deterministic JSON report ([`bundle_core::report::Report`]) with stable check ids, the
+//! deterministic JSON report ([`bundle_core::ops::report::Report`]) with stable check ids, the
 //! secret inventory and the workflow permission matrix; `--compare` lists regressions
 //! against a previous report.
 //!
@@ -35,7 +35,7 @@ mod yaml;
 
 use std::path::{Path, PathBuf};
 
-use bundle_core::report::{
+use bundle_core::ops::report::{
     BundleInventory, CheckResult, Inventory, PolicyInfo, Report, RepositoryInfo, SCHEMA_VERSION,
     Status, Summary, ToolInfo, WorkflowSecrets,
 };

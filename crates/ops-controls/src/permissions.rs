@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use bundle_core::report::{Access, JobPermissions, PermissionSource, WorkflowPermissions};
+use bundle_core::ops::report::{Access, JobPermissions, PermissionSource, WorkflowPermissions};
 
 use crate::policy::DefaultPermissions;
 use crate::workflow::{PermBlock, PermSpec, Workflow};

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 use serde::Deserialize;
 
 use crate::error::Error;
@@ -242,8 +242,8 @@ impl Default for Bundle {
         Bundle {
             path: "config/secrets.enc.yaml".to_owned(),
             required: true,
-            plaintext_allowlist: strings(&bundle_core::mcp::HEADER_KEYS),
-            version_key: bundle_core::mcp::VERSION_KEY.to_owned(),
+            plaintext_allowlist: strings(&bundle_core::ops::mcp::HEADER_KEYS),
+            version_key: bundle_core::ops::mcp::VERSION_KEY.to_owned(),
             max_age_days: 90,
             warn_age_days: 75,
             sops_config: ".sops.yaml".to_owned(),

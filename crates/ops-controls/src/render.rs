@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use bundle_core::report::{CheckResult, Location, Report, Severity, Status};
+use bundle_core::ops::report::{CheckResult, Location, Report, Severity, Status};
 use serde_json::{Value, json};
 
 /// The SARIF schema URI written in `$schema`.

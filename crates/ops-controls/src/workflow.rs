@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use bundle_core::report::Access;
+use bundle_core::ops::report::Access;
 
 use crate::expr;
 use crate::yaml::{self, Node};

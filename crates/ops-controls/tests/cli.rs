@@ -4,7 +4,7 @@
 mod common;
 
 use assert_cmd::Command;
-use bundle_core::report::Report;
+use bundle_core::ops::report::Report;
 
 fn cmd() -> Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("ops-controls");

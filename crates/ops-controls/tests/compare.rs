@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use bundle_core::report::{Regression, RegressionKind};
+use bundle_core::ops::report::{Regression, RegressionKind};
 use ops_controls::compare::compare;
 
 const CI: &str = ".github/workflows/ci.yml";

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use bundle_core::report::{Report, Status};
+use bundle_core::ops::report::{Report, Status};
 
 fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();

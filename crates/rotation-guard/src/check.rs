@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use bundle_core::config::SopsConfig;
-use bundle_core::evidence::{DEFAULT_DIR, Entry, EvidenceLog, LOG_FILE};
 use bundle_core::keys::Identities;
+use bundle_core::ops::evidence::{DEFAULT_DIR, Entry, EvidenceLog, LOG_FILE};
 use bundle_core::sops::SopsFile;
 use bundle_core::{Format, Scalar};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -25,7 +25,9 @@ use crate::rules::{self, Status};
 pub const DEFAULT_BUNDLE: &str = "config/secrets.enc.yaml";
 
 /// The bundle header's keys, as bundle-core defines the MCP conventions.
-pub use bundle_core::mcp::{HEADER_KEYS, INCIDENT_KEY, REASON_KEY, ROTATED_AT_KEY, VERSION_KEY};
+pub use bundle_core::ops::mcp::{
+    HEADER_KEYS, INCIDENT_KEY, REASON_KEY, ROTATED_AT_KEY, VERSION_KEY,
+};
 
 /// Files larger than this are not opened by the key-file and decrypted-copy rules: key files
 /// and decrypted bundles are small; `scan-leaks` reads everything.

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     ) {
         Ok(code) => code,
         Err(e) => {
-            bundle_core::cli::write_error_chain(&mut std::io::stderr().lock(), &e);
+            bundle_core::ops::cli::write_error_chain(&mut std::io::stderr().lock(), &e);
             ExitCode::from(e.exit_code())
         }
     }

@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use bundle_core::evidence::Kind;
+use bundle_core::ops::evidence::Kind;
 use serde::Serialize;
 
 use crate::check::{CheckOptions, Context, INCIDENT_KEY};

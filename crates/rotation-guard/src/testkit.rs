@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bundle_core::config::SopsConfig;
-use bundle_core::evidence::{Artifact, EvidenceLog, Execution, Kind, Timestamp, sha256_hex};
 use bundle_core::keys::KeyPair;
+use bundle_core::ops::evidence::{Artifact, EvidenceLog, Execution, Kind, Timestamp, sha256_hex};
 use bundle_core::sops::{EncryptSettings, SopsFile, encrypt_plaintext};
 use bundle_core::store::EmitOptions;
 use bundle_core::treepath::TreePath;

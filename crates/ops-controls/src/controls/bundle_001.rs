@@ -4,7 +4,7 @@
 //! edited undetected; one without age recipients cannot be opened by the runbook's keys.
 //! When the policy does not require a bundle and there is none, the check is skipped.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::bundle::{self, BundleState};
@@ -59,7 +59,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use bundle_core::report::Status;
+    use bundle_core::ops::report::Status;
 
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 

@@ -4,7 +4,7 @@
 //! a broader regex (or a `_unencrypted` suffix) silently leaves secrets in the clear. Empty
 //! values are never encrypted by sops and hold nothing, so they are not findings.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_bundle};
 use crate::bundle;
@@ -43,7 +43,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use bundle_core::report::Status;
+    use bundle_core::ops::report::Status;
 
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 

@@ -3,7 +3,7 @@
 //! With `mac_only_encrypted: true` the MAC covers only the encrypted values, so the plaintext
 //! header (`MCP_SECRETS_VERSION`, the rotation reason) could be edited without detection.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_bundle};
 use crate::context::Context;

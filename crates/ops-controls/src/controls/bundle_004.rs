@@ -3,7 +3,7 @@
 //! Reviewers, CI and the activation log all key on this number; it must be a plaintext
 //! integer (kept clear by the creation rule's `unencrypted_regex`, still covered by the MAC).
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_bundle};
 use crate::bundle::{self, Version};

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use bundle_core::config::SopsConfig;
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_bundle};
 use crate::context::Context;

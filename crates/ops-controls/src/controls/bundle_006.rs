@@ -4,7 +4,7 @@
 //! changes who can read the next version of the bundle, and reviewers reading a later rule
 //! are misled. None matching means sops cannot re-encrypt the bundle at all.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::bundle_005::load_config;
 use super::{Control, Outcome, at, with_bundle};
@@ -53,7 +53,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use bundle_core::report::Status;
+    use bundle_core::ops::report::Status;
 
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 

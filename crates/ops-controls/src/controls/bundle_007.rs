@@ -4,7 +4,7 @@
 //! refreshed without re-encrypting. Older than `warn_age_days` warns; older than
 //! `max_age_days` fails. "Now" is `SOURCE_DATE_EPOCH` when set, else the clock.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_bundle};
 use crate::bundle;
@@ -56,7 +56,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use bundle_core::report::Status;
+    use bundle_core::ops::report::Status;
 
     use crate::context::Context;
     use crate::controls::testkit::{NOW, Repo, assert_fail_at, assert_pass};

@@ -3,7 +3,7 @@
 //! The `ops_compliance` job "requires the final runbooks": a missing or gutted runbook must
 //! fail before anyone needs it during an incident.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::context::{Context, ReadError};

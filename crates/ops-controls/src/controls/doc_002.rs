@@ -5,7 +5,7 @@
 //! heading; it needs a header and at least one row, and no cell may be empty or a
 //! placeholder (`TODO`, `TBD`, `XXX`, `???`, `<...>`, `...`).
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::context::Context;

@@ -6,7 +6,7 @@
 //! happened yet, the evidence skeleton may be there unmarked); once a bundle exists the README
 //! is required and must be fully marked.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::bundle::BundleState;
@@ -63,7 +63,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use bundle_core::report::Status;
+    use bundle_core::ops::report::Status;
 
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 

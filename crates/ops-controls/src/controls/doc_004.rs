@@ -5,7 +5,7 @@
 //! policy's `activation_entry_pattern` (`v3 → v4`, `versão 4`, `MCP_SECRETS_VERSION=4`).
 //! Skipped while there is no bundle, or its version cannot be read (BUNDLE-004 reports that).
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 use regex::Regex;
 
 use super::{Control, Outcome, at};
@@ -77,7 +77,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use bundle_core::report::Status;
+    use bundle_core::ops::report::Status;
 
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 

@@ -4,7 +4,7 @@
 //! ignore rules are the first guard. Each policy sample path must be ignored, using git's
 //! own matching rules (negations and anchoring included).
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 use ignore::gitignore::GitignoreBuilder;
 
 use super::{Control, Outcome, at};

@@ -4,7 +4,7 @@
 //! git work tree, else every file the `.gitignore` files do not exclude. Forbidden names
 //! come from the policy (`.gitignore` syntax); `allow` exempts test fixtures.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::{Control, Outcome, at};

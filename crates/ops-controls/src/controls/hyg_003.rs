@@ -6,7 +6,7 @@
 //! (`.github/`, root, `docs/`); the last matching pattern wins and a pattern without owners
 //! removes ownership, as on GitHub.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 use ignore::gitignore::GitignoreBuilder;
 
 use super::{Control, Outcome, at};

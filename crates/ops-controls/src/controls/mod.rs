@@ -4,7 +4,7 @@
 //! [`Outcome`]. Ids never change meaning once published (reports are compared over time);
 //! a retired check keeps its id reserved. The registry below is sorted by id.
 
-use bundle_core::report::{Location, Severity, Status};
+use bundle_core::ops::report::{Location, Severity, Status};
 
 use crate::context::Context;
 
@@ -203,6 +203,9 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(ids, sorted);
-        assert!(ids.iter().all(|id| bundle_core::report::is_check_id(id)));
+        assert!(
+            ids.iter()
+                .all(|id| bundle_core::ops::report::is_check_id(id))
+        );
     }
 }

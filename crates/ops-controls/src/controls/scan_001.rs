@@ -3,7 +3,7 @@
 //! A custom `--config` replaces the built-in rules unless it says `[extend] useDefault =
 //! true`; without it the `security` job would only look for the few custom patterns.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::context::Context;

@@ -4,7 +4,7 @@
 //! post-quantum identities would pass the `security` job unseen. Proven by running the
 //! configured rules on a synthetic identity.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome};
 use crate::context::Context;
@@ -27,7 +27,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use bundle_core::report::Status;
+    use bundle_core::ops::report::Status;
 
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 

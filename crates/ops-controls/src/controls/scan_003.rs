@@ -3,7 +3,7 @@
 //! Plugin identities (hardware tokens and the like) are secret too and unknown to the
 //! default rules. Proven by running the configured rules on a synthetic identity.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::context::Context;

@@ -7,7 +7,7 @@
 //! path rule (and not be hidden by the global allowlist); the encrypted bundle must not be
 //! flagged, or the `security` job could never pass.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::context::Context;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bundle_core::report::{Location, Status};
+use bundle_core::ops::report::{Location, Status};
 
 use crate::context::Context;
 use crate::controls::{Outcome, all};

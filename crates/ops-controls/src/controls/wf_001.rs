@@ -3,7 +3,7 @@
 //! A file the checks cannot parse is a file none of the other workflow checks looked at,
 //! so it must fail rather than pass silently. GitHub would reject it too.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::context::Context;

@@ -3,7 +3,7 @@
 //! Without one, jobs that declare nothing get the repository's default token permissions,
 //! which may be read/write on everything. A top-level block makes least privilege the default.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
@@ -49,7 +49,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use bundle_core::report::Status;
+    use bundle_core::ops::report::Status;
 
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 

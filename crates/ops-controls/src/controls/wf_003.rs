@@ -3,7 +3,7 @@
 //! The shorthands grant every scope, including ones added to GitHub later; scopes must be
 //! listed one by one.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

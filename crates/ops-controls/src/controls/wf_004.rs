@@ -4,7 +4,7 @@
 //! Evaluated on the expanded permission matrix, so a write granted at the top level, by
 //! `write-all`, or by a permissive repository default counts for every job it reaches.
 
-use bundle_core::report::{Access, Severity};
+use bundle_core::ops::report::{Access, Severity};
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

@@ -4,7 +4,7 @@
 //! an outside contributor can cause; combined with secrets they are the classic way to leak
 //! them. The trigger list comes from the policy (`dangerous_triggers`).
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

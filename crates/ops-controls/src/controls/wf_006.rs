@@ -5,7 +5,7 @@
 //! code hands those privileges to it. Detected in `actions/checkout`'s `ref` and in `git`/`gh`
 //! commands of `run:` steps.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

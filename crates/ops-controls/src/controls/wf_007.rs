@@ -4,7 +4,7 @@
 //! lands in the script file on the runner, can break quoting and be injected. Secrets go
 //! through `env:` and are read as shell variables.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

@@ -6,7 +6,7 @@
 //! exactly when a step fails, which is when the key is most likely to be left behind (and a
 //! self-hosted runner keeps its disk between jobs).
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

@@ -4,7 +4,7 @@
 //! runner; a path like `~` or `${{ runner.temp }}` quietly includes the key. A path that
 //! names a key file is a finding even when no write was seen.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

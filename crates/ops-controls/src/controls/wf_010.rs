@@ -3,7 +3,7 @@
 //! Both hand every repository and organization secret to code that needs one or two of them
 //! (and `toJSON(secrets)` prints them into logs or files). Secrets are passed by name.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

@@ -9,7 +9,7 @@
 //! secret placed in job- or workflow-level `env:` reaches every step of the job, so it must
 //! be in the consuming step's own `env:` unless the whole job is gated.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

@@ -5,7 +5,7 @@
 //! `trusted_action_owners` are exempt, local actions (`./...`) always are, and Docker actions
 //! need an `@sha256:` digest.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

@@ -4,7 +4,7 @@
 //! By default checkout leaves the job's token in `.git/config`, where every later step and
 //! any uploaded workspace can read it.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;

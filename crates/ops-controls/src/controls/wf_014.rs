@@ -4,7 +4,7 @@
 //! controls, and `lint`, `test`, `smoke`. The policy maps each required job id to words its
 //! steps (`uses:` or `run:`) must contain.
 
-use bundle_core::report::Severity;
+use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::context::Context;

@@ -52,7 +52,7 @@ pub(crate) fn use_bundle(dir: &Path, name: &str) {
     .unwrap();
 }
 
-pub(crate) fn report(dir: &Path) -> bundle_core::report::Report {
+pub(crate) fn report(dir: &Path) -> bundle_core::ops::report::Report {
     let mut options = ops_controls::Options::new(dir.to_owned());
     options.now = NOW;
     ops_controls::generate(&options).unwrap()

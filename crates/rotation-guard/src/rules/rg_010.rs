@@ -5,7 +5,7 @@
 //! `version_from` is the base's. Field rules come from bundle-core, so the writer and this
 //! reader apply the same ones; the emergency-only ones (incident, two people) are RG-011's.
 
-use bundle_core::evidence::{FieldError, Kind, LOG_FILE};
+use bundle_core::ops::evidence::{FieldError, Kind, LOG_FILE};
 
 use super::{Outcome, Rule, unless_rotation};
 use crate::check::Context;

@@ -5,7 +5,7 @@
 //! the same incident. A header naming a new incident while the evidence says "scheduled" is
 //! a contradiction too.
 
-use bundle_core::evidence::{FieldError, Kind, MIN_EMERGENCY_RESPONSIBLE};
+use bundle_core::ops::evidence::{FieldError, Kind, MIN_EMERGENCY_RESPONSIBLE};
 
 use super::{Outcome, Rule, unless_rotation};
 use crate::check::{Context, INCIDENT_KEY, printable};

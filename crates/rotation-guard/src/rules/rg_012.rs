@@ -40,7 +40,7 @@ fn run(cx: &Context) -> Outcome {
         let names: Vec<&str> = e
             .artifacts
             .iter()
-            .map(bundle_core::evidence::Artifact::file_name)
+            .map(bundle_core::ops::evidence::Artifact::file_name)
             .collect();
         Outcome::pass(format!(
             "{} report(s) match their recorded sha256: {}",

@@ -6,7 +6,7 @@
 //! the base must still be there, unchanged, in the same place. Problems with the rotation's
 //! own entry are left to RG-010 to RG-012.
 
-use bundle_core::evidence::Problem;
+use bundle_core::ops::evidence::Problem;
 
 use super::{Outcome, Rule};
 use crate::check::Context;

@@ -2,9 +2,9 @@
 //!
 //! Rotação programada, step 1: "comunicar ... com pelo menos 24 h de antecedência". The
 //! evidence must hold a `plan` entry before the rotation whose window starts at least
-//! [`bundle_core::evidence::MIN_PLAN_NOTICE_SECS`] after it was recorded. Emergencies are exempt.
+//! [`bundle_core::ops::evidence::MIN_PLAN_NOTICE_SECS`] after it was recorded. Emergencies are exempt.
 
-use bundle_core::evidence::Kind;
+use bundle_core::ops::evidence::Kind;
 
 use super::{Outcome, Rule, unless_rotation};
 use crate::check::Context;

@@ -6,7 +6,7 @@
 //! the rule is skipped, with a reminder when the evidence says emergency.
 
 use bundle_core::Error as BundleError;
-use bundle_core::evidence::Kind;
+use bundle_core::ops::evidence::Kind;
 
 use super::{Outcome, Rule, unless_rotation};
 use crate::check::Context;

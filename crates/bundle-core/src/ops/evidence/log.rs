@@ -37,14 +37,14 @@ impl EvidenceLog {
     /// artifact problems are not errors here, they are what [`EvidenceLog::verify`] reports.
     ///
     /// ```no_run
-    /// use bundle_core::evidence::{EvidenceLog, DEFAULT_DIR};
+    /// use bundle_core::ops::evidence::{EvidenceLog, DEFAULT_DIR};
     /// let dir = std::path::Path::new(DEFAULT_DIR);
     /// let log = EvidenceLog::load(dir)?;
     /// if let Some(entry) = log.entry_for_version(4) {
     ///     println!("v4 rotated by {:?}", entry.execution.responsible);
     /// }
     /// assert!(log.verify(dir).is_empty(), "evidence was tampered with");
-    /// # Ok::<(), bundle_core::evidence::EvidenceError>(())
+    /// # Ok::<(), bundle_core::ops::evidence::EvidenceError>(())
     /// ```
     pub fn load(dir: &Path) -> Result<Self, EvidenceError> {
         let path = dir.join(LOG_FILE);

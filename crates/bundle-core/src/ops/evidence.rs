@@ -18,7 +18,7 @@
 //! A reader checking a rotation to version `n` needs only:
 //!
 //! ```no_run
-//! use bundle_core::evidence::{EvidenceLog, Kind, DEFAULT_DIR};
+//! use bundle_core::ops::evidence::{EvidenceLog, Kind, DEFAULT_DIR};
 //! let dir = std::path::Path::new(DEFAULT_DIR);
 //! let log = EvidenceLog::load(dir)?;
 //! for problem in log.verify(dir).iter().chain(&log.check_rotation(dir, 5)) {
@@ -27,7 +27,7 @@
 //! if let Some(entry) = log.entry_for_version(5) {
 //!     assert!(entry.execution.kind == Kind::Emergency || entry.execution.kind == Kind::Scheduled);
 //! }
-//! # Ok::<(), bundle_core::evidence::EvidenceError>(())
+//! # Ok::<(), bundle_core::ops::evidence::EvidenceError>(())
 //! ```
 
 use std::path::PathBuf;

@@ -12,7 +12,7 @@
 //! - It never holds a secret value: key *names*, recipients (public keys) and versions only.
 //!
 //! ```
-//! use bundle_core::report::{Report, SCHEMA_VERSION};
+//! use bundle_core::ops::report::{Report, SCHEMA_VERSION};
 //! let text = r#"{"schema_version":1,"tool":{"name":"ops-controls","version":"0.1.0"},
 //!   "generated_at":"2025-01-01T00:00:00Z","repository":{"commit":null},
 //!   "policy":{"source":"built-in","severity_threshold":"medium"},
