@@ -221,8 +221,13 @@ fn identities() -> Result<Identities, Box<Failure>> {
     Ok(Identities::discover(&KeyEnv::from_process())?)
 }
 
-fn now() -> i64 {
-    bundle_core::time::now_unix()
+/// "Now" for `lastmodified`, under the one `SOURCE_DATE_EPOCH` rule (a bad value is a usage
+/// error, never ignored).
+fn now() -> Result<i64, Box<Failure>> {
+    Ok(bundle_core::time::Now::from_env()
+        .map_err(Failure::wrap(2))?
+        .at
+        .unix())
 }
 
 fn decrypt(
@@ -339,7 +344,7 @@ fn encrypt(
         settings.shamir_threshold = None;
     }
     let plaintext = Zeroizing::new(fs_err::read(file)?);
-    let encrypted = sops::encrypt_plaintext(file, input, &plaintext, &settings, now())?;
+    let encrypted = sops::encrypt_plaintext(file, input, &plaintext, &settings, now()?)?;
     let encrypted = if output_format == input {
         encrypted
     } else {
@@ -365,7 +370,7 @@ fn edit(
     let mut decrypted = sops_file.into_decrypted(&identities()?)?;
     print_warnings(&decrypted, stderr)?;
     change(&mut decrypted)?;
-    let updated = decrypted.encrypt(now())?;
+    let updated = decrypted.encrypt(now()?)?;
     updated.write(file, EmitOptions::default())?;
     writeln!(stderr, "updated {}", file.display())?;
     Ok(ExitCode::SUCCESS)
@@ -413,7 +418,7 @@ fn updatekeys(file: &Path, yes: bool, config: Option<&Path>, stderr: &mut dyn Wr
         )?;
     }
     decrypted
-        .encrypt(now())?
+        .encrypt(now()?)?
         .write(file, EmitOptions::default())?;
     writeln!(stderr, "updated {}", file.display())?;
     Ok(ExitCode::SUCCESS)
@@ -434,7 +439,7 @@ fn status(file: &Path, json: bool, stdout: &mut dyn Write) -> TaskResult {
                 other => String::from_utf8_lossy(&bundle_core::value::plaintext_bytes(other))
                     .into_owned(),
             };
-            Some((l.path.join("."), value))
+            Some((l.path.dotted(), value))
         })
         .collect();
     if json {
@@ -496,7 +501,7 @@ fn keygen(output: Option<&Path>, stdout: &mut dyn Write, stderr: &mut dyn Write)
     let pair = KeyPair::generate();
     let text = Zeroizing::new(format!(
         "# created: {}\n# public key: {}\n{}\n",
-        bundle_core::time::format_rfc3339(now()),
+        bundle_core::time::format_rfc3339(now()?),
         pair.recipient(),
         pair.expose_identity()
     ));

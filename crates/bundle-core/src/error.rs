@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use crate::exit::ExitStatus;
 use crate::format::Format;
 
 /// A parse error of one store, before the file path is known.
@@ -280,8 +281,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code for this error (DESIGN.md: 2 input, 3 key or integrity).
-    pub fn exit_code(&self) -> u8 {
+    /// The exit status this error maps to (DESIGN.md: 2 input, 3 key or integrity).
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
             Error::NoIdentities { .. }
             | Error::NoMatchingIdentity { .. }
@@ -294,14 +295,19 @@ impl Error {
             | Error::MacUndecryptable { .. }
             | Error::MacMismatch { .. }
             | Error::KeyCommand { .. }
-            | Error::Age(_) => 3,
-            _ => 2,
+            | Error::Age(_) => ExitStatus::Integrity,
+            _ => ExitStatus::Usage,
         }
+    }
+
+    /// The process exit code for this error, as a number.
+    pub fn exit_code(&self) -> u8 {
+        self.exit_status().code()
     }
 
     /// Whether this is a key or integrity failure (exit code 3).
     pub fn is_integrity(&self) -> bool {
-        self.exit_code() == 3
+        self.exit_status() == ExitStatus::Integrity
     }
 }
 

@@ -12,6 +12,7 @@ pub mod cipher;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod exit;
 pub mod format;
 pub mod fsio;
 pub mod keys;
@@ -27,5 +28,6 @@ pub mod treepath;
 pub mod value;
 
 pub use error::{Error, Result, StoreError};
+pub use exit::ExitStatus;
 pub use format::Format;
 pub use tree::{Comment, Map, MapItem, RawFile, Scalar, SeqItem, Text, Value};

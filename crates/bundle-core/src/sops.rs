@@ -35,8 +35,8 @@ pub struct SopsFile {
 /// One leaf of an encrypted file, described without a key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeafInfo {
-    /// Mapping keys from the root; sequence elements appear as `[n]`.
-    pub path: Vec<String>,
+    /// Where the leaf is (its dotted name: [`TreePath::dotted`]).
+    pub path: TreePath,
     /// Whether the stored value is an `ENC[...]` string.
     pub encrypted: bool,
     /// The `type:` of an encrypted value, or the type of a clear one (`str`, `int`, …).
@@ -116,7 +116,7 @@ impl SopsFile {
     /// Every non-null leaf, in document order, described without decrypting.
     pub fn leaves(&self) -> Vec<LeafInfo> {
         let mut out = Vec::new();
-        let mut path = Vec::new();
+        let mut path = TreePath::default();
         for branch in &self.branches {
             collect_leaves(&Value::Map(branch.clone()), &mut path, &mut out);
         }
@@ -260,12 +260,12 @@ impl SopsFile {
     }
 }
 
-fn collect_leaves(value: &Value, path: &mut Vec<String>, out: &mut Vec<LeafInfo>) {
+fn collect_leaves(value: &Value, path: &mut TreePath, out: &mut Vec<LeafInfo>) {
     match value {
         Value::Null => {}
         Value::Map(map) => {
             for (k, v) in map.entries() {
-                path.push(k.to_owned());
+                path.push_key(k);
                 collect_leaves(v, path, out);
                 path.pop();
             }
@@ -280,7 +280,7 @@ fn collect_leaves(value: &Value, path: &mut Vec<String>, out: &mut Vec<LeafInfo>
                     {
                         continue;
                     }
-                    path.push(format!("[{index}]"));
+                    path.push_index(index);
                     collect_leaves(v, path, out);
                     path.pop();
                     index += 1;

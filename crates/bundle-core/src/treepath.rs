@@ -1,9 +1,11 @@
-//! Paths into a tree in sops' `--extract` / `set` syntax: `["server"]["tags"][0]`.
+//! Paths into a tree: sops' `--extract` / `set` syntax `["server"]["tags"][0]` (its
+//! [`Display`](fmt::Display)), and the dotted name the tools print and record in reports,
+//! `server.tags[0]` ([`TreePath::dotted`]). Every tool names a leaf through this one type.
 
 use std::fmt;
 
 /// One step of a path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Segment {
     /// A mapping key.
     Key(String),
@@ -11,8 +13,8 @@ pub enum Segment {
     Index(usize),
 }
 
-/// A parsed path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A path from the root of a document; empty for the root itself.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
 pub struct TreePath(Vec<Segment>);
 
 impl TreePath {
@@ -60,6 +62,56 @@ impl TreePath {
     /// The steps.
     pub fn segments(&self) -> &[Segment] {
         &self.0
+    }
+
+    /// Adds a mapping key at the end (for walks that build paths as they descend).
+    pub fn push_key(&mut self, key: impl Into<String>) {
+        self.0.push(Segment::Key(key.into()));
+    }
+
+    /// Adds a sequence index at the end.
+    pub fn push_index(&mut self, index: usize) {
+        self.0.push(Segment::Index(index));
+    }
+
+    /// Removes the last step.
+    pub fn pop(&mut self) -> Option<Segment> {
+        self.0.pop()
+    }
+
+    /// The mapping keys of the path, in order, sequence indices left out.
+    pub fn keys_only(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+    }
+
+    /// Whether the path is exactly one top-level key `key`.
+    pub fn is_top_level(&self, key: &str) -> bool {
+        matches!(self.0.as_slice(), [Segment::Key(k)] if k == key)
+    }
+
+    /// The dotted name: keys joined with `.`, indices appended as `[n]` (`db.hosts[0]`), as
+    /// reports and messages show a leaf.
+    pub fn dotted(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.0 {
+            match seg {
+                Segment::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                Segment::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
     }
 }
 
@@ -109,6 +161,24 @@ mod tests {
             ]
         );
         assert_eq!(p.to_string(), r#"["server"]["tags"][4]["a \"b\""]"#);
+    }
+
+    #[test]
+    fn dotted_names_and_building() {
+        let mut p = TreePath::default();
+        p.push_key("db");
+        p.push_key("hosts");
+        p.push_index(0);
+        assert_eq!(p.dotted(), "db.hosts[0]");
+        assert_eq!(p.keys_only().collect::<Vec<_>>(), ["db", "hosts"]);
+        assert!(!p.is_top_level("db"));
+        p.pop();
+        p.pop();
+        assert!(p.is_top_level("db"));
+        let mut seq = TreePath::default();
+        seq.push_index(2);
+        seq.push_key("a");
+        assert_eq!(seq.dotted(), "[2].a");
     }
 
     #[test]

@@ -203,7 +203,10 @@ pub fn canonical_time(s: &str, yaml: bool) -> Option<String> {
     let month = take_digits(b, &mut pos, min_width, max_width)?;
     expect(b, &mut pos, b'-')?;
     let day = take_digits(b, &mut pos, min_width, max_width)?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > crate::time::days_in_month(i64::from(year), month)
+    {
         return None;
     }
     if pos == b.len() {
@@ -302,17 +305,6 @@ fn expect(b: &[u8], pos: &mut usize, c: u8) -> Option<()> {
         Some(())
     } else {
         None
-    }
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
-            29
-        }
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
     }
 }
 

@@ -142,10 +142,14 @@ impl From<FieldError> for Error {
     }
 }
 
-impl Error {
-    /// The process exit code for this error: always 2 (usage or input error).
-    pub fn exit_code(&self) -> u8 {
-        2
+impl bundle_core::ops::cli::ToolError for Error {
+    /// Always 2 (usage or input error).
+    fn exit_status(&self) -> bundle_core::ExitStatus {
+        bundle_core::ExitStatus::Usage
+    }
+
+    fn is_closed_stdout(&self) -> bool {
+        matches!(self, Error::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 

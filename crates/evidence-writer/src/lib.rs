@@ -14,9 +14,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use bundle_core::ops::evidence::{self, DEFAULT_DIR, EvidenceLog, Kind, LOG_FILE, Link, Timestamp};
+use bundle_core::ExitStatus;
+use bundle_core::ops::evidence::{self, DEFAULT_DIR, EvidenceLog, Kind, LOG_FILE, Link};
+pub use bundle_core::time::Now;
+use bundle_core::time::Timestamp;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod checklist;
@@ -203,23 +205,6 @@ pub enum SummaryFormat {
     Json,
 }
 
-/// The time of a run, and whether the user fixed it (`--at` or `SOURCE_DATE_EPOCH`). A fixed
-/// time is part of an execution's identity; the clock's is not (so retrying is idempotent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Now {
-    /// The time.
-    pub at: Timestamp,
-    /// True when given by the user.
-    pub explicit: bool,
-}
-
-impl Now {
-    /// A time given by the user.
-    pub fn fixed(at: Timestamp) -> Self {
-        Self { at, explicit: true }
-    }
-}
-
 fn parse_time(value: &str) -> Result<Timestamp, String> {
     Timestamp::parse_rfc3339(value).map_err(|e| e.to_string())
 }
@@ -238,15 +223,9 @@ impl Cli {
         if let Some(at) = self.at {
             return Ok(Now::fixed(at));
         }
-        match self.source_date_epoch.as_deref() {
-            Some(value) if !value.is_empty() => {
-                Ok(Now::fixed(Timestamp::from_source_date_epoch(value)?))
-            }
-            _ => Ok(Now {
-                at: Timestamp::now(),
-                explicit: false,
-            }),
-        }
+        Ok(Now::from_source_date_epoch(
+            self.source_date_epoch.as_deref(),
+        )?)
     }
 }
 
@@ -280,7 +259,7 @@ pub fn init(dir: &Path, lang: Lang) -> Result<Vec<PathBuf>, Error> {
 
 /// Runs one command: results on `stdout`, warnings and notes on `stderr`. Returns the exit
 /// code (0, or 1 when `verify` finds a problem); errors are usage or input errors (exit 2).
-pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<ExitCode, Error> {
+pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<ExitStatus, Error> {
     let now = cli.now()?;
     let dir = cli.evidence_dir();
     match cli.command {
@@ -334,7 +313,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<E
                     "FAILED: {} problem(s); the first one is listed first",
                     report.problems.len()
                 )?;
-                return Ok(ExitCode::from(1));
+                return Ok(ExitStatus::Problem);
             }
             writeln!(
                 stdout,
@@ -374,7 +353,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<E
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn parse_links(specs: &[String]) -> Result<Vec<Link>, Error> {

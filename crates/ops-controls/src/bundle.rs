@@ -6,12 +6,14 @@
 use std::path::Path;
 
 use bundle_core::Scalar;
+pub(crate) use bundle_core::ops::mcp::Version;
 use bundle_core::sops::SopsFile;
+use bundle_core::treepath::TreePath;
 
 /// One leaf of the bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Leaf {
-    pub(crate) path: Vec<String>,
+    pub(crate) path: TreePath,
     pub(crate) encrypted: bool,
     /// A plaintext empty string (sops never encrypts those).
     pub(crate) empty: bool,
@@ -20,29 +22,8 @@ pub(crate) struct Leaf {
 impl Leaf {
     /// `a.b[0]`: the name recorded in the inventory.
     pub(crate) fn display(&self) -> String {
-        join_path(&self.path)
+        self.path.dotted()
     }
-}
-
-/// Joins tree path parts: mapping keys with `.`, sequence items (`[n]`) appended.
-pub(crate) fn join_path(parts: &[String]) -> String {
-    let mut out = String::new();
-    for part in parts {
-        if !out.is_empty() && !part.starts_with('[') {
-            out.push('.');
-        }
-        out.push_str(part);
-    }
-    out
-}
-
-/// What the version key holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Version {
-    Missing,
-    Encrypted,
-    NotInteger(&'static str),
-    Int(i64),
 }
 
 /// The bundle's metadata and leaf names.
@@ -104,17 +85,7 @@ pub(crate) fn load(file: &Path, rel: &str, version_key: &str) -> BundleState {
             encrypted: l.encrypted,
         })
         .collect();
-    let version = match sops.plaintext(version_key) {
-        Some(Scalar::Int(v)) => Version::Int(*v),
-        Some(other) => Version::NotInteger(scalar_kind(other)),
-        None if leaves
-            .iter()
-            .any(|l| l.path.len() == 1 && l.path[0] == version_key) =>
-        {
-            Version::Encrypted
-        }
-        None => Version::Missing,
-    };
+    let version = Version::read(&sops, version_key);
     BundleState::Present(Box::new(BundleView {
         path: rel.to_owned(),
         text,
@@ -128,7 +99,8 @@ pub(crate) fn load(file: &Path, rel: &str, version_key: &str) -> BundleState {
     }))
 }
 
-fn scalar_kind(s: &Scalar) -> &'static str {
+/// "a string", "a float", …: what a scalar is, for a message.
+pub(crate) fn scalar_kind(s: &Scalar) -> &'static str {
     match s {
         Scalar::Str(_) | Scalar::Bytes(_) => "a string",
         Scalar::Int(_) => "an integer",
@@ -142,12 +114,13 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_owned()
 }
 
-/// The 1-based line where a tree path is written (best effort: each part is looked for as a
-/// key after the line of the previous part), for YAML, JSON, dotenv and INI.
-pub(crate) fn line_of(text: &str, path: &[String]) -> Option<usize> {
+/// The 1-based line where a path of mapping keys is written (best effort: each key is looked
+/// for after the line of the previous one; sequence indices are skipped), for YAML, JSON,
+/// dotenv and INI.
+pub(crate) fn line_of<'k>(text: &str, keys: impl IntoIterator<Item = &'k str>) -> Option<usize> {
     let mut lines = text.lines().enumerate();
     let mut found = None;
-    for part in path.iter().filter(|p| !p.starts_with('[')) {
+    for part in keys {
         // `lines` resumes after the previous part's line.
         let (index, _) = lines.by_ref().find(|(_, l)| is_key_line(l, part))?;
         found = Some(index + 1);
@@ -179,12 +152,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn joins_paths_and_finds_lines() {
-        let parts = vec!["db".to_owned(), "hosts".to_owned(), "[0]".to_owned()];
-        assert_eq!(join_path(&parts), "db.hosts[0]");
+    fn finds_lines() {
+        let mut path = TreePath::keys(["db", "hosts"]);
+        path.push_index(0);
         let text = "a: 1\ndb:\n    user: x\n    hosts:\n        - h\n";
-        assert_eq!(line_of(text, &parts), Some(4));
-        assert_eq!(line_of("{\n  \"K\": 1\n}\n", &["K".to_owned()]), Some(2));
-        assert_eq!(line_of("K=1\n", &["nope".to_owned()]), None);
+        assert_eq!(line_of(text, path.keys_only()), Some(4));
+        assert_eq!(line_of("{\n  \"K\": 1\n}\n", ["K"]), Some(2));
+        assert_eq!(line_of("K=1\n", ["nope"]), None);
     }
 }

@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
+use bundle_core::ExitStatus;
 use bundle_core::fsio::{WriteOptions, write_atomic};
 use bundle_core::ops::report::Report;
 use clap::{Parser, ValueEnum};
@@ -85,12 +85,12 @@ pub fn run(
     args: Args,
     stdout: &mut impl Write,
     stderr: &mut impl Write,
-) -> Result<ExitCode, Error> {
+) -> Result<ExitStatus, Error> {
     let options = Options {
         repo: args.repo,
         policy: args.policy,
         only: args.only,
-        now: crate::now_from_env(),
+        now: bundle_core::time::Now::from_env()?.at,
     };
     let mut report = generate(&options)?;
     if let Some(previous) = &args.compare {
@@ -116,9 +116,7 @@ pub fn run(
         .comparison
         .as_ref()
         .is_some_and(|c| !c.regressions.is_empty());
-    Ok(if report.summary.passed && !regressions {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(ExitStatus::problem_if(
+        !report.summary.passed || regressions,
+    ))
 }

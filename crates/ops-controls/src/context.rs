@@ -2,8 +2,9 @@
 //! file list) is loaded once, on first use, and shared by every check that needs it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
+
+use bundle_core::time::Timestamp;
 
 use crate::bundle::{self, BundleState};
 use crate::policy::Policy;
@@ -14,8 +15,8 @@ use crate::workflow::{self, Workflows};
 pub(crate) struct Context {
     pub(crate) root: PathBuf,
     pub(crate) policy: Policy,
-    /// Unix seconds used as "now" for age checks.
-    pub(crate) now: i64,
+    /// "Now", for age checks.
+    pub(crate) now: Timestamp,
     workflows: OnceLock<Workflows>,
     files: OnceLock<Result<Vec<String>, String>>,
     bundle: OnceLock<BundleState>,
@@ -27,7 +28,7 @@ pub(crate) struct Context {
 pub(crate) struct ReadError(pub(crate) String);
 
 impl Context {
-    pub(crate) fn new(root: PathBuf, policy: Policy, now: i64) -> Context {
+    pub(crate) fn new(root: PathBuf, policy: Policy, now: Timestamp) -> Context {
         Context {
             root,
             policy,
@@ -105,7 +106,9 @@ impl Context {
     /// Paths are relative, with `/`, sorted.
     pub(crate) fn files(&self) -> Result<&[String], &str> {
         self.files
-            .get_or_init(|| git_files(&self.root).map_or_else(|| walk_files(&self.root), Ok))
+            .get_or_init(|| {
+                bundle_core::ops::files::repo_files(&self.root, false).map_err(|e| e.to_string())
+            })
             .as_ref()
             .map(Vec::as_slice)
             .map_err(String::as_str)
@@ -142,75 +145,4 @@ fn load_workflows(root: &Path, dir: &str) -> Workflows {
         }
     }
     out
-}
-
-/// The HEAD commit, when `root` is in a git work tree with a commit.
-pub(crate) fn head_commit(root: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--verify", "-q", "HEAD"])
-        .output()
-        .ok()?;
-    let sha = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (out.status.success() && !sha.is_empty()).then_some(sha)
-}
-
-fn git_files(root: &Path) -> Option<Vec<String>> {
-    let inside = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--is-inside-work-tree"])
-        .output()
-        .ok()?;
-    if !inside.status.success() || inside.stdout.trim_ascii() != b"true" {
-        return None;
-    }
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args([
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let mut files: Vec<String> = out
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect();
-    files.sort();
-    files.dedup();
-    Some(files)
-}
-
-fn walk_files(root: &Path) -> Result<Vec<String>, String> {
-    let mut files = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(true)
-        .git_global(false)
-        .git_exclude(false)
-        .require_git(false)
-        .parents(false)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build();
-    for entry in walker {
-        let entry = entry.map_err(|e| e.to_string())?;
-        if entry.file_type().is_some_and(|t| t.is_file())
-            && let Ok(rel) = entry.path().strip_prefix(root)
-        {
-            files.push(rel.to_string_lossy().replace('\\', "/"));
-        }
-    }
-    files.sort();
-    Ok(files)
 }

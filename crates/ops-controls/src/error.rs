@@ -59,14 +59,18 @@ pub enum Error {
         source: bundle_core::Error,
     },
 
+    /// `SOURCE_DATE_EPOCH` is set but is not a time.
+    #[error(transparent)]
+    Clock(#[from] bundle_core::time::InvalidTime),
+
     /// Writing to stdout or stderr failed (other than a closed pipe).
     #[error("cannot write output")]
     Output(#[source] std::io::Error),
 }
 
-impl Error {
-    /// The process exit code: every error here is a usage or input error.
-    pub fn exit_code(&self) -> u8 {
-        2
+impl bundle_core::ops::cli::ToolError for Error {
+    /// Every error here is a usage or input error.
+    fn exit_status(&self) -> bundle_core::ExitStatus {
+        bundle_core::ExitStatus::Usage
     }
 }

@@ -10,7 +10,8 @@
 //!
 //! ```no_run
 //! use ops_controls::{Options, generate};
-//! let report = generate(&Options::new(".".into())).unwrap();
+//! let now = bundle_core::time::Now::from_env().unwrap().at;
+//! let report = generate(&Options::new(".".into(), now)).unwrap();
 //! assert!(report.summary.total > 0);
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -35,6 +36,8 @@ mod yaml;
 
 use std::path::{Path, PathBuf};
 
+use bundle_core::time::Timestamp;
+
 use bundle_core::ops::report::{
     BundleInventory, CheckResult, Inventory, PolicyInfo, Report, RepositoryInfo, SCHEMA_VERSION,
     Status, Summary, ToolInfo, WorkflowSecrets,
@@ -58,28 +61,21 @@ pub struct Options {
     pub policy: Option<PathBuf>,
     /// Check ids or families (`WF`) to run; empty means all.
     pub only: Vec<String>,
-    /// Unix seconds used as "now" (bundle age) and for `generated_at`.
-    pub now: i64,
+    /// "Now", for the bundle's age and `generated_at` (the binary takes it from
+    /// [`bundle_core::time::Now::from_env`]).
+    pub now: Timestamp,
 }
 
 impl Options {
-    /// All checks on `repo`, built-in clock: `SOURCE_DATE_EPOCH` when set, else the system time.
-    pub fn new(repo: PathBuf) -> Options {
+    /// All checks on `repo` with the default policy lookup, at `now`.
+    pub fn new(repo: PathBuf, now: Timestamp) -> Options {
         Options {
             repo,
             policy: None,
             only: Vec::new(),
-            now: now_from_env(),
+            now,
         }
     }
-}
-
-/// `SOURCE_DATE_EPOCH` when set to an integer, else the system clock.
-pub fn now_from_env() -> i64 {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(bundle_core::time::now_unix)
 }
 
 fn select(only: &[String]) -> Result<Vec<&'static controls::Control>, Error> {
@@ -180,9 +176,9 @@ pub fn generate(options: &Options) -> Result<Report, Error> {
             name: "ops-controls".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         },
-        generated_at: bundle_core::time::format_rfc3339(options.now),
+        generated_at: options.now.to_string(),
         repository: RepositoryInfo {
-            commit: context::head_commit(&root),
+            commit: bundle_core::ops::git::head_commit(&root),
         },
         policy: PolicyInfo {
             source: source.describe().to_owned(),
@@ -199,10 +195,7 @@ pub fn generate(options: &Options) -> Result<Report, Error> {
 fn inventory(cx: &Context) -> Inventory {
     let bundle = cx.bundle().view().map(|view| BundleInventory {
         path: view.path.clone(),
-        version: match view.version {
-            bundle::Version::Int(v) => Some(v),
-            _ => None,
-        },
+        version: view.version.as_int(),
         keys: view.leaves.iter().map(bundle::Leaf::display).collect(),
         recipients: view.recipients.clone(),
         lastmodified: view.lastmodified.clone(),

@@ -8,15 +8,10 @@ use ops_controls::cli::{Args, run};
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(
+    let result = run(
         args,
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
-    ) {
-        Ok(code) => code,
-        Err(e) => {
-            bundle_core::ops::cli::write_error_chain(&mut std::io::stderr().lock(), &e);
-            ExitCode::from(e.exit_code())
-        }
-    }
+    );
+    bundle_core::ops::cli::finish(result, &mut std::io::stderr().lock())
 }

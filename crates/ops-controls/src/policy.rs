@@ -240,7 +240,7 @@ pub const DEFAULT_ACTIVATION_PATTERN: &str =
 impl Default for Bundle {
     fn default() -> Self {
         Bundle {
-            path: "config/secrets.enc.yaml".to_owned(),
+            path: bundle_core::ops::mcp::BUNDLE_PATH.to_owned(),
             required: true,
             plaintext_allowlist: strings(&bundle_core::ops::mcp::HEADER_KEYS),
             version_key: bundle_core::ops::mcp::VERSION_KEY.to_owned(),

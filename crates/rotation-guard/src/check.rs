@@ -11,18 +11,19 @@ use std::path::{Path, PathBuf};
 use bundle_core::config::SopsConfig;
 use bundle_core::keys::Identities;
 use bundle_core::ops::evidence::{DEFAULT_DIR, Entry, EvidenceLog, LOG_FILE};
+use bundle_core::ops::git;
+use bundle_core::ops::mcp::Version;
 use bundle_core::sops::SopsFile;
 use bundle_core::{Format, Scalar};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::error::Error;
-use crate::git;
 use crate::keys::KeySource;
 use crate::report::CheckReport;
 use crate::rules::{self, Status};
 
-/// The bundle's path inside a repository (DESIGN.md).
-pub const DEFAULT_BUNDLE: &str = "config/secrets.enc.yaml";
+/// The bundle's path inside a repository (DESIGN.md), as bundle-core defines it.
+pub use bundle_core::ops::mcp::BUNDLE_PATH as DEFAULT_BUNDLE;
 
 /// The bundle header's keys, as bundle-core defines the MCP conventions.
 pub use bundle_core::ops::mcp::{
@@ -89,31 +90,20 @@ pub(crate) struct Context {
 
 /// Where the bundle version stands in one file.
 pub(crate) fn version_of(file: &SopsFile) -> Result<u64, String> {
-    match file.plaintext(VERSION_KEY) {
-        Some(Scalar::Int(n)) => {
-            u64::try_from(*n).map_err(|_| format!("{VERSION_KEY} is negative ({n})"))
-        }
-        Some(Scalar::Str(t)) => Err(format!(
+    match Version::read(file, VERSION_KEY) {
+        Version::Int(n) => u64::try_from(n).map_err(|_| format!("{VERSION_KEY} is negative ({n})")),
+        Version::NotInteger(Scalar::Str(t)) => Err(format!(
             "{VERSION_KEY} is a string (\"{}\"), not an integer",
             printable(t.as_str())
         )),
-        Some(other) => Err(format!(
+        Version::NotInteger(other) => Err(format!(
             "{VERSION_KEY} is a {}, not an integer",
-            bundle_core::value::type_name(other)
+            bundle_core::value::type_name(&other)
         )),
-        None => {
-            let encrypted = file
-                .leaves()
-                .iter()
-                .any(|l| l.path.len() == 1 && l.path[0] == VERSION_KEY && l.encrypted);
-            if encrypted {
-                Err(format!(
-                    "{VERSION_KEY} is encrypted: it must stay in the clear (unencrypted_regex)"
-                ))
-            } else {
-                Err(format!("{VERSION_KEY} is missing from the top level"))
-            }
-        }
+        Version::Encrypted => Err(format!(
+            "{VERSION_KEY} is encrypted: it must stay in the clear (unencrypted_regex)"
+        )),
+        Version::Missing => Err(format!("{VERSION_KEY} is missing from the top level")),
     }
 }
 
@@ -127,18 +117,6 @@ pub(crate) fn printable(s: &str) -> String {
         .collect();
     if s.chars().count() > 80 {
         out.push('…');
-    }
-    out
-}
-
-/// A leaf path as people write it: `db.password`, `hosts[0]`.
-pub(crate) fn key_path(path: &[String]) -> String {
-    let mut out = String::new();
-    for (i, part) in path.iter().enumerate() {
-        if i > 0 && !part.starts_with('[') {
-            out.push('.');
-        }
-        out.push_str(part);
     }
     out
 }
@@ -224,7 +202,7 @@ fn tree_files(repo: &Path, in_git: bool) -> Result<Vec<String>, String> {
         files.dedup();
         return Ok(files);
     }
-    crate::scan::walk_files(repo, true).map_err(|e| e.to_string())
+    bundle_core::ops::files::walk_files(repo, true).map_err(|e| e.to_string())
 }
 
 fn load_base(
@@ -356,8 +334,9 @@ pub fn check(options: &CheckOptions) -> Result<CheckReport, Error> {
     Ok(CheckReport::build(&cx, options, &results))
 }
 
-/// The exit code of a check: 3 when a key or integrity rule failed, 1 when another failed, 0 otherwise.
-pub fn exit_code(report: &CheckReport) -> u8 {
+/// The exit status of a check: 3 when a key or integrity rule failed, 1 when another failed,
+/// 0 otherwise.
+pub fn exit_status(report: &CheckReport) -> bundle_core::ExitStatus {
     let failed = |integrity: bool| {
         report.rules.iter().any(|r| {
             r.status == Status::Fail
@@ -365,8 +344,8 @@ pub fn exit_code(report: &CheckReport) -> u8 {
         })
     };
     if failed(true) {
-        3
+        bundle_core::ExitStatus::Integrity
     } else {
-        u8::from(failed(false))
+        bundle_core::ExitStatus::problem_if(failed(false))
     }
 }

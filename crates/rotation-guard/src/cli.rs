@@ -2,12 +2,13 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use bundle_core::keys::KeyEnv;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::check::{CheckOptions, check, exit_code};
+use bundle_core::ExitStatus;
+
+use crate::check::{CheckOptions, check, exit_status};
 use crate::error::Error;
 use crate::gitleaks::{GitleaksOptions, Verdict, run_gitleaks};
 use crate::keys::KeySource;
@@ -156,7 +157,7 @@ pub fn run(
     args: Args,
     stdout: &mut impl Write,
     stderr: &mut impl Write,
-) -> Result<ExitCode, Error> {
+) -> Result<ExitStatus, Error> {
     match args.command {
         Command::Check(a) => {
             let options = CheckOptions {
@@ -175,7 +176,7 @@ pub fn run(
                 emit(report.write_text(stdout))?;
             }
             emit(stdout.flush())?;
-            Ok(ExitCode::from(exit_code(&report)))
+            Ok(exit_status(&report))
         }
         Command::ScanLeaks(a) => {
             let options = ScanOptions {
@@ -195,7 +196,7 @@ pub fn run(
                 emit(report.write_text(stdout))?;
             }
             emit(stdout.flush())?;
-            Ok(ExitCode::from(u8::from(!report.findings.is_empty())))
+            Ok(ExitStatus::problem_if(!report.findings.is_empty()))
         }
         Command::Gitleaks(a) => {
             let outcome = run_gitleaks(&GitleaksOptions {
@@ -210,7 +211,7 @@ pub fn run(
                 emit(outcome.write_text(stdout))?;
             }
             emit(stdout.flush())?;
-            Ok(ExitCode::from(u8::from(outcome.outcome == Verdict::Leaks)))
+            Ok(ExitStatus::problem_if(outcome.outcome == Verdict::Leaks))
         }
     }
 }

@@ -57,22 +57,9 @@ pub enum Error {
         what: &'static str,
     },
 
-    /// A git command failed.
-    #[error("`git {command}` failed: {message}")]
-    Git {
-        /// The arguments, joined.
-        command: String,
-        /// git's stderr, first lines.
-        message: String,
-    },
-
-    /// git could not be started.
-    #[error("cannot run git: {source}\nhint: install git and put it on PATH")]
-    GitMissing {
-        /// Why it could not be spawned.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A git command failed, or git could not be started.
+    #[error(transparent)]
+    Git(#[from] bundle_core::ops::git::GitError),
 
     /// A bundle, a `.sops.yaml` or a key could not be read or used. Its exit code is the one
     /// bundle-core gives (2 input, 3 key or integrity).
@@ -151,12 +138,12 @@ pub enum Error {
     Output(#[source] std::io::Error),
 }
 
-impl Error {
-    /// The process exit code: 3 for key and integrity errors of the bundle, 2 otherwise.
-    pub fn exit_code(&self) -> u8 {
+impl bundle_core::ops::cli::ToolError for Error {
+    /// 3 for key and integrity errors of the bundle, 2 otherwise.
+    fn exit_status(&self) -> bundle_core::ExitStatus {
         match self {
-            Error::Bundle(e) => e.exit_code(),
-            _ => 2,
+            Error::Bundle(e) => e.exit_status(),
+            _ => bundle_core::ExitStatus::Usage,
         }
     }
 }

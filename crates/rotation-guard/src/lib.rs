@@ -13,9 +13,9 @@
 //! - [`gitleaks::run_gitleaks`]: runs gitleaks as the runbook does and maps its outcome.
 //!
 //! ```no_run
-//! use rotation_guard::check::{CheckOptions, check, exit_code};
+//! use rotation_guard::check::{CheckOptions, check, exit_status};
 //! let report = check(&CheckOptions::new(".".into(), "origin/main")).unwrap();
-//! assert_eq!(exit_code(&report), 0, "rotation rejected");
+//! assert!(exit_status(&report).is_success(), "rotation rejected");
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -27,8 +27,6 @@ pub mod keys;
 pub mod report;
 pub mod rules;
 pub mod scan;
-
-mod git;
 
 #[cfg(test)]
 mod testkit;

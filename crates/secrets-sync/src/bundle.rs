@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use bundle_core::cipher::is_enc;
 use bundle_core::keys::{Identities, KeyEnv};
+use bundle_core::ops::mcp::Version;
 use bundle_core::sops::SopsFile;
 use bundle_core::store::EmitOptions;
 use bundle_core::{Format, Map, Scalar, SeqItem, Value};
@@ -17,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::flatten::{EnvFile, render_env};
 
 /// The header key holding the bundle's version (kept in the clear by convention).
-pub const VERSION_KEY: &str = "MCP_SECRETS_VERSION";
+pub use bundle_core::ops::mcp::VERSION_KEY;
 
 /// A decrypted bundle rendered as the two outputs, with the facts the summary reports.
 pub struct Loaded {
@@ -73,13 +74,15 @@ pub fn load(path: &Path, keys: &KeyEnv) -> Result<Loaded> {
     let identities = Identities::discover(keys)?;
     let decrypted = file.decrypt(&identities)?;
     let branch = &decrypted.branches()[0];
-    let version = match file.plaintext(VERSION_KEY) {
-        Some(Scalar::Int(v)) => Some(*v),
-        Some(_) => None,
-        None => match branch.get(VERSION_KEY) {
+    // Read without the key first, as every tool does; a version someone encrypted by
+    // mistake is still reported, from the decrypted tree.
+    let version = match Version::read(&file, VERSION_KEY) {
+        Version::Int(v) => Some(v),
+        Version::Encrypted => match branch.get(VERSION_KEY) {
             Some(Value::Scalar(Scalar::Int(v))) => Some(*v),
             _ => None,
         },
+        Version::Missing | Version::NotInteger(_) => None,
     };
     let env = render_env(branch)?;
     let json = decrypted.to_plaintext(Format::Json, EmitOptions::default())?;

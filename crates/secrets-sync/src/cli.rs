@@ -4,9 +4,9 @@
 //! before any file is touched, so an input, key or flattening error changes nothing on disk;
 //! `--remove-key-file` runs last, whatever happened before.
 
+use bundle_core::ExitStatus;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use bundle_core::keys::KeyEnv;
 use clap::Parser;
@@ -121,7 +121,7 @@ impl Context {
 }
 
 /// Runs with the process environment.
-pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<ExitCode> {
+pub fn run(args: &Args, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<ExitStatus> {
     run_with(args, &Context::from_process(), stdout, stderr)
 }
 
@@ -131,7 +131,7 @@ pub fn run_with(
     ctx: &Context,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> Result<ExitCode> {
+) -> Result<ExitStatus> {
     let result = execute(args, ctx, stderr);
     let key_files = if args.remove_key_file {
         keyfile::key_files(&ctx.keys)
@@ -148,11 +148,7 @@ pub fn run_with(
             outcome.key_files = key_files;
             outcome.remove_key_file = args.remove_key_file;
             write_outcome(&outcome, args.json, stdout, stderr)?;
-            Ok(if outcome.is_ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(ExitStatus::problem_if(!outcome.is_ok()))
         }
         (Ok(_), Err(removal)) => Err(removal),
         (Err(e), removal) => {
@@ -207,7 +203,7 @@ fn execute(args: &Args, ctx: &Context, stderr: &mut dyn Write) -> Result<Outcome
     let bundle_path = args
         .bundle
         .clone()
-        .unwrap_or_else(|| args.repo.join("config").join("secrets.enc.yaml"));
+        .unwrap_or_else(|| args.repo.join(bundle_core::ops::mcp::BUNDLE_PATH));
     let out_dir = OutDir::new(ctx.out_dir(args)?);
     let loaded = bundle::load(&bundle_path, &ctx.keys)?;
     let mode = if args.check {
@@ -334,6 +330,7 @@ fn dry_run(dir: &OutDir, loaded: &Loaded, outcome: &mut Outcome) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bundle_core::ops::cli::ToolError as _;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -365,7 +362,7 @@ mod tests {
         let ctx = context(tmp.path());
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code = run_with(&args("secrets"), &ctx, &mut out, &mut err).unwrap();
-        assert_eq!(code, ExitCode::SUCCESS);
+        assert_eq!(code, ExitStatus::Success);
         let env = fs_err::read_to_string(tmp.path().join(".mcp/.env")).unwrap();
         assert!(env.contains("CANARY=CANARY-7f3c9e1d-never-print-me\n"));
         for stream in [&out, &err] {
@@ -381,12 +378,12 @@ mod tests {
         let mut check = args("secrets");
         check.check = true;
         let code = run_with(&check, &ctx, &mut Vec::new(), &mut Vec::new()).unwrap();
-        assert_eq!(code, ExitCode::from(1));
+        assert_eq!(code, ExitStatus::Problem);
         let err = run_with(&args("tampered"), &ctx, &mut Vec::new(), &mut Vec::new()).unwrap_err();
-        assert_eq!(err.exit_code(), 3);
+        assert_eq!(err.exit_status(), ExitStatus::Integrity);
         let err = run_with(&args("collision"), &ctx, &mut Vec::new(), &mut Vec::new()).unwrap_err();
         assert!(matches!(err, Error::NameCollision { .. }));
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.exit_status(), ExitStatus::Usage);
     }
 
     #[test]

@@ -114,12 +114,12 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// The exit code (DESIGN.md): 3 for key or integrity errors, 2 for everything else.
-    pub fn exit_code(&self) -> u8 {
+impl bundle_core::ops::cli::ToolError for Error {
+    /// DESIGN.md: 3 for key or integrity errors, 2 for everything else.
+    fn exit_status(&self) -> bundle_core::ExitStatus {
         match self {
-            Error::Core(e) => e.exit_code(),
-            _ => 2,
+            Error::Core(e) => e.exit_status(),
+            _ => bundle_core::ExitStatus::Usage,
         }
     }
 }

@@ -19,18 +19,13 @@ fn main() -> ExitCode {
     {
         ctx.step_hook = test_hook();
     }
-    match secrets_sync::run_with(
+    let result = secrets_sync::run_with(
         &args,
         &ctx,
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
-    ) {
-        Ok(code) => code,
-        Err(e) => {
-            bundle_core::ops::cli::write_error_chain(&mut std::io::stderr().lock(), &e);
-            ExitCode::from(e.exit_code())
-        }
-    }
+    );
+    bundle_core::ops::cli::finish(result, &mut std::io::stderr().lock())
 }
 
 #[cfg(debug_assertions)]

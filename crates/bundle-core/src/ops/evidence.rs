@@ -35,8 +35,8 @@ use std::path::PathBuf;
 mod entry;
 mod log;
 pub mod markdown;
-mod time;
 
+pub use crate::time::{InvalidTime, Timestamp};
 pub use entry::{
     Artifact, Entry, Execution, FieldError, GENESIS_HASH, Kind, Link, MIN_EMERGENCY_RESPONSIBLE,
     SCHEMA_VERSION, sha256_hex,
@@ -45,7 +45,6 @@ pub use log::{
     COMMS_MAX_GAP_SECS, CommsGap, EvidenceLog, Incident, MIN_PLAN_NOTICE_SECS, Problem, sha256_file,
 };
 pub use markdown::{ChecklistItem, checklist_items};
-pub use time::{InvalidTime, Timestamp};
 
 /// The evidence directory of TASK-OPS-302, relative to the repository root.
 pub const DEFAULT_DIR: &str = "docs/evidence/TASK-OPS-302";

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::Parser;
 
@@ -98,12 +97,10 @@ impl Repo {
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code = match evidence_writer::run(cli, &mut out, &mut err) {
-            Ok(code) if code == ExitCode::SUCCESS => 0,
-            Ok(code) if code == ExitCode::from(1) => 1,
-            Ok(code) => panic!("unexpected exit code {code:?}"),
+            Ok(status) => status.code(),
             Err(e) => {
                 err.extend_from_slice(format!("error: {e}\n").as_bytes());
-                e.exit_code()
+                bundle_core::ops::cli::ToolError::exit_status(&e).code()
             }
         };
         Outcome {

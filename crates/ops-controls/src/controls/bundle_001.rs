@@ -38,7 +38,7 @@ fn run(cx: &Context) -> Outcome {
             None,
         ),
         BundleState::Present(view) => {
-            let sops_line = bundle::line_of(&view.text, &["sops".to_owned()]);
+            let sops_line = bundle::line_of(&view.text, ["sops"]);
             if view.mac.is_empty() {
                 fail(
                     format!("{path} has no MAC: values can be changed undetected"),

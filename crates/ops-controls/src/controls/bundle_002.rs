@@ -24,11 +24,11 @@ fn run(cx: &Context) -> Outcome {
             .leaves
             .iter()
             .filter(|l| !l.encrypted && !l.empty)
-            .filter(|l| !(l.path.len() == 1 && allow.contains(&l.path[0])))
+            .filter(|l| !allow.iter().any(|k| l.path.is_top_level(k)))
             .map(|l| {
                 at(
                     &view.path,
-                    bundle::line_of(&view.text, &l.path),
+                    bundle::line_of(&view.text, l.path.keys_only()),
                     format!("`{}` is stored in plaintext", l.display()),
                 )
             })

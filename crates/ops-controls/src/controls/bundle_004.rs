@@ -19,7 +19,7 @@ pub(super) const CONTROL: Control = Control {
 fn run(cx: &Context) -> Outcome {
     with_bundle(cx, |view| {
         let key = &cx.policy.bundle.version_key;
-        let line = bundle::line_of(&view.text, std::slice::from_ref(key));
+        let line = bundle::line_of(&view.text, [key.as_str()]);
         let note = match &view.version {
             Version::Int(v) => return Outcome::pass(format!("{key} = {v}")),
             Version::Missing => format!("{} has no top-level {key}", view.path),
@@ -28,7 +28,9 @@ fn run(cx: &Context) -> Outcome {
                     "{key} is encrypted: it cannot be read without a key (add it to the creation rule's unencrypted_regex)"
                 )
             }
-            Version::NotInteger(kind) => format!("{key} is {kind}, not an integer"),
+            Version::NotInteger(scalar) => {
+                format!("{key} is {}, not an integer", bundle::scalar_kind(scalar))
+            }
         };
         Outcome::fail(note.clone(), vec![at(&view.path, line, note)])
     })

@@ -21,7 +21,7 @@ const DAY: i64 = 86_400;
 
 fn run(cx: &Context) -> Outcome {
     with_bundle(cx, |view| {
-        let line = bundle::line_of(&view.text, &["sops".to_owned(), "lastmodified".to_owned()]);
+        let line = bundle::line_of(&view.text, ["sops", "lastmodified"]);
         let Some(modified) = bundle_core::time::parse_rfc3339(&view.lastmodified) else {
             let note = format!(
                 "lastmodified `{}` is not an RFC 3339 time",
@@ -32,7 +32,7 @@ fn run(cx: &Context) -> Outcome {
         let policy = &cx.policy.bundle;
         let due = modified + i64::from(policy.max_age_days) * DAY;
         let due_text = bundle_core::time::format_rfc3339(due);
-        let age_days = (cx.now - modified).div_euclid(DAY);
+        let age_days = (cx.now.unix() - modified).div_euclid(DAY);
         if age_days > i64::from(policy.max_age_days) {
             let note = format!(
                 "last rotation {} is older than {} days (was due by {due_text})",
@@ -62,6 +62,7 @@ mod tests {
     use crate::controls::testkit::{NOW, Repo, assert_fail_at, assert_pass};
 
     fn run_at(repo: &Repo, now: i64) -> crate::controls::Outcome {
+        let now = bundle_core::time::Timestamp::from_unix(now).unwrap();
         let cx = Context::new(repo.root().to_owned(), repo.policy.clone(), now);
         super::run(&cx)
     }

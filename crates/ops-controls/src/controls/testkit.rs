@@ -23,6 +23,11 @@ pub(crate) fn bundle_fixture(name: &str) -> PathBuf {
 /// `lastmodified` of the bundle fixtures is 2026-11-29; "now" in tests is a day later.
 pub(crate) const NOW: i64 = 1_796_017_271;
 
+/// [`NOW`] as a time.
+pub(crate) fn now() -> bundle_core::time::Timestamp {
+    bundle_core::time::Timestamp::from_unix(NOW).expect("NOW is within 0000-9999")
+}
+
 pub(crate) struct Repo {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) policy: Policy,
@@ -94,7 +99,7 @@ impl Repo {
     }
 
     pub(crate) fn context(&self) -> Context {
-        Context::new(self.root().to_owned(), self.policy.clone(), NOW)
+        Context::new(self.root().to_owned(), self.policy.clone(), now())
     }
 
     /// Runs one control.

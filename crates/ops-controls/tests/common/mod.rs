@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 /// `lastmodified` of the bundle fixtures is 2026-11-29T05:41:11Z; tests run a day later.
 pub(crate) const NOW: i64 = 1_796_017_271;
 
+/// Unix seconds as a time.
+pub(crate) fn at(unix: i64) -> bundle_core::time::Timestamp {
+    bundle_core::time::Timestamp::from_unix(unix).unwrap()
+}
+
 pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -53,7 +58,5 @@ pub(crate) fn use_bundle(dir: &Path, name: &str) {
 }
 
 pub(crate) fn report(dir: &Path) -> bundle_core::ops::report::Report {
-    let mut options = ops_controls::Options::new(dir.to_owned());
-    options.now = NOW;
-    ops_controls::generate(&options).unwrap()
+    ops_controls::generate(&ops_controls::Options::new(dir.to_owned(), at(NOW))).unwrap()
 }

@@ -10,7 +10,9 @@ use std::collections::HashSet;
 use bundle_core::{Map, MapItem, Scalar, SeqItem, Value};
 
 use super::{Outcome, Rule, unless_rotation};
-use crate::check::{Context, key_path};
+use bundle_core::treepath::TreePath;
+
+use crate::check::Context;
 
 pub(super) const RULE: Rule = Rule {
     id: "RG-004",
@@ -26,23 +28,23 @@ fn is_enc(text: &str) -> bool {
 
 /// Every `ENC[...]` string of a tree, with the key path it sits at (`#` for a comment).
 pub(crate) fn enc_strings(branches: &[Map]) -> Vec<(String, String)> {
-    fn walk(value: &Value, path: &mut Vec<String>, out: &mut Vec<(String, String)>) {
+    fn walk(value: &Value, path: &mut TreePath, out: &mut Vec<(String, String)>) {
         match value {
             Value::Scalar(Scalar::Str(t)) if is_enc(t.as_str()) => {
-                out.push((key_path(path), t.as_str().to_owned()));
+                out.push((path.dotted(), t.as_str().to_owned()));
             }
             Value::Map(map) => walk_map(map, path, out),
             Value::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
                     match item {
                         SeqItem::Value(v) => {
-                            path.push(format!("[{i}]"));
+                            path.push_index(i);
                             walk(v, path, out);
                             path.pop();
                         }
                         SeqItem::Comment(c) if is_enc(c.text.as_str().trim()) => {
                             out.push((
-                                format!("{} (comment)", key_path(path)),
+                                format!("{} (comment)", path.dotted()),
                                 c.text.as_str().trim().to_owned(),
                             ));
                         }
@@ -53,19 +55,19 @@ pub(crate) fn enc_strings(branches: &[Map]) -> Vec<(String, String)> {
             _ => {}
         }
     }
-    fn walk_map(map: &Map, path: &mut Vec<String>, out: &mut Vec<(String, String)>) {
+    fn walk_map(map: &Map, path: &mut TreePath, out: &mut Vec<(String, String)>) {
         for item in &map.items {
             match item {
                 MapItem::Entry(k, v) => {
-                    path.push(k.clone());
+                    path.push_key(k.clone());
                     walk(v, path, out);
                     path.pop();
                 }
                 MapItem::Comment(c) if is_enc(c.text.as_str().trim()) => {
-                    let at = if path.is_empty() {
+                    let at = if path.segments().is_empty() {
                         "top level".to_owned()
                     } else {
-                        key_path(path)
+                        path.dotted()
                     };
                     out.push((format!("{at} (comment)"), c.text.as_str().trim().to_owned()));
                 }
@@ -75,7 +77,7 @@ pub(crate) fn enc_strings(branches: &[Map]) -> Vec<(String, String)> {
     }
     let mut out = Vec::new();
     for branch in branches {
-        walk_map(branch, &mut Vec::new(), &mut out);
+        walk_map(branch, &mut TreePath::default(), &mut out);
     }
     out
 }

@@ -7,7 +7,7 @@
 use bundle_core::Scalar;
 
 use super::{Outcome, Rule};
-use crate::check::{Context, HEADER_KEYS, key_path};
+use crate::check::{Context, HEADER_KEYS};
 
 pub(super) const RULE: Rule = Rule {
     id: "RG-009",
@@ -22,9 +22,9 @@ fn run(cx: &Context) -> Outcome {
     let clear: Vec<String> = leaves
         .iter()
         .filter(|l| !l.encrypted)
-        .filter(|l| !(l.path.len() == 1 && HEADER_KEYS.contains(&l.path[0].as_str())))
+        .filter(|l| !HEADER_KEYS.iter().any(|k| l.path.is_top_level(k)))
         .filter(|l| !matches!(&l.plaintext, Some(Scalar::Str(t)) if t.is_empty()))
-        .map(|l| key_path(&l.path))
+        .map(|l| l.path.dotted())
         .collect();
     if clear.is_empty() {
         let encrypted = leaves.iter().filter(|l| l.encrypted).count();

@@ -28,10 +28,8 @@ fn secret_names(cx: &Context) -> BTreeSet<String> {
     cx.new
         .leaves()
         .into_iter()
-        .filter(|l| {
-            l.encrypted && !(l.path.len() == 1 && HEADER_KEYS.contains(&l.path[0].as_str()))
-        })
-        .filter_map(|l| l.path.iter().rev().find(|p| !p.starts_with('[')).cloned())
+        .filter(|l| l.encrypted && !HEADER_KEYS.iter().any(|k| l.path.is_top_level(k)))
+        .filter_map(|l| l.path.keys_only().last().map(str::to_owned))
         .filter(|name| name.len() >= 2)
         .collect()
 }

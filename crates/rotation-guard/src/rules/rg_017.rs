@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use super::{Outcome, Rule};
-use crate::check::{Context, HEADER_KEYS, key_path};
+use crate::check::{Context, HEADER_KEYS};
 
 pub(super) const RULE: Rule = Rule {
     id: "RG-017",
@@ -21,8 +21,8 @@ pub(super) const RULE: Rule = Rule {
 fn names(file: &bundle_core::sops::SopsFile) -> BTreeSet<String> {
     file.leaves()
         .iter()
-        .filter(|l| !(l.path.len() == 1 && HEADER_KEYS.contains(&l.path[0].as_str())))
-        .map(|l| key_path(&l.path))
+        .filter(|l| !HEADER_KEYS.iter().any(|k| l.path.is_top_level(k)))
+        .map(|l| l.path.dotted())
         .collect()
 }
 

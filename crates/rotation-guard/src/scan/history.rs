@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use super::matcher::{Hit, Matcher};
 use super::{Place, human_bytes};
 use crate::error::Error;
-use crate::git;
+use bundle_core::ops::git::{self, GitError};
 
 /// Blobs up to this size are handed to a worker whole; larger ones are scanned while read.
 const WHOLE_BLOB_MAX: u64 = 16 << 20;
@@ -72,10 +72,10 @@ fn skip(reader: &mut impl Read, n: u64) -> io::Result<()> {
 }
 
 fn git_failure(args: &str, status: std::process::ExitStatus, stderr: &[u8]) -> Error {
-    Error::Git {
+    Error::Git(GitError::Failed {
         command: args.to_owned(),
         message: format!("{status}: {}", git::stderr_summary(stderr)),
-    }
+    })
 }
 
 fn spawn(repo: &Path, args: &[&str], with_stdin: bool) -> Result<Child, Error> {
@@ -89,7 +89,7 @@ fn spawn(repo: &Path, args: &[&str], with_stdin: bool) -> Result<Child, Error> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|source| Error::GitMissing { source })
+        .map_err(|source| Error::Git(GitError::Missing { source }))
 }
 
 /// Copies the blob ids of a `--batch-check` listing to a `--batch` process.
@@ -335,7 +335,7 @@ fn read_graph(repo: &Path, targets: &BTreeSet<String>) -> Result<Graph, Error> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|source| Error::GitMissing { source })?;
+        .map_err(|source| Error::Git(GitError::Missing { source }))?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr_pipe = child.stderr.take().expect("stderr is piped");

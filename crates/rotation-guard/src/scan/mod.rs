@@ -24,8 +24,8 @@ use serde::Serialize;
 
 use crate::check::DEFAULT_BUNDLE;
 use crate::error::Error;
-use crate::git;
 use crate::keys::KeySource;
+use bundle_core::ops::git;
 use matcher::{Hit, Matcher};
 use secrets::{Encoding, SecretSet};
 
@@ -237,33 +237,6 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Files under `root` (relative, `/`-separated, sorted), skipping `.git/`; honouring
-/// `.gitignore` files unless `include_ignored`.
-pub(crate) fn walk_files(root: &Path, include_ignored: bool) -> Result<Vec<String>, Error> {
-    let mut builder = ignore::WalkBuilder::new(root);
-    builder
-        .hidden(false)
-        .parents(false)
-        .git_global(false)
-        .git_exclude(false)
-        .require_git(false)
-        .follow_links(false);
-    if include_ignored {
-        builder.ignore(false).git_ignore(false);
-    }
-    builder.filter_entry(|e| e.file_name() != ".git");
-    let mut out = Vec::new();
-    for entry in builder.build() {
-        let entry = entry.map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-        if entry.file_type().is_some_and(|t| t.is_file()) {
-            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            out.push(rel.to_string_lossy().replace('\\', "/"));
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 fn threads(requested: usize) -> usize {
     if requested > 0 {
         requested
@@ -360,10 +333,7 @@ pub fn load_secrets(
     for key in exclude {
         if !set.secrets.iter().any(|s| &s.key == key)
             && !set.too_short.contains(key)
-            && !file
-                .leaves()
-                .iter()
-                .any(|l| &crate::check::key_path(&l.path) == key)
+            && !file.leaves().iter().any(|l| &l.path.dotted() == key)
         {
             return Err(Error::UnknownKey { key: key.clone() });
         }
@@ -432,7 +402,7 @@ pub fn scan_leaks(options: &ScanOptions, stderr: &mut dyn Write) -> Result<LeakR
     let files = if in_git {
         git::list_files(&repo, options.include_ignored)?
     } else {
-        walk_files(&repo, options.include_ignored)?
+        bundle_core::ops::files::walk_files(&repo, options.include_ignored)?
     };
     let progress: Option<&mut dyn Write> = if options.progress {
         Some(&mut *stderr)

@@ -23,7 +23,7 @@ use bundle_core::{Map, SeqItem, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::check::key_path;
+use bundle_core::treepath::TreePath;
 
 /// Values shorter than this (in bytes) are not searched: too many false positives.
 pub const MIN_SECRET_LEN: usize = 8;
@@ -206,11 +206,7 @@ pub fn encodings(value: &[u8]) -> Vec<(Encoding, Zeroizing<Vec<u8>>)> {
     out
 }
 
-fn collect(
-    value: &Value,
-    path: &mut Vec<String>,
-    out: &mut Vec<(Vec<String>, Zeroizing<Vec<u8>>)>,
-) {
+fn collect(value: &Value, path: &mut TreePath, out: &mut Vec<(TreePath, Zeroizing<Vec<u8>>)>) {
     match value {
         Value::Null => {}
         Value::Scalar(s) => out.push((path.clone(), bundle_core::value::plaintext_bytes(s))),
@@ -219,7 +215,7 @@ fn collect(
             let mut index = 0;
             for item in items {
                 if let SeqItem::Value(v) = item {
-                    path.push(format!("[{index}]"));
+                    path.push_index(index);
                     collect(v, path, out);
                     path.pop();
                     index += 1;
@@ -229,13 +225,9 @@ fn collect(
     }
 }
 
-fn collect_map(
-    map: &Map,
-    path: &mut Vec<String>,
-    out: &mut Vec<(Vec<String>, Zeroizing<Vec<u8>>)>,
-) {
+fn collect_map(map: &Map, path: &mut TreePath, out: &mut Vec<(TreePath, Zeroizing<Vec<u8>>)>) {
     for (k, v) in map.entries() {
-        path.push(k.to_owned());
+        path.push_key(k);
         collect(v, path, out);
         path.pop();
     }
@@ -250,7 +242,7 @@ impl SecretSet {
         data_key: &[u8],
         exclude: &[String],
     ) -> Self {
-        let encrypted: std::collections::HashSet<Vec<String>> = file
+        let encrypted: std::collections::HashSet<TreePath> = file
             .leaves()
             .into_iter()
             .filter(|l| l.encrypted)
@@ -258,7 +250,7 @@ impl SecretSet {
             .collect();
         let mut values = Vec::new();
         for branch in decrypted.branches() {
-            collect_map(branch, &mut Vec::new(), &mut values);
+            collect_map(branch, &mut TreePath::default(), &mut values);
         }
         let mut set = Self {
             secrets: Vec::new(),
@@ -268,7 +260,7 @@ impl SecretSet {
         };
         let mut index_of: HashMap<Vec<u8>, usize> = HashMap::new();
         for (path, value) in values {
-            let key = key_path(&path);
+            let key = path.dotted();
             if !encrypted.contains(&path) || exclude.contains(&key) {
                 continue;
             }

@@ -19,7 +19,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::time::Timestamp;
+use crate::time::Timestamp;
 
 /// The version of the log line format written by this code.
 pub const SCHEMA_VERSION: u32 = 1;

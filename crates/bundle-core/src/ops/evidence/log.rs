@@ -11,8 +11,8 @@ use std::fmt;
 use std::path::Path;
 
 use super::entry::{Entry, Execution, FieldError, GENESIS_HASH, Kind, LineError, sha256_hex};
-use super::time::Timestamp;
 use super::{EvidenceError, LOG_FILE};
+use crate::time::Timestamp;
 
 /// The least notice a scheduled window needs (runbook: pelo menos 24 h de antecedência).
 pub const MIN_PLAN_NOTICE_SECS: i64 = 24 * 3600;

@@ -238,7 +238,10 @@ fn go_timestamp(s: &str) -> Option<Zeroizing<String>> {
     expect(b, &mut pos, b'-')?;
     let day = go_num(b, &mut pos)?;
     let year: u32 = s[..4].parse().ok()?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > crate::time::days_in_month(i64::from(year), month)
+    {
         return None;
     }
     if pos == b.len() {
@@ -319,17 +322,6 @@ fn go_num(b: &[u8], pos: &mut usize) -> Option<u32> {
 
 fn expect(b: &[u8], pos: &mut usize, c: u8) -> Option<()> {
     (b.get(*pos) == Some(&c)).then(|| *pos += 1)
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
-            29
-        }
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// go-yaml quotes YAML 1.1 sexagesimal floats (`1:30`, `12:30:00`) on output.
