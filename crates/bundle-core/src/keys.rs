@@ -122,6 +122,9 @@ pub struct Identities {
     keys: Vec<age::x25519::Identity>,
     sources: Vec<String>,
     failures: Vec<String>,
+    /// The default `keys.txt` of the environment these identities were discovered in, named
+    /// in the hint when nothing was loaded; `None` when they did not come from discovery.
+    default_keys: Option<PathBuf>,
 }
 
 impl fmt::Debug for Identities {
@@ -130,6 +133,7 @@ impl fmt::Debug for Identities {
             .field("count", &self.keys.len())
             .field("sources", &self.sources)
             .field("failures", &self.failures)
+            .field("default_keys", &self.default_keys)
             .finish()
     }
 }
@@ -148,7 +152,10 @@ impl Identities {
     /// the `Result` so that a future fatal case does not change their code.
     #[allow(clippy::unnecessary_wraps)]
     pub fn discover(env: &KeyEnv) -> Result<Identities> {
-        let mut found = Identities::default();
+        let mut found = Identities {
+            default_keys: default_keys_path(env),
+            ..Identities::default()
+        };
         if let Some(text) = &env.sops_age_key {
             found.add_source(
                 "SOPS_AGE_KEY",
@@ -157,8 +164,9 @@ impl Identities {
         }
         if let Some(path) = &env.sops_age_key_file {
             let name = format!("SOPS_AGE_KEY_FILE={}", path.display());
-            let loaded =
-                read_identity_file(path).and_then(|text| parse_identity_text(&name, &text));
+            let loaded = read_identity_file(path)
+                .map_err(Error::from)
+                .and_then(|text| parse_identity_text(&name, &text));
             found.add_source(&name, loaded);
         }
         if let Some(command) = &env.sops_age_key_cmd {
@@ -172,8 +180,9 @@ impl Identities {
             let same_as_key_file = env.sops_age_key_file.as_deref() == Some(path.as_path());
             if !same_as_key_file && fs_err::metadata(&path).is_ok() {
                 let name = path.display().to_string();
-                let loaded =
-                    read_identity_file(&path).and_then(|text| parse_identity_text(&name, &text));
+                let loaded = read_identity_file(&path)
+                    .map_err(Error::from)
+                    .and_then(|text| parse_identity_text(&name, &text));
                 found.add_source(&name, loaded);
             }
         }
@@ -189,7 +198,29 @@ impl Identities {
             keys,
             sources: vec![source_name.to_owned()],
             failures: notes,
+            default_keys: None,
         })
+    }
+
+    /// Identities from the identity files a person named (`--identity`), combined into one
+    /// set: the files are read with [`read_key_files`] and parsed as one text, named in
+    /// messages by their paths joined with `, `. A parse failure is an error, as with
+    /// [`Identities::from_text`].
+    ///
+    /// ```no_run
+    /// # use std::path::PathBuf;
+    /// use bundle_core::keys::Identities;
+    /// let identities = Identities::from_files(&[PathBuf::from("keys/ops.txt")])?;
+    /// # Ok::<(), bundle_core::Error>(())
+    /// ```
+    pub fn from_files(paths: &[PathBuf]) -> Result<Identities> {
+        let text = read_key_files(paths)?;
+        let name = paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Identities::from_text(&name, &text)
     }
 
     fn add_source(
@@ -273,9 +304,30 @@ impl Identities {
     /// [`Error::NoIdentities`] when nothing was loaded, else [`Error::NoMatchingIdentity`]
     /// (whose source list then also names the sources that failed).
     pub fn no_key_error(&self, file: &Path, recipients: Vec<String>, env: &KeyEnv) -> Error {
+        self.no_key_error_naming(file, recipients, default_keys_path(env))
+    }
+
+    /// [`Identities::no_key_error`] with the hint built from what these identities know:
+    /// the default `keys.txt` of the environment [`Identities::discover`] read, or the
+    /// generic `$HOME/.config/sops/age/keys.txt` for identities that were not discovered.
+    /// The process environment is never read here.
+    pub(crate) fn no_key_error_from_discovery(
+        &self,
+        file: &Path,
+        recipients: Vec<String>,
+    ) -> Error {
+        self.no_key_error_naming(file, recipients, self.default_keys.clone())
+    }
+
+    fn no_key_error_naming(
+        &self,
+        file: &Path,
+        recipients: Vec<String>,
+        default_keys: Option<PathBuf>,
+    ) -> Error {
         if self.is_empty() {
-            let default_keys = default_keys_path(env)
-                .unwrap_or_else(|| PathBuf::from("$HOME/.config/sops/age/keys.txt"));
+            let default_keys =
+                default_keys.unwrap_or_else(|| PathBuf::from("$HOME/.config/sops/age/keys.txt"));
             return Error::NoIdentities {
                 path: file.to_owned(),
                 default_keys,
@@ -292,9 +344,38 @@ impl Identities {
     }
 }
 
-/// Reads an identity file into a zeroizing buffer.
-fn read_identity_file(path: &Path) -> Result<Zeroizing<String>> {
-    Ok(Zeroizing::new(fs_err::read_to_string(path)?))
+/// Reads identity files into one zeroizing buffer: each file's text followed by `\n`, in
+/// the order given. This is the one loader of key files for every tool.
+///
+/// Each file is read into a buffer sized from its length (fs-err asks the file's metadata
+/// first, so a file that does not change while being read never makes it grow), and the
+/// joined text is sized up front, so no reallocation leaves an unzeroized copy of a key
+/// behind. Zeroizing is best effort: the operating system may still hold copies.
+///
+/// The first file that cannot be read (missing, a directory, not UTF-8) is an
+/// [`Error::IdentityFile`] naming it; nothing of the files' text ever reaches a message.
+pub fn read_key_files(paths: &[PathBuf]) -> Result<Zeroizing<String>> {
+    let mut parts = Vec::with_capacity(paths.len());
+    for path in paths {
+        let part = read_identity_file(path).map_err(|source| Error::IdentityFile {
+            path: path.clone(),
+            source,
+        })?;
+        parts.push(part);
+    }
+    let mut text = Zeroizing::new(String::with_capacity(
+        parts.iter().map(|p| p.len() + 1).sum(),
+    ));
+    for part in &parts {
+        text.push_str(part);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// Reads an identity file into a zeroizing buffer (fs-err sizes it from the file's length).
+fn read_identity_file(path: &Path) -> std::io::Result<Zeroizing<String>> {
+    fs_err::read_to_string(path).map(Zeroizing::new)
 }
 
 /// Parses identity text: one identity per line, empty and `#` lines skipped, each line
@@ -1118,6 +1199,75 @@ mod tests {
         assert!(ids.failures()[0].contains("line 1: post-quantum"));
         assert!(ids.failures()[1].contains("line 3: plugin"));
         assert!(!ids.failures().join(" ").contains("ABC"));
+    }
+
+    #[test]
+    fn key_files_are_read_in_order_and_combined() {
+        let paths = [fixture("alice.agekey"), fixture("bob.agekey")];
+        let text = read_key_files(&paths).unwrap();
+        assert_eq!(
+            *text,
+            format!(
+                "{}\n{}\n",
+                read_fixture("alice.agekey"),
+                read_fixture("bob.agekey")
+            )
+        );
+        let ids = Identities::from_files(&paths).unwrap();
+        assert_eq!(
+            ids.recipients(),
+            [ALICE_RECIPIENT.to_owned(), BOB_RECIPIENT.to_owned()]
+        );
+        let name = format!("{}, {}", paths[0].display(), paths[1].display());
+        assert_eq!(ids.sources(), [name]);
+    }
+
+    #[test]
+    fn an_unreadable_key_file_is_named_without_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.txt");
+        let err = Identities::from_files(&[fixture("alice.agekey"), missing.clone()]).unwrap_err();
+        let Error::IdentityFile { path, source } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(path, &missing);
+        assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(
+            err.to_string(),
+            format!("cannot read identity file {}", missing.display())
+        );
+        assert_eq!(err.exit_code(), 2);
+
+        // A file that is not an identity file fails to parse, naming the file, not a line.
+        let bad = dir.path().join("bad.txt");
+        fs_err::write(&bad, "AGE-SECRET-KEY-1NOTAKEY\n").unwrap();
+        let err = Identities::from_files(std::slice::from_ref(&bad)).unwrap_err();
+        let Error::InvalidIdentity { source_name, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(source_name, &bad.display().to_string());
+        assert!(!err.to_string().contains("NOTAKEY"), "{err}");
+    }
+
+    #[test]
+    fn the_no_identity_hint_comes_from_the_discovery_environment() {
+        // Issue 10: `SopsFile::data_key` names the default keys.txt of the environment the
+        // caller discovered with, never the process's own.
+        let dir = tempfile::tempdir().unwrap();
+        let ids = Identities::discover(&env_with_home(dir.path())).unwrap();
+        assert!(ids.is_empty());
+        let err = ids.no_key_error_from_discovery(Path::new("s.yaml"), vec![]);
+        let Error::NoIdentities { default_keys, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(default_keys, &dir.path().join(".config/sops/age/keys.txt"));
+
+        // Identities that were not discovered name the generic location.
+        let err = Identities::default().no_key_error_from_discovery(Path::new("s.yaml"), vec![]);
+        let Error::NoIdentities { default_keys, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(default_keys, Path::new("$HOME/.config/sops/age/keys.txt"));
     }
 
     #[test]

@@ -152,13 +152,13 @@ impl SopsFile {
     }
 
     /// Recovers the data key with the given identities.
+    ///
+    /// When none of them can unwrap it, the error's hint names the default `keys.txt` of
+    /// the environment the identities were discovered in ([`Identities::discover`]); the
+    /// process environment is never read here.
     pub fn data_key(&self, identities: &Identities) -> Result<DataKey> {
         if identities.is_empty() {
-            return Err(identities.no_key_error(
-                &self.path,
-                self.recipients(),
-                &keys::KeyEnv::from_process(),
-            ));
+            return Err(identities.no_key_error_from_discovery(&self.path, self.recipients()));
         }
         let mut shares: Vec<Zeroizing<Vec<u8>>> = Vec::new();
         for group in &self.metadata.key_groups {
@@ -171,11 +171,7 @@ impl SopsFile {
         }
         let groups = self.metadata.key_groups.len();
         if shares.is_empty() {
-            return Err(identities.no_key_error(
-                &self.path,
-                self.recipients(),
-                &keys::KeyEnv::from_process(),
-            ));
+            return Err(identities.no_key_error_from_discovery(&self.path, self.recipients()));
         }
         let key_bytes = if groups == 1 {
             shares.swap_remove(0)
