@@ -1,5 +1,9 @@
 //! Tests of key discovery, identity parsing, wrapping and redaction, against the sops 3.11
 //! vectors in `tests/fixtures/keys`.
+//!
+//! Slightly over 600 lines: discovery and identity tests share the fixture helpers and the
+//! vectors (an identity found by discovery must unwrap a real sops stanza), so they stay in
+//! one file.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
