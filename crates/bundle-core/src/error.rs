@@ -236,6 +236,16 @@ pub enum Error {
         message: String,
     },
 
+    /// An identity file the caller named (`--identity`, `--old-identity`) could not be read.
+    #[error("cannot read identity file {}", path.display())]
+    IdentityFile {
+        /// The file.
+        path: PathBuf,
+        /// Why (fs-err's error, which names the path too).
+        #[source]
+        source: std::io::Error,
+    },
+
     /// `SOPS_AGE_KEY_CMD` failed.
     #[error("SOPS_AGE_KEY_CMD `{command}` failed: {message}")]
     KeyCommand {

@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 
 use bundle_core::keys::{Identities, KeyEnv};
-use zeroize::Zeroizing;
 
 use crate::error::Error;
 
@@ -49,29 +48,10 @@ impl KeySource {
     }
 }
 
-/// Reads identity files into one set of identities.
+/// Reads identity files into one set of identities (bundle-core's one key-file loader).
 pub fn load_files(files: &[PathBuf]) -> Result<Identities, Error> {
-    let mut parts = Vec::with_capacity(files.len());
-    for path in files {
-        parts.push(Zeroizing::new(fs_err::read_to_string(path).map_err(
-            |source| Error::IdentityFile {
-                path: path.clone(),
-                source,
-            },
-        )?));
-    }
-    // Sized up front so that no partial copy of a key is left behind by a reallocation.
-    let mut text = Zeroizing::new(String::with_capacity(
-        parts.iter().map(|p| p.len() + 1).sum(),
-    ));
-    for part in &parts {
-        text.push_str(part);
-        text.push('\n');
-    }
-    let name = files
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    Ok(Identities::from_text(&name, &text)?)
+    Identities::from_files(files).map_err(|e| match e {
+        bundle_core::Error::IdentityFile { path, source } => Error::IdentityFile { path, source },
+        other => Error::Bundle(other),
+    })
 }
