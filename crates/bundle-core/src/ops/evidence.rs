@@ -41,9 +41,7 @@ pub use entry::{
     Artifact, Entry, Execution, FieldError, GENESIS_HASH, Kind, Link, MIN_EMERGENCY_RESPONSIBLE,
     SCHEMA_VERSION, sha256_hex,
 };
-pub use log::{
-    COMMS_MAX_GAP_SECS, CommsGap, EvidenceLog, Incident, MIN_PLAN_NOTICE_SECS, Problem, sha256_file,
-};
+pub use log::{EvidenceLog, MIN_PLAN_NOTICE_SECS, Problem, sha256_file};
 pub use markdown::{ChecklistItem, checklist_items};
 pub use time::{InvalidTime, Timestamp};
 
