@@ -15,6 +15,10 @@
 //!   blocks ([`markdown`]) rendered from the log; the OPS-302 checklist lives in a block of
 //!   `README.md` with one stable id per item ([`checklist_items`]).
 //!
+//! Only what more than one tool (xtask included) uses is here; a query only one tool asks
+//! lives in that tool (the incidents and their communication cadence are `evidence-writer`'s,
+//! issue 10).
+//!
 //! A reader checking a rotation to version `n` needs only:
 //!
 //! ```no_run

@@ -1,5 +1,7 @@
 //! Tests of the entry: canonical bytes and hashes, stable ids, the field rules.
 
+use std::path::{Path, PathBuf};
+
 use super::*;
 
 fn at(s: &str) -> Timestamp {

@@ -96,7 +96,6 @@ impl EvidenceLog {
 mod tests {
     use super::super::testkit::{plan, rotation, sample};
     use super::*;
-    use crate::ops::evidence::Timestamp;
 
     #[test]
     fn plan_for_next_rotation_applies_the_notice_rule_before_recording() {
