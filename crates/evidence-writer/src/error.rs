@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use bundle_core::ops::evidence::{EvidenceError, FieldError, InvalidTime, Kind};
+use bundle_core::ops::report::SCHEMA_VERSION;
 
 /// Everything that stops a command before it can do its work. Nothing is written when one
 /// of these is returned.
@@ -133,6 +134,19 @@ pub enum Error {
         path: PathBuf,
         /// The ids it has, comma-separated.
         known: String,
+    },
+
+    /// The latest attached ops-controls report is written in another version of the format.
+    #[error(
+        "{path} (attached to `{entry}`) has report schema_version {found}, this build reads version {SCHEMA_VERSION}\nhint: attach a report written by this version of ops-controls, or use the evidence-writer of the same release"
+    )]
+    ReportVersion {
+        /// The artifact's path inside the evidence directory.
+        path: String,
+        /// The entry it is attached to.
+        entry: String,
+        /// The version found.
+        found: u32,
     },
 }
 

@@ -24,6 +24,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod checklist;
 mod error;
 mod files;
+mod incidents;
 mod lang;
 mod record;
 mod render;

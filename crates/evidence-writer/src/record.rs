@@ -14,6 +14,7 @@ use bundle_core::ops::evidence::{
 };
 
 use crate::files::{self, Change, Paths};
+use crate::incidents::incidents;
 use crate::lang::Lang;
 use crate::render::{self, EXECUTIONS_BLOCK, HISTORY_BLOCK};
 use crate::{Error, Now};
@@ -304,8 +305,7 @@ fn warnings(log: &EvidenceLog, execution: &Execution) -> Vec<String> {
     }
     if execution.kind == Kind::Comms
         && let Some(incident) = execution.incident.as_deref()
-        && let Some(closed) = log
-            .incidents()
+        && let Some(closed) = incidents(log)
             .into_iter()
             .find(|i| i.id == incident)
             .and_then(|i| i.closed)

@@ -11,10 +11,12 @@ use std::io::Write;
 use std::path::Path;
 
 use bundle_core::ops::evidence::{Entry, EvidenceLog, Kind, Timestamp, checklist_items};
+use bundle_core::ops::report::{Report, ReportError, Status};
 use serde::Serialize;
 
 use crate::Error;
 use crate::files::{self, Paths};
+use crate::incidents;
 use crate::lang::{Labels, Lang};
 use crate::render::md;
 use crate::verify::{self, Finding};
@@ -183,17 +185,15 @@ pub fn summary(dir: &Path, since: Option<Timestamp>, now: Timestamp) -> Result<S
             .collect(),
         None => Vec::new(),
     };
-    let open_incidents = log
-        .incidents()
+    let open_incidents = incidents::incidents(&log)
         .into_iter()
-        .filter(bundle_core::ops::evidence::Incident::is_open)
+        .filter(incidents::Incident::is_open)
         .map(|i| OpenIncident {
             last_update: i.updates.last().copied(),
             id: i.id,
         })
         .collect();
-    let comms_gaps = log
-        .comms_gaps(now)
+    let comms_gaps = incidents::comms_gaps(&log, now)
         .into_iter()
         .filter(|g| g.to >= since)
         .map(|g| Gap {
@@ -214,7 +214,7 @@ pub fn summary(dir: &Path, since: Option<Timestamp>, now: Timestamp) -> Result<S
         open_checklist,
         open_incidents,
         comms_gaps,
-        failing_controls: failing_controls(&log, dir),
+        failing_controls: failing_controls(&log, dir)?,
         integrity: Integrity {
             entries: report.entries,
             head: report.head.clone(),
@@ -225,7 +225,11 @@ pub fn summary(dir: &Path, since: Option<Timestamp>, now: Timestamp) -> Result<S
 }
 
 /// The failing checks of the most recently attached JSON artifact that has a `checks` array.
-fn failing_controls(log: &EvidenceLog, dir: &Path) -> FailingControls {
+///
+/// Such an artifact is an ops-controls report, read through bundle-core's [`Report`] type
+/// (DESIGN.md: the report is a format owned by bundle-core), so one written in another
+/// version of the format is an input error, not a list read by guesswork.
+fn failing_controls(log: &EvidenceLog, dir: &Path) -> Result<FailingControls, Error> {
     for entry in log.entries().iter().rev() {
         for artifact in &entry.execution.artifacts {
             let Some(path) = artifact
@@ -234,40 +238,68 @@ fn failing_controls(log: &EvidenceLog, dir: &Path) -> FailingControls {
             else {
                 continue;
             };
-            let Ok(bytes) = fs_err::read(&path) else {
+            let Ok(text) = fs_err::read_to_string(&path) else {
                 continue;
             };
-            let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
                 continue;
             };
             let Some(checks) = value.get("checks").and_then(serde_json::Value::as_array) else {
                 continue;
             };
-            let controls = checks
-                .iter()
-                .filter(|c| c.get("status").and_then(serde_json::Value::as_str) == Some("fail"))
-                .filter_map(|c| {
-                    Some(Control {
-                        id: c.get("id")?.as_str()?.to_owned(),
-                        title: c
-                            .get("title")
-                            .and_then(serde_json::Value::as_str)
-                            .map(str::to_owned),
+            let controls = match Report::from_json(&text) {
+                Ok(report) => report
+                    .checks
+                    .into_iter()
+                    .filter(|c| c.status == Status::Fail)
+                    .map(|c| Control {
+                        id: c.id,
+                        title: Some(c.title),
                     })
-                })
-                .collect();
-            return FailingControls {
+                    .collect(),
+                Err(ReportError::UnsupportedVersion { found, .. }) => {
+                    return Err(Error::ReportVersion {
+                        path: artifact.path.clone(),
+                        entry: entry.execution.id.clone(),
+                        found,
+                    });
+                }
+                // FIXME(issue 10): a document of the right version that is not a complete
+                // report (the hand-written reports of this crate's tests are such documents)
+                // is still read leniently, as before, so the summaries stay the same. Making
+                // this an input error too means regenerating those fixtures, which changes
+                // the hashes pinned in the snapshots.
+                Err(_) => lenient_failing(checks),
+            };
+            return Ok(FailingControls {
                 report: Some(artifact.path.clone()),
                 entry: Some(entry.execution.id.clone()),
                 controls,
-            };
+            });
         }
     }
-    FailingControls {
+    Ok(FailingControls {
         report: None,
         entry: None,
         controls: Vec::new(),
-    }
+    })
+}
+
+/// The failing checks of a `checks` array that is not part of a complete report.
+fn lenient_failing(checks: &[serde_json::Value]) -> Vec<Control> {
+    checks
+        .iter()
+        .filter(|c| c.get("status").and_then(serde_json::Value::as_str) == Some("fail"))
+        .filter_map(|c| {
+            Some(Control {
+                id: c.get("id")?.as_str()?.to_owned(),
+                title: c
+                    .get("title")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+            })
+        })
+        .collect()
 }
 
 /// Writes the summary as markdown.

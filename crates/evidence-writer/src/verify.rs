@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::files::{self, Paths};
+use crate::incidents;
 use crate::lang::Lang;
 use crate::render::{self, EXECUTIONS_BLOCK, HISTORY_BLOCK};
 
@@ -94,7 +95,7 @@ pub fn verify(dir: &Path, now: Timestamp) -> Result<VerifyReport, Error> {
         }
     }
     let mut notes = Vec::new();
-    for gap in log.comms_gaps(now) {
+    for gap in incidents::comms_gaps(&log, now) {
         if gap.open {
             problems.push(Finding {
                 code: "comms.gap".to_owned(),

@@ -1051,3 +1051,73 @@ fn this_repository_evidence_verifies_and_has_every_checklist_id() {
             .collect();
     assert_eq!(ids, fresh_ids);
 }
+
+/// A complete ops-controls report with one failing check, in `schema_version` `version`.
+fn controls_report(version: u32) -> String {
+    format!(
+        r#"{{"schema_version":{version},"tool":{{"name":"ops-controls","version":"0.1.0"}},
+  "generated_at":"2025-03-06T08:00:00Z","repository":{{"commit":null}},
+  "policy":{{"source":"built-in","severity_threshold":"medium"}},
+  "summary":{{"total":2,"pass":1,"fail":1,"warn":0,"skip":0,"blocking":1,"passed":false}},
+  "checks":[
+    {{"id":"DOC-004","title":"Activation log has an entry for the current version","severity":"high","status":"fail","message":"no entry","locations":[]}},
+    {{"id":"WF-001","title":"Workflows declare permissions","severity":"high","status":"pass","message":"ok","locations":[]}}
+  ],
+  "inventory":{{"bundle":null,"activation_versions":[],"workflow_secrets":[]}},
+  "permissions":[]}}
+"#
+    )
+}
+
+fn summary_with_attached_report(report: &str) -> common::Outcome {
+    let repo = Repo::new();
+    repo.ok(&["init"]);
+    repo.write("reports/controls.json", report);
+    let attach = repo.path("reports/controls.json").display().to_string();
+    repo.ok(&[
+        "--at",
+        "2025-03-06T09:00:00Z",
+        "record",
+        "--kind",
+        "audit",
+        "--reason",
+        "auditoria semanal",
+        "--responsible",
+        "Ana Souza",
+        "--attach",
+        &attach,
+    ]);
+    repo.run(&[
+        "--at",
+        "2025-03-07T12:00:00Z",
+        "summary",
+        "--format",
+        "json",
+    ])
+}
+
+#[test]
+fn summary_reads_the_attached_report_through_its_type() {
+    let outcome = summary_with_attached_report(&controls_report(1));
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let value: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+    assert_eq!(
+        value["failing_controls"]["controls"],
+        serde_json::json!([{
+            "id": "DOC-004",
+            "title": "Activation log has an entry for the current version"
+        }])
+    );
+}
+
+/// Issue 10: the summary used to read any `checks` array, whatever the report's version.
+#[test]
+fn summary_refuses_a_report_of_another_schema_version() {
+    let outcome = summary_with_attached_report(&controls_report(2));
+    assert_eq!(outcome.code, 2, "{}", outcome.stdout);
+    assert_eq!(
+        outcome.stderr,
+        "error: artifacts/audit-20250306T090000Z/controls.json (attached to `audit-20250306T090000Z`) has report schema_version 2, this build reads version 1\nhint: attach a report written by this version of ops-controls, or use the evidence-writer of the same release\n"
+    );
+    assert_eq!(outcome.stdout, "");
+}

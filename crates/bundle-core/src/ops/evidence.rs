@@ -15,6 +15,10 @@
 //!   blocks ([`markdown`]) rendered from the log; the OPS-302 checklist lives in a block of
 //!   `README.md` with one stable id per item ([`checklist_items`]).
 //!
+//! Only what more than one tool (xtask included) uses is here; a query only one tool asks
+//! lives in that tool (the incidents and their communication cadence are `evidence-writer`'s,
+//! issue 10).
+//!
 //! A reader checking a rotation to version `n` needs only:
 //!
 //! ```no_run
@@ -41,9 +45,7 @@ pub use entry::{
     Artifact, Entry, Execution, FieldError, GENESIS_HASH, Kind, Link, MIN_EMERGENCY_RESPONSIBLE,
     SCHEMA_VERSION, sha256_hex,
 };
-pub use log::{
-    COMMS_MAX_GAP_SECS, CommsGap, EvidenceLog, Incident, MIN_PLAN_NOTICE_SECS, Problem, sha256_file,
-};
+pub use log::{EvidenceLog, MIN_PLAN_NOTICE_SECS, Problem, sha256_file};
 pub use markdown::{ChecklistItem, checklist_items};
 
 /// The evidence directory of TASK-OPS-302, relative to the repository root.

@@ -20,6 +20,12 @@
 //! ```text
 //! - [ ] `OPS302-PROG-01` Janela planejada e comunicada com 24 h de antecedência
 //! ```
+//!
+//! Why this is in bundle-core and not in `evidence-writer`, which writes the blocks: the
+//! checklist is read by two tools (`evidence-writer` and `xtask demo`, through
+//! [`checklist_items`]), and reading it needs the block parser; the marker writers
+//! ([`begin_marker`], [`end_marker`]) stay beside that parser so the two cannot disagree on the
+//! syntax (issue 10).
 
 use std::ops::Range;
 
