@@ -2,10 +2,11 @@
 //! step, in one process, calling the tools' libraries. All or nothing: every file the rotation
 //! may touch is snapshotted first and restored byte for byte when a step fails.
 //!
-//! Layout: [`request`] turns the command line into a [`Request`] and checks it,
-//! [`steps`] holds the [`Step`](steps::Step) list and one function per step ([`validate`]
-//! and [`pr`] the two largest), [`snapshot`] the rollback; this module orders them:
-//! checks, snapshot, steps, then restore (a step failed) or discard (all passed).
+//! Layout: [`request`] turns the command line into a [`Request`] and checks it; [`steps`]
+//! holds the [`Step`](steps::Step) list (names, numbers, order), the progress printer and one
+//! function per step, the larger ones in [`preflight`] (step 1), [`validate`] (step 4) and
+//! [`pr`] (step 7); [`snapshot`] is the rollback. This module orders them: checks, snapshot,
+//! steps, then restore (a step failed) or discard (all passed).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -3,10 +3,11 @@
 //! `ok: ...` or `FALHOU: ...`), and one function per step.
 //!
 //! What must stay true: steps run in [`Step::ALL`]'s order and stop at the first failure,
-//! which is returned with its step so the caller can roll back and name it; a step writes
+//! which is returned with its step so the caller can roll back and name it. A step writes
 //! only files the snapshot covers (the bundle, `.sops.yaml`, the evidence directory, the sync
-//! directory) or files in the rotation's private temporary directory, and the new private
-//! key only to the sink the user named.
+//! directory) or files in the rotation's private temporary directory, the new private key
+//! only to the sink the user named, and (step 7 only) git's branch, index and commit, which
+//! that step undoes itself when its commit fails.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -189,7 +190,7 @@ impl<'a> Progress<'a> {
     }
 }
 
-/// What the steps that change files need besides the [`Rotation`].
+/// What the steps that change files need besides the [`Rotation`](super::Rotation).
 pub(super) struct Inputs<'a> {
     /// Where the new private key goes.
     pub(super) sink: &'a KeySink,
