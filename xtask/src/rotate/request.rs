@@ -90,6 +90,7 @@ pub(crate) enum SetSource {
 }
 
 /// Everything one rotation needs, independent of the process (the demo builds it directly).
+// The command line's independent switches, carried over one to one.
 #[allow(clippy::struct_excessive_bools)]
 pub(crate) struct Request {
     pub(crate) repo: PathBuf,
