@@ -21,8 +21,8 @@ use bundle_core::sops::{EncryptSettings, encrypt_plaintext};
 use bundle_core::store::EmitOptions;
 use clap::Args;
 
-use crate::audit::audit;
-use crate::rotate::{BUNDLE, Emergency, KeySink, Request, git, rotate};
+use crate::audit::{AuditOutcome, audit};
+use crate::rotate::{BUNDLE, Emergency, KeySink, Outcome, Request, git, rotate};
 use crate::{Failure, TaskResult};
 
 /// The files copied from this repository into the sandbox (runbooks, policy, CI, hygiene).
@@ -130,39 +130,88 @@ fn plan(dir: &Path, at: Timestamp, window: Timestamp, to: u64) -> Result<(), Box
     record(dir, &request, at)
 }
 
+/// The sandbox's two directories: the repository, and the private keys next to it.
+struct Sandbox {
+    repo: PathBuf,
+    keys: PathBuf,
+}
+
+impl Sandbox {
+    fn key(&self, name: &str) -> PathBuf {
+        self.keys.join(name)
+    }
+
+    fn evidence(&self) -> PathBuf {
+        self.repo.join(DEFAULT_DIR)
+    }
+}
+
 /// Builds the sandbox under `root` from the files of `source` and runs the runbook, with
 /// `now` as the time of the audit.
-#[allow(clippy::too_many_lines)]
 pub(crate) fn demo(
     source: &Path,
     root: &Path,
     now: Timestamp,
     stderr: &mut dyn Write,
 ) -> Result<(), Box<Failure>> {
-    let repo = root.join("repo");
-    let keys = root.join("keys");
-    fs_err::create_dir_all(&repo)?;
-    fs_err::create_dir_all(&keys)?;
-    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    let sandbox = Sandbox {
+        repo: root.join("repo"),
+        keys: root.join("keys"),
+    };
+    fs_err::create_dir_all(&sandbox.repo)?;
+    fs_err::create_dir_all(&sandbox.keys)?;
+    std::fs::set_permissions(
+        &sandbox.keys,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )?;
     let created = now.plus_seconds(-72 * HOUR);
     writeln!(stderr, "== Sandbox: {}", root.display())?;
+    init_repository(source, &sandbox.repo)?;
+    let first_key = create_bundle(&sandbox, created)?;
+    seed_evidence(&sandbox, created)?;
+    plan_window(&sandbox, now, stderr)?;
+    let scheduled = scheduled_rotation(&sandbox, &first_key, now, stderr)?;
+    let emergency = emergency_rotation(&sandbox, now, stderr)?;
 
-    // The repository: runbooks, policy, CI and hygiene files of this toolkit.
+    writeln!(stderr, "\n== Auditoria (cargo xtask audit)")?;
+    let audited = audit(
+        &sandbox.repo,
+        &["Eva Martins".to_owned()],
+        now,
+        true,
+        stderr,
+    )?;
+    if !audited.ok() {
+        return Err(Box::new(Failure {
+            code: 1,
+            inner: "the demo's audit found a problem".into(),
+        }));
+    }
+    tour(&sandbox, &scheduled, &emergency, &audited, stderr)
+}
+
+/// The repository: runbooks, policy, CI and hygiene files of this toolkit, in a new git
+/// repository.
+fn init_repository(source: &Path, repo: &Path) -> Result<(), Box<Failure>> {
     for rel in COPIED {
         copy_tree(&source.join(rel), &repo.join(rel))?;
     }
-    git(&repo, &["init", "-q", "-b", "main"])?;
+    git(repo, &["init", "-q", "-b", "main"])?;
     for (k, v) in [
         ("user.name", "Demo"),
         ("user.email", "demo@example.invalid"),
         ("commit.gpgsign", "false"),
     ] {
-        git(&repo, &["config", k, v])?;
+        git(repo, &["config", k, v])?;
     }
+    Ok(())
+}
 
-    // The bundle, version 1, for the team's first key.
+/// The bundle, version 1, for the team's first key; returns that key's file.
+fn create_bundle(sandbox: &Sandbox, created: Timestamp) -> Result<PathBuf, Box<Failure>> {
+    let repo = &sandbox.repo;
     let first = KeyPair::generate();
-    let first_key = keys.join("equipe-v1.txt");
+    let first_key = sandbox.key("equipe-v1.txt");
     write_key(&first_key, &first)?;
     let sops_yaml = format!(
         "creation_rules:\n  - path_regex: 'config/secrets\\.enc\\.yaml$'\n    unencrypted_regex: '{HEADER_UNENCRYPTED_REGEX}'\n    age:\n      - {}\n",
@@ -190,9 +239,13 @@ pub(crate) fn demo(
         created.unix(),
     )?;
     encrypted.write(&bundle, EmitOptions::default())?;
+    Ok(first_key)
+}
 
-    // The evidence skeleton, its checklist marked, and the history of version 1.
-    let evidence = repo.join(DEFAULT_DIR);
+/// The evidence skeleton, its checklist marked, and the history of version 1; committed
+/// with the bundle.
+fn seed_evidence(sandbox: &Sandbox, created: Timestamp) -> Result<(), Box<Failure>> {
+    let evidence = sandbox.evidence();
     evidence_writer::init(&evidence, evidence_writer::Lang::Pt).map_err(Failure::wrap(2))?;
     let readme = fs_err::read_to_string(evidence.join(README_FILE))?;
     let ids: Vec<String> = checklist_items(&readme)
@@ -208,87 +261,116 @@ pub(crate) fn demo(
     first_entry.version_from = Some(0);
     first_entry.version_to = Some(1);
     record(&evidence, &first_entry, created)?;
-    git(&repo, &["add", "-A"])?;
-    git(&repo, &["commit", "-q", "-m", "bundle v1 e evidências"])?;
+    git(&sandbox.repo, &["add", "-A"])?;
+    git(
+        &sandbox.repo,
+        &["commit", "-q", "-m", "bundle v1 e evidências"],
+    )?;
+    Ok(())
+}
 
-    // Plan of the scheduled window, announced 48 h ahead.
+/// Plan of the scheduled window, announced 48 h ahead; committed.
+fn plan_window(
+    sandbox: &Sandbox,
+    now: Timestamp,
+    stderr: &mut dyn Write,
+) -> Result<(), Box<Failure>> {
     let window = now.plus_seconds(-2 * HOUR);
     writeln!(
         stderr,
         "\n== Plano: janela de v2 às {window}, anunciada 48 h antes"
     )?;
-    plan(&evidence, window.plus_seconds(-48 * HOUR), window, 2)?;
-    git(&repo, &["add", "-A"])?;
-    git(&repo, &["commit", "-q", "-m", "plano da janela de v2"])?;
+    plan(
+        &sandbox.evidence(),
+        window.plus_seconds(-48 * HOUR),
+        window,
+        2,
+    )?;
+    git(&sandbox.repo, &["add", "-A"])?;
+    git(
+        &sandbox.repo,
+        &["commit", "-q", "-m", "plano da janela de v2"],
+    )?;
+    Ok(())
+}
 
+/// Version 2, in the planned window, with the first key.
+fn scheduled_rotation(
+    sandbox: &Sandbox,
+    first_key: &Path,
+    now: Timestamp,
+    stderr: &mut dyn Write,
+) -> Result<Outcome, Box<Failure>> {
     writeln!(stderr, "\n== Rotação programada (cargo xtask rotate)")?;
-    let scheduled = rotate(
-        &Request {
-            repo: repo.clone(),
-            reason: Some("rotação trimestral (demonstração)".to_owned()),
-            responsible: vec!["Ana Souza".to_owned(), "Bruno Lima".to_owned()],
-            emergency: None,
-            sets: Vec::new(),
-            key_sink: Some(KeySink::File(keys.join("equipe-v2.txt"))),
-            links: vec!["CI=https://ci.example.invalid/runs/1".to_owned()],
-            commit: true,
-            dry_run: false,
-            sync_to: None,
-            window_check: true,
-            keys: key_env(&first_key),
-            old_identities: Vec::new(),
-            now: window,
-            now_explicit: true,
-        },
-        stderr,
-    )?
-    .ok_or_else(|| Failure::usage("the scheduled rotation did not run"))?;
+    let request = Request {
+        repo: sandbox.repo.clone(),
+        reason: Some("rotação trimestral (demonstração)".to_owned()),
+        responsible: vec!["Ana Souza".to_owned(), "Bruno Lima".to_owned()],
+        emergency: None,
+        sets: Vec::new(),
+        key_sink: Some(KeySink::File(sandbox.key("equipe-v2.txt"))),
+        links: vec!["CI=https://ci.example.invalid/runs/1".to_owned()],
+        commit: true,
+        dry_run: false,
+        sync_to: None,
+        window_check: true,
+        keys: key_env(first_key),
+        old_identities: Vec::new(),
+        now: now.plus_seconds(-2 * HOUR),
+        now_explicit: true,
+    };
+    rotate(&request, stderr)?.ok_or_else(|| Failure::usage("the scheduled rotation did not run"))
+}
 
+/// Version 3, an hour ago, replacing (and proving revoked) the key of version 2.
+fn emergency_rotation(
+    sandbox: &Sandbox,
+    now: Timestamp,
+    stderr: &mut dyn Write,
+) -> Result<Outcome, Box<Failure>> {
     writeln!(
         stderr,
         "\n== Rotação emergencial (cargo xtask rotate --emergency)"
     )?;
-    let emergency = rotate(
-        &Request {
-            repo: repo.clone(),
-            reason: None,
-            responsible: vec!["Carla Dias".to_owned(), "Diego Reis".to_owned()],
-            emergency: Some(Emergency {
-                incident: "INC-DEMO-001".to_owned(),
-                compromised: Vec::new(),
-            }),
-            sets: Vec::new(),
-            key_sink: Some(KeySink::File(keys.join("equipe-v3.txt"))),
-            links: Vec::new(),
-            commit: true,
-            dry_run: false,
-            sync_to: None,
-            window_check: true,
-            keys: key_env(&keys.join("equipe-v2.txt")),
-            old_identities: vec![keys.join("equipe-v2.txt")],
-            now: now.plus_seconds(-HOUR),
-            now_explicit: true,
-        },
-        stderr,
-    )?
-    .ok_or_else(|| Failure::usage("the emergency rotation did not run"))?;
+    let request = Request {
+        repo: sandbox.repo.clone(),
+        reason: None,
+        responsible: vec!["Carla Dias".to_owned(), "Diego Reis".to_owned()],
+        emergency: Some(Emergency {
+            incident: "INC-DEMO-001".to_owned(),
+            compromised: Vec::new(),
+        }),
+        sets: Vec::new(),
+        key_sink: Some(KeySink::File(sandbox.key("equipe-v3.txt"))),
+        links: Vec::new(),
+        commit: true,
+        dry_run: false,
+        sync_to: None,
+        window_check: true,
+        keys: key_env(&sandbox.key("equipe-v2.txt")),
+        old_identities: vec![sandbox.key("equipe-v2.txt")],
+        now: now.plus_seconds(-HOUR),
+        now_explicit: true,
+    };
+    rotate(&request, stderr)?.ok_or_else(|| Failure::usage("the emergency rotation did not run"))
+}
 
-    writeln!(stderr, "\n== Auditoria (cargo xtask audit)")?;
-    let audited = audit(&repo, &["Eva Martins".to_owned()], now, true, stderr)?;
-    if !audited.ok() {
-        return Err(Box::new(Failure {
-            code: 1,
-            inner: "the demo's audit found a problem".into(),
-        }));
-    }
-
-    // The tour.
+/// The tour: what was produced, where.
+fn tour(
+    sandbox: &Sandbox,
+    scheduled: &Outcome,
+    emergency: &Outcome,
+    audited: &AuditOutcome,
+    stderr: &mut dyn Write,
+) -> Result<(), Box<Failure>> {
+    let repo = &sandbox.repo;
+    let evidence = sandbox.evidence();
     writeln!(stderr, "\n== O que foi produzido")?;
     writeln!(stderr, "repositório: {}", repo.display())?;
     writeln!(
         stderr,
         "chaves (0600, fora do repositório): {}",
-        keys.display()
+        sandbox.keys.display()
     )?;
     writeln!(
         stderr,
@@ -298,7 +380,7 @@ pub(crate) fn demo(
     let log = EvidenceLog::load(&evidence).map_err(Failure::wrap(2))?;
     writeln!(stderr, "evidências: {DEFAULT_DIR}/")?;
     let mut files = Vec::new();
-    crate::files_under(&evidence, &mut files)?;
+    crate::walk::files_under(&evidence, &mut files)?;
     files.sort();
     for f in files {
         writeln!(
@@ -321,7 +403,7 @@ pub(crate) fn demo(
         audited.evidence_id, audited.regressions, audited.verify_problems
     )?;
     writeln!(stderr, "histórico de versões (git log):")?;
-    for line in git(&repo, &["log", "--oneline", "--decorate=short"])?.lines() {
+    for line in git(repo, &["log", "--oneline", "--decorate=short"])?.lines() {
         writeln!(stderr, "  {line}")?;
     }
     Ok(())

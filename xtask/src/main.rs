@@ -13,6 +13,7 @@ mod bench;
 mod bundle;
 mod demo;
 mod rotate;
+mod walk;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -65,26 +66,6 @@ fn main() -> ExitCode {
             ExitCode::from(err.exit_code())
         }
     }
-}
-
-/// Every regular file below `dir` (symbolic links are listed, never followed); nothing
-/// when `dir` does not exist.
-pub(crate) fn files_under(
-    dir: &std::path::Path,
-    out: &mut Vec<std::path::PathBuf>,
-) -> Result<(), Box<Failure>> {
-    let Ok(entries) = fs_err::read_dir(dir) else {
-        return Ok(());
-    };
-    for entry in entries {
-        let path = entry?.path();
-        if fs_err::symlink_metadata(&path)?.is_dir() {
-            files_under(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// An error with the exit code it maps to.

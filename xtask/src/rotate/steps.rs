@@ -1,0 +1,578 @@
+//! The rotation's steps, in the runbook's order: the [`Step`] list (the one source of their
+//! names, numbers and order), the [`Progress`] printer (`[3/6] Atualizar bundle`, then
+//! `ok: ...` or `FALHOU: ...`), and one function per step.
+//!
+//! What must stay true: steps run in [`Step::ALL`]'s order and stop at the first failure,
+//! which is returned with its step so the caller can roll back and name it. A step writes
+//! only files the snapshot covers (the bundle, `.sops.yaml`, the evidence directory, the sync
+//! directory) or files in the rotation's private temporary directory, the new private key
+//! only to the sink the user named, and (step 7 only) git's branch, index and commit, which
+//! that step undoes itself when its commit fails.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+use std::time::Instant;
+
+use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients};
+use bundle_core::fsio::{self, WriteOptions};
+use bundle_core::keys::KeyPair;
+use bundle_core::ops::evidence::{DEFAULT_DIR, Kind, Link};
+use bundle_core::ops::mcp::{HEADER_KEYS, Header};
+use bundle_core::sops::SopsFile;
+use bundle_core::store::EmitOptions;
+use bundle_core::{Scalar, Text, Value};
+use zeroize::Zeroizing;
+
+use super::preflight::Current;
+use super::request::{KeySink, Values};
+use super::{Outcome, Rotation, blocking_ids, ops_report, outcome_id};
+use crate::Failure;
+
+/// One step of a rotation, in the runbook's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Read-only checks: clean tree, ops-controls, the bundle decrypts, the 24 h plan.
+    Preflight,
+    /// A new age key, delivered to `--key-out` or `--key-cmd`.
+    GenerateKey,
+    /// The new recipient in `.sops.yaml`, a new data key, `MCP_SECRETS_VERSION` + 1.
+    UpdateBundle,
+    /// secrets-sync with the new key, ops-controls, gitleaks, scan-leaks.
+    Validate,
+    /// The execution recorded in the evidence, the ops-controls report attached.
+    RecordEvidence,
+    /// rotation-guard on the result.
+    Guard,
+    /// `--commit` only: a branch, one commit and a PR body.
+    OpenPr,
+}
+
+impl Step {
+    /// Every step, in the order they run.
+    pub(crate) const ALL: [Self; 7] = [
+        Self::Preflight,
+        Self::GenerateKey,
+        Self::UpdateBundle,
+        Self::Validate,
+        Self::RecordEvidence,
+        Self::Guard,
+        Self::OpenPr,
+    ];
+
+    /// The steps one rotation runs: all of them with `--commit`, else all but the last.
+    pub(crate) fn planned(commit: bool) -> &'static [Self] {
+        let all: &'static [Self] = &Self::ALL;
+        if commit { all } else { &all[..all.len() - 1] }
+    }
+
+    /// The step's number, from 1, as printed in `[n/N]`.
+    pub(crate) fn number(self) -> usize {
+        self as usize + 1
+    }
+
+    /// The step's name, as in the runbook's section for `kind`.
+    pub(crate) fn name(self, kind: Kind) -> &'static str {
+        let emergency = kind == Kind::Emergency;
+        match self {
+            Self::Preflight if emergency => "Acionamento (pré-verificação)",
+            Self::Preflight => "Planejar janela (pré-verificação)",
+            Self::GenerateKey if emergency => "Reconstrução do bundle: gerar chave",
+            Self::GenerateKey => "Gerar chave",
+            Self::UpdateBundle if emergency => "Reconstrução do bundle",
+            Self::UpdateBundle => "Atualizar bundle",
+            Self::Validate if emergency => "Validação cruzada",
+            Self::Validate => "Validar pipelines",
+            Self::RecordEvidence if emergency => "Comunicação e handoff (evidências)",
+            Self::RecordEvidence => "Sincronizar auditoria (evidências)",
+            Self::Guard => "Validação pós-rotação (rotation-guard)",
+            Self::OpenPr => "Abrir PR",
+        }
+    }
+
+    /// What `--dry-run` says the step would do; `None` for the step a dry run executes
+    /// (it changes nothing).
+    pub(crate) fn dry_run_note(self) -> Option<&'static str> {
+        match self {
+            Self::Preflight => None,
+            Self::GenerateKey => Some("age, em memória; a privada só para --key-out/--key-cmd"),
+            Self::UpdateBundle => Some(
+                "novo destinatário no .sops.yaml, nova chave de dados, MCP_SECRETS_VERSION + 1",
+            ),
+            Self::Validate => {
+                Some("secrets-sync com a chave nova, ops-controls, gitleaks, scan-leaks")
+            }
+            Self::RecordEvidence => Some("evidence-writer record com o relatório anexado"),
+            Self::Guard => Some("rotation-guard check --base HEAD"),
+            Self::OpenPr => Some("branch rotation/v<N>, um commit, corpo do PR"),
+        }
+    }
+
+    /// The step's line in the PR body's checklist; `None` for the step that writes the body.
+    /// Every line is ticked: the body is written only after all these steps passed.
+    pub(crate) fn pr_checklist_item(self) -> Option<&'static str> {
+        match self {
+            Self::Preflight => Some("Pré-verificação (árvore limpa, ops-controls, plano com 24 h)"),
+            Self::GenerateKey => Some("Nova chave age entregue fora do repositório"),
+            Self::UpdateBundle => Some("Bundle recifrado com nova chave de dados, versão + 1"),
+            Self::Validate => {
+                Some("secrets-sync com a chave nova, ops-controls, gitleaks, scan-leaks")
+            }
+            Self::RecordEvidence => Some("Evidência registrada"),
+            Self::Guard => Some("rotation-guard check --base HEAD"),
+            Self::OpenPr => None,
+        }
+    }
+}
+
+/// A step's failure, with the step it stopped at.
+pub(super) type StepResult<T> = Result<T, (Step, Box<Failure>)>;
+
+/// What a step's body returns: its value and the summary printed after `ok:`.
+pub(super) type StepBody<T> = Result<(T, String), Box<Failure>>;
+
+/// The step printer: `[n/N] name`, the step's notes, then `ok: summary (0.01 s)` or
+/// `FALHOU (0.01 s): first line of the error`.
+pub(super) struct Progress<'a> {
+    kind: Kind,
+    total: usize,
+    out: &'a mut dyn Write,
+}
+
+impl<'a> Progress<'a> {
+    pub(super) fn new(kind: Kind, planned: &[Step], out: &'a mut dyn Write) -> Self {
+        Self {
+            kind,
+            total: planned.len(),
+            out,
+        }
+    }
+
+    /// `[n/N] name`.
+    pub(super) fn label(&self, step: Step) -> String {
+        format!(
+            "[{}/{}] {}",
+            step.number(),
+            self.total,
+            step.name(self.kind)
+        )
+    }
+
+    /// The sink, for lines outside a step.
+    pub(super) fn out(&mut self) -> &mut dyn Write {
+        &mut *self.out
+    }
+
+    /// Runs `step`: its body gets a buffer for notes, printed once it returns.
+    pub(super) fn run<T>(
+        &mut self,
+        step: Step,
+        body: impl FnOnce(&mut dyn Write) -> StepBody<T>,
+    ) -> StepResult<T> {
+        let _ = writeln!(self.out, "{}", self.label(step));
+        let started = Instant::now();
+        let mut notes = Vec::new();
+        let result = body(&mut notes);
+        let elapsed = started.elapsed().as_secs_f64();
+        let _ = self.out.write_all(&notes);
+        match result {
+            Ok((value, summary)) => {
+                let _ = writeln!(self.out, "      ok: {summary} ({elapsed:.2} s)");
+                Ok(value)
+            }
+            Err(e) => {
+                let first = e.to_string();
+                let first = first.lines().next().unwrap_or_default();
+                let _ = writeln!(self.out, "      FALHOU ({elapsed:.2} s): {first}");
+                Err((step, e))
+            }
+        }
+    }
+}
+
+/// What the steps that change files need besides the [`Rotation`](super::Rotation).
+pub(super) struct Inputs<'a> {
+    /// Where the new private key goes.
+    pub(super) sink: &'a KeySink,
+    /// The `--set` values.
+    pub(super) values: &'a Values,
+    /// The rotation's private temporary directory (removed on every exit path).
+    pub(super) work: &'a Path,
+}
+
+impl Inputs<'_> {
+    /// The new identity, for the tools that read a key file (removed with `work`).
+    pub(super) fn key_file(&self) -> PathBuf {
+        self.work.join("new-key.txt")
+    }
+
+    /// The ops-controls report of the validation, attached to the evidence.
+    pub(super) fn report_path(&self) -> PathBuf {
+        self.work.join(super::REPORT_NAME)
+    }
+}
+
+/// The version a rotation goes from and to.
+#[derive(Clone, Copy)]
+pub(super) struct Versions {
+    pub(super) from: u64,
+    pub(super) to: u64,
+}
+
+/// The new key and where it was delivered.
+struct NewKey {
+    pair: KeyPair,
+    delivered_to: String,
+}
+
+/// Runs every planned step after the preflight's checks; `delivered` says where the new
+/// key went once it did (the key is useless if the rotation then fails).
+pub(super) fn run_all(
+    rotation: &Rotation<'_>,
+    inputs: &Inputs<'_>,
+    progress: &mut Progress<'_>,
+    delivered: &mut Option<String>,
+) -> StepResult<Outcome> {
+    let current = progress.run(Step::Preflight, |notes| {
+        super::preflight::preflight(rotation, notes)
+    })?;
+    let versions = Versions {
+        from: current.version,
+        to: current.version + 1,
+    };
+    let key = progress.run(Step::GenerateKey, |_| generate_key(rotation, inputs))?;
+    *delivered = Some(key.delivered_to);
+    let recipient = key.pair.recipient();
+    let updated = progress.run(Step::UpdateBundle, |_| {
+        update_bundle(rotation, inputs, &current, &recipient, versions)
+    })?;
+    progress.run(Step::Validate, |notes| {
+        super::validate::validate(rotation, inputs, &current, &key.pair, &updated, notes)
+    })?;
+    let evidence_id = progress.run(Step::RecordEvidence, |_| {
+        record_evidence(rotation, inputs, versions)
+    })?;
+    progress.run(Step::Guard, |_| guard(rotation, inputs))?;
+    if rotation.request.commit {
+        progress.run(Step::OpenPr, |_| {
+            super::pr::open_pr(rotation, versions, &evidence_id)
+        })?;
+    }
+    if rotation.kind == Kind::Emergency {
+        print_provider_checklist(&updated, progress.out());
+    }
+    Ok(Outcome {
+        version_to: versions.to,
+        recipient,
+        evidence_id,
+    })
+}
+
+/// The dry run: the preflight, then what each other step would do.
+pub(super) fn dry_run(
+    rotation: &Rotation<'_>,
+    planned: &[Step],
+    progress: &mut Progress<'_>,
+) -> Result<(), Box<Failure>> {
+    progress
+        .run(Step::Preflight, |notes| {
+            super::preflight::preflight(rotation, notes)
+        })
+        .map_err(|(_, e)| e)?;
+    for &step in planned {
+        if let Some(note) = step.dry_run_note() {
+            let label = progress.label(step);
+            writeln!(progress.out(), "{label}: {note} (não executado)")?;
+        }
+    }
+    Ok(())
+}
+
+/// Step 2: a new age key, delivered to the sink (the private key never touches the
+/// repository).
+fn generate_key(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<NewKey> {
+    let pair = KeyPair::generate();
+    let text = Zeroizing::new(format!(
+        "# created: {}\n# public key: {}\n{}\n",
+        rotation.request.now,
+        pair.recipient(),
+        pair.expose_identity()
+    ));
+    let to = match inputs.sink {
+        KeySink::File(path) => {
+            fsio::write_atomic(path, text.as_bytes(), WriteOptions::PRIVATE_NEW)?;
+            format!("{} (0600)", path.display())
+        }
+        KeySink::Command(cmd) => {
+            deliver_to_command(cmd, text.as_bytes())?;
+            "--key-cmd".to_owned()
+        }
+    };
+    let summary = format!("novo destinatário {} -> {to}", pair.recipient());
+    Ok((
+        NewKey {
+            pair,
+            delivered_to: to,
+        },
+        summary,
+    ))
+}
+
+fn deliver_to_command(cmd: &str, key: &[u8]) -> Result<(), Box<Failure>> {
+    let mut child = Process::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| Failure::new(2, format!("--key-cmd: cannot start the command: {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A command that exits without reading gives a broken pipe: its status decides.
+        let _ = stdin.write_all(key);
+    }
+    let status = child
+        .wait()
+        .map_err(|e| Failure::new(2, format!("--key-cmd: {e}")))?;
+    if !status.success() {
+        return Err(Failure::new(
+            2,
+            format!("--key-cmd exited with {status}: the key was not stored"),
+        ));
+    }
+    Ok(())
+}
+
+/// The recipients of the new rule: the kept ones (an emergency naming `--compromised`
+/// keeps the others), then `recipient`.
+fn new_recipients(
+    rotation: &Rotation<'_>,
+    config: &SopsConfig,
+    index: usize,
+    recipient: &str,
+) -> Result<Vec<String>, Box<Failure>> {
+    let mut kept: Vec<String> = Vec::new();
+    if let Some(emergency) = &rotation.request.emergency
+        && !emergency.compromised.is_empty()
+    {
+        let current: Vec<&str> = config.creation_rules[index].recipients().collect();
+        if let Some(unknown) = emergency
+            .compromised
+            .iter()
+            .find(|c| !current.contains(&c.trim()))
+        {
+            return Err(Failure::new(
+                2,
+                format!("--compromised {unknown}: not a recipient of the {CONFIG_FILE_NAME} rule"),
+            ));
+        }
+        for r in config.creation_rules[index].recipients() {
+            if !emergency.compromised.iter().any(|c| c.trim() == r) {
+                kept.push(r.to_owned());
+            }
+        }
+    }
+    kept.push(recipient.to_owned());
+    Ok(kept)
+}
+
+/// Step 3: the bundle re-encrypted to the new recipients with a new data key, the values
+/// replaced, the header at the new version; then `.sops.yaml`.
+fn update_bundle(
+    rotation: &Rotation<'_>,
+    inputs: &Inputs<'_>,
+    current: &Current,
+    recipient: &str,
+    versions: Versions,
+) -> StepBody<SopsFile> {
+    let request = rotation.request;
+    let config_text = fs_err::read_to_string(&rotation.config)?;
+    let config = SopsConfig::parse(&rotation.config, &config_text)?;
+    let index = config.rule_index_for(&rotation.bundle)?;
+    let kept = new_recipients(rotation, &config, index, recipient)?;
+    let new_config = replace_rule_recipients(&config_text, index, &kept)?;
+    let mut decrypted = current.bundle.decrypt(&current.identities)?;
+    decrypted.set_recipients(std::slice::from_ref(&kept), None)?;
+    decrypted.rotate_data_key()?;
+    for (path, value) in inputs.values {
+        decrypted.set(
+            path,
+            Value::Scalar(Scalar::Str(Text::new(value.to_string()))),
+        )?;
+    }
+    let header = Header {
+        version: Some(i64::try_from(versions.to).map_err(|_| Failure::new(2, "version overflow"))?),
+        reason: Some(request.rotation_reason()),
+        rotated_at: Some(request.now.to_string()),
+        incident: request.emergency.as_ref().map(|e| e.incident.clone()),
+    };
+    header.apply(&mut decrypted);
+    let encrypted = decrypted.encrypt(request.now.unix())?;
+    encrypted.write(&rotation.bundle, EmitOptions::default())?;
+    fsio::write_atomic(
+        &rotation.config,
+        new_config.as_bytes(),
+        WriteOptions::PUBLIC,
+    )?;
+    let summary = format!(
+        "v{} -> v{}, {} destinatário(s), nova chave de dados, {} valor(es) substituído(s)",
+        versions.from,
+        versions.to,
+        kept.len(),
+        inputs.values.len()
+    );
+    Ok((encrypted, summary))
+}
+
+/// Step 5: the execution recorded (an emergency records its communication first), the
+/// validation's ops-controls report attached.
+fn record_evidence(
+    rotation: &Rotation<'_>,
+    inputs: &Inputs<'_>,
+    versions: Versions,
+) -> StepBody<String> {
+    let request = rotation.request;
+    let at = evidence_writer::Now {
+        at: request.now,
+        explicit: request.now_explicit,
+    };
+    if let Some(emergency) = &request.emergency {
+        let mut comms = evidence_writer::RecordRequest::new(Kind::Comms);
+        comms.incident = Some(emergency.incident.clone());
+        comms.message = Some(format!(
+            "Bundle rotacionado para v{}; destinatários comprometidos removidos",
+            versions.to
+        ));
+        evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::wrap(2))?;
+    }
+    let mut record = evidence_writer::RecordRequest::new(rotation.kind);
+    record.reason = Some(request.rotation_reason());
+    record.responsible.clone_from(&request.responsible);
+    record.incident = request.emergency.as_ref().map(|e| e.incident.clone());
+    record.version_from = Some(versions.from);
+    record.version_to = Some(versions.to);
+    for link in &request.links {
+        record
+            .links
+            .push(Link::parse(link).map_err(Failure::wrap(2))?);
+    }
+    record.attachments.push(inputs.report_path());
+    let outcome =
+        evidence_writer::record(&rotation.evidence, &record, at, None).map_err(Failure::wrap(2))?;
+    let id = outcome_id(&outcome);
+    Ok((id.clone(), format!("{id} em {DEFAULT_DIR}")))
+}
+
+/// Step 6: rotation-guard's rules against `HEAD` (RG-014 waived by `--no-window-check`),
+/// then ops-controls once more.
+fn guard(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<()> {
+    let request = rotation.request;
+    let mut options = rotation_guard::check::CheckOptions::new(rotation.repo.to_owned(), "HEAD");
+    options.keys = rotation_guard::keys::KeySource::Files(vec![inputs.key_file()]);
+    let report = rotation_guard::check::check(&options).map_err(Failure::wrap(2))?;
+    let failed: Vec<String> = report
+        .rules
+        .iter()
+        .filter(|r| r.status == rotation_guard::rules::Status::Fail)
+        .filter(|r| request.window_check || r.id != "RG-014")
+        .map(|r| format!("{} ({})", r.id, r.message))
+        .collect();
+    if !failed.is_empty() {
+        return Err(Failure::new(
+            1,
+            format!("rotation-guard check: {}", failed.join("; ")),
+        ));
+    }
+    let controls = ops_report(rotation.repo, request.now)?;
+    if !controls.summary.passed {
+        return Err(Failure::new(
+            1,
+            format!("ops-controls fails: {}", blocking_ids(&controls).join(", ")),
+        ));
+    }
+    Ok((
+        (),
+        format!(
+            "{} regras, nenhuma falha; ops-controls ok",
+            report.rules.len()
+        ),
+    ))
+}
+
+/// After an emergency: every secret of the bundle, to revoke at its provider (the old
+/// ciphertext stays in the git history).
+fn print_provider_checklist(updated: &SopsFile, out: &mut dyn Write) {
+    let names: Vec<String> = updated
+        .leaves()
+        .into_iter()
+        .filter(|l| l.encrypted)
+        .map(|l| l.path.join("."))
+        .filter(|p| !HEADER_KEYS.contains(&p.as_str()))
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Checklist do provedor: revogue/rotacione na origem cada valor abaixo (o histórico git ainda os guarda cifrados com a chave antiga):"
+    );
+    for name in &names {
+        let _ = writeln!(out, "  - [ ] {name}");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_numbered_in_order_and_the_pr_is_last_and_optional() {
+        for (i, step) in Step::ALL.iter().enumerate() {
+            assert_eq!(step.number(), i + 1);
+        }
+        assert_eq!(Step::planned(true), &Step::ALL);
+        assert_eq!(Step::planned(false).len(), 6);
+        assert!(!Step::planned(false).contains(&Step::OpenPr));
+        let only_preflight_runs_dry: Vec<Step> = Step::ALL
+            .into_iter()
+            .filter(|s| s.dry_run_note().is_none())
+            .collect();
+        assert_eq!(only_preflight_runs_dry, [Step::Preflight]);
+    }
+
+    #[test]
+    fn step_names_follow_the_runbook_section() {
+        let label = |kind, commit| {
+            let mut out = Vec::new();
+            let planned = Step::planned(commit);
+            let progress = Progress::new(kind, planned, &mut out);
+            planned
+                .iter()
+                .map(|s| progress.label(*s))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            label(Kind::Scheduled, false),
+            [
+                "[1/6] Planejar janela (pré-verificação)",
+                "[2/6] Gerar chave",
+                "[3/6] Atualizar bundle",
+                "[4/6] Validar pipelines",
+                "[5/6] Sincronizar auditoria (evidências)",
+                "[6/6] Validação pós-rotação (rotation-guard)",
+            ]
+        );
+        assert_eq!(
+            label(Kind::Emergency, true),
+            [
+                "[1/7] Acionamento (pré-verificação)",
+                "[2/7] Reconstrução do bundle: gerar chave",
+                "[3/7] Reconstrução do bundle",
+                "[4/7] Validação cruzada",
+                "[5/7] Comunicação e handoff (evidências)",
+                "[6/7] Validação pós-rotação (rotation-guard)",
+                "[7/7] Abrir PR",
+            ]
+        );
+    }
+}
