@@ -2,9 +2,9 @@
 //! with the previous one attached to the evidence, recorded as an `audit` execution, then the
 //! whole evidence verified. Exit 1 on a failing control, a regression or a verify problem.
 
+use bundle_core::ExitStatus;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind, Timestamp};
@@ -45,9 +45,9 @@ pub(crate) fn run(args: &AuditArgs, stderr: &mut dyn Write) -> TaskResult {
     let (now, explicit) = now_from_env()?;
     let outcome = audit(&args.repo, &args.responsible, now, explicit, stderr)?;
     Ok(if outcome.ok() {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     } else {
-        ExitCode::from(1)
+        ExitStatus::Problem
     })
 }
 
@@ -74,10 +74,10 @@ pub(crate) fn audit(
     let dir = repo.join(DEFAULT_DIR);
     writeln!(stderr, "Auditoria contínua em {}", repo.display())?;
     let mut report = ops_report(&repo, now)?;
-    let log = EvidenceLog::load(&dir).map_err(Failure::wrap(2))?;
+    let log = EvidenceLog::load(&dir).map_err(Failure::wrap(ExitStatus::Usage))?;
     match previous_report(&dir, &log) {
         Some(path) => {
-            let previous = Report::read(&path).map_err(Failure::wrap(2))?;
+            let previous = Report::read(&path).map_err(Failure::wrap(ExitStatus::Usage))?;
             report.comparison = Some(ops_controls::compare::compare(&previous, &report));
             writeln!(
                 stderr,
@@ -123,10 +123,10 @@ pub(crate) fn audit(
     request.responsible = responsible.to_vec();
     request.attachments.push(report_path);
     let at = evidence_writer::Now { at: now, explicit };
-    let recorded = evidence_writer::record(&dir, &request, at, None).map_err(Failure::wrap(2))?;
+    let recorded = evidence_writer::record(&dir, &request, at, None).map_err(Failure::tool)?;
     let evidence_id = outcome_id(&recorded);
     writeln!(stderr, "[2/3] evidência registrada: {evidence_id}")?;
-    let verified = evidence_writer::verify(&dir, now).map_err(Failure::wrap(2))?;
+    let verified = evidence_writer::verify(&dir, now).map_err(Failure::tool)?;
     writeln!(
         stderr,
         "[3/3] evidence-writer verify: {} entradas, {} anexos, {} problema(s)",

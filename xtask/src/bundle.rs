@@ -4,10 +4,10 @@
 //! atomically with mode 0600. Encrypted files are replaced atomically. Keys are found as
 //! sops finds them (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, keys.txt).
 
+use bundle_core::ExitStatus;
 use std::fmt::Write as _;
 use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use bundle_core::config::{SopsConfig, find_config};
 use bundle_core::fsio::{self, WriteOptions};
@@ -225,7 +225,7 @@ fn identities() -> Result<Identities, Box<Failure>> {
 /// error, never ignored).
 fn now() -> Result<i64, Box<Failure>> {
     Ok(bundle_core::time::Now::from_env()
-        .map_err(Failure::wrap(2))?
+        .map_err(Failure::wrap(ExitStatus::Usage))?
         .at
         .unix())
 }
@@ -253,7 +253,7 @@ fn decrypt(
         Some(path) => fsio::write_atomic(path, &bytes, WriteOptions::PRIVATE)?,
         None => write_stdout(stdout, &bytes)?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// A single extracted value: scalars as bare text (as sops prints them), containers in the
@@ -358,7 +358,7 @@ fn encrypt(
     } else {
         write_stdout(stdout, &bytes)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn edit(
@@ -373,7 +373,7 @@ fn edit(
     let updated = decrypted.encrypt(now()?)?;
     updated.write(file, EmitOptions::default())?;
     writeln!(stderr, "updated {}", file.display())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn updatekeys(file: &Path, yes: bool, config: Option<&Path>, stderr: &mut dyn Write) -> TaskResult {
@@ -390,7 +390,7 @@ fn updatekeys(file: &Path, yes: bool, config: Option<&Path>, stderr: &mut dyn Wr
             file.display(),
             cfg.path.display()
         )?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let old: Vec<&String> = current.iter().flatten().collect();
     let new: Vec<&String> = wanted.iter().flatten().collect();
@@ -405,7 +405,7 @@ fn updatekeys(file: &Path, yes: bool, config: Option<&Path>, stderr: &mut dyn Wr
     }
     if !yes {
         writeln!(stderr, "no change made: re-run with --yes to apply")?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let mut decrypted = sops_file.decrypt(&identities()?)?;
     decrypted.set_recipients(&wanted, rule.shamir_threshold)?;
@@ -421,7 +421,7 @@ fn updatekeys(file: &Path, yes: bool, config: Option<&Path>, stderr: &mut dyn Wr
         .encrypt(now()?)?
         .write(file, EmitOptions::default())?;
     writeln!(stderr, "updated {}", file.display())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn status(file: &Path, json: bool, stdout: &mut dyn Write) -> TaskResult {
@@ -494,7 +494,7 @@ fn status(file: &Path, json: bool, stdout: &mut dyn Write) -> TaskResult {
         }
         write_stdout(stdout, out.as_bytes())?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn keygen(output: Option<&Path>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> TaskResult {
@@ -513,7 +513,7 @@ fn keygen(output: Option<&Path>, stdout: &mut dyn Write, stderr: &mut dyn Write)
         None => write_stdout(stdout, text.as_bytes())?,
     }
     writeln!(stderr, "Public key: {}", pair.recipient())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// JSON (as `sops set` takes it) to a tree value: integers that fit stay integers.

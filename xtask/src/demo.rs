@@ -5,9 +5,9 @@
 //! Layout: `<dir>/repo` (the repository) and `<dir>/keys` (the demo's private keys, 0600,
 //! outside the repository as the runbook requires).
 
+use bundle_core::ExitStatus;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use bundle_core::Format;
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig};
@@ -74,7 +74,7 @@ pub(crate) fn run(args: &DemoArgs, stderr: &mut dyn Write) -> TaskResult {
             "\n(sandbox temporário removido; use --dir DIR para guardá-lo)"
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result<(), Box<Failure>> {
@@ -116,7 +116,7 @@ fn record(
     at: Timestamp,
 ) -> Result<(), Box<Failure>> {
     evidence_writer::record(dir, request, evidence_writer::Now::fixed(at), None)
-        .map_err(Failure::wrap(2))?;
+        .map_err(Failure::wrap(ExitStatus::Usage))?;
     Ok(())
 }
 
@@ -182,10 +182,7 @@ pub(crate) fn demo(
         stderr,
     )?;
     if !audited.ok() {
-        return Err(Box::new(Failure {
-            code: 1,
-            inner: "the demo's audit found a problem".into(),
-        }));
+        return Err(Failure::problem("the demo's audit found a problem"));
     }
     tour(&sandbox, &scheduled, &emergency, &audited, stderr)
 }
@@ -246,14 +243,14 @@ fn create_bundle(sandbox: &Sandbox, created: Timestamp) -> Result<PathBuf, Box<F
 /// with the bundle.
 fn seed_evidence(sandbox: &Sandbox, created: Timestamp) -> Result<(), Box<Failure>> {
     let evidence = sandbox.evidence();
-    evidence_writer::init(&evidence, evidence_writer::Lang::Pt).map_err(Failure::wrap(2))?;
+    evidence_writer::init(&evidence, evidence_writer::Lang::Pt).map_err(Failure::tool)?;
     let readme = fs_err::read_to_string(evidence.join(README_FILE))?;
     let ids: Vec<String> = checklist_items(&readme)
-        .map_err(Failure::wrap(2))?
+        .map_err(Failure::wrap(ExitStatus::Usage))?
         .into_iter()
         .map(|i| i.id)
         .collect();
-    evidence_writer::set_checked(&evidence, &ids, true).map_err(Failure::wrap(2))?;
+    evidence_writer::set_checked(&evidence, &ids, true).map_err(Failure::tool)?;
     plan(&evidence, created.plus_seconds(-26 * HOUR), created, 1)?;
     let mut first_entry = evidence_writer::RecordRequest::new(Kind::Scheduled);
     first_entry.reason = Some("criação do bundle (demonstração)".to_owned());
@@ -377,7 +374,7 @@ fn tour(
         "bundle: {BUNDLE} (v{} após a emergência; v{} após a programada)",
         emergency.version_to, scheduled.version_to
     )?;
-    let log = EvidenceLog::load(&evidence).map_err(Failure::wrap(2))?;
+    let log = EvidenceLog::load(&evidence).map_err(Failure::wrap(ExitStatus::Usage))?;
     writeln!(stderr, "evidências: {DEFAULT_DIR}/")?;
     let mut files = Vec::new();
     crate::walk::files_under(&evidence, &mut files)?;

@@ -6,6 +6,8 @@
 
 use std::process::ExitCode;
 
+use bundle_core::ExitStatus;
+use bundle_core::ops::cli::ToolError;
 use clap::{Parser, Subcommand};
 
 mod audit;
@@ -59,55 +61,62 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(&args, &mut stderr.lock()),
         Command::Demo(args) => demo::run(&args, &mut stderr.lock()),
     };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            bundle_core::ops::cli::write_error_chain(&mut stderr.lock(), &*err);
-            ExitCode::from(err.exit_code())
-        }
-    }
+    bundle_core::ops::cli::finish(result.map_err(|e| *e), &mut stderr.lock())
 }
 
-/// An error with the exit code it maps to.
+/// An error with the exit status it maps to.
 #[derive(Debug)]
 pub(crate) struct Failure {
-    code: u8,
+    status: ExitStatus,
     inner: Box<dyn std::error::Error + Send + Sync>,
 }
 
+// Boxed because every caller returns it through `TaskResult`'s `Box<Failure>`.
+#[allow(clippy::unnecessary_box_returns)]
 impl Failure {
-    // Boxed because every caller returns it through `TaskResult`'s `Box<Failure>`.
-    #[allow(clippy::unnecessary_box_returns)]
-    pub(crate) fn new(code: u8, message: impl Into<String>) -> Box<Self> {
+    pub(crate) fn new(status: ExitStatus, message: impl Into<String>) -> Box<Self> {
         Box::new(Self {
-            code,
+            status,
             inner: message.into().into(),
         })
     }
 
-    /// A `map_err` adapter: any error, reported with `code`.
+    /// A usage or input error (exit 2).
+    pub(crate) fn usage(message: impl Into<String>) -> Box<Self> {
+        Self::new(ExitStatus::Usage, message)
+    }
+
+    /// The task ran and found a problem (exit 1).
+    pub(crate) fn problem(message: impl Into<String>) -> Box<Self> {
+        Self::new(ExitStatus::Problem, message)
+    }
+
+    /// A `map_err` adapter for an error that has no exit status of its own: reported with
+    /// `status`.
     pub(crate) fn wrap<E: std::error::Error + Send + Sync + 'static>(
-        code: u8,
+        status: ExitStatus,
     ) -> impl Fn(E) -> Box<Self> {
         move |e| {
             Box::new(Self {
-                code,
+                status,
                 inner: Box::new(e),
             })
         }
     }
 
-    // Boxed because every caller returns it through `TaskResult`'s `Box<Failure>`.
-    #[allow(clippy::unnecessary_box_returns)]
-    pub(crate) fn usage(message: impl Into<String>) -> Box<Self> {
+    /// A `map_err` adapter for a tool's error: it keeps the status the tool gives it (a key
+    /// or integrity error stays 3).
+    pub(crate) fn tool<E: ToolError + Send + Sync + 'static>(e: E) -> Box<Self> {
         Box::new(Self {
-            code: 2,
-            inner: message.into().into(),
+            status: e.exit_status(),
+            inner: Box::new(e),
         })
     }
+}
 
-    pub(crate) fn exit_code(&self) -> u8 {
-        self.code
+impl ToolError for Failure {
+    fn exit_status(&self) -> ExitStatus {
+        self.status
     }
 }
 
@@ -125,20 +134,14 @@ impl std::error::Error for Failure {
 
 impl From<bundle_core::Error> for Box<Failure> {
     fn from(e: bundle_core::Error) -> Self {
-        Box::new(Failure {
-            code: e.exit_code(),
-            inner: Box::new(e),
-        })
+        Failure::tool(e)
     }
 }
 
 impl From<std::io::Error> for Box<Failure> {
     fn from(e: std::io::Error) -> Self {
-        Box::new(Failure {
-            code: 2,
-            inner: Box::new(e),
-        })
+        Failure::wrap(ExitStatus::Usage)(e)
     }
 }
 
-pub(crate) type TaskResult = Result<ExitCode, Box<Failure>>;
+pub(crate) type TaskResult = Result<ExitStatus, Box<Failure>>;

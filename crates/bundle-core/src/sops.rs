@@ -20,6 +20,7 @@ use crate::keys::Identities;
 use crate::metadata::Metadata;
 use crate::store::{self, EmitOptions};
 use crate::tree::{Map, RawFile, Scalar, SeqItem, Value};
+use crate::treepath::TreePath;
 
 mod decrypted;
 

@@ -8,9 +8,9 @@
 //! [`pr`] (step 7); [`snapshot`] is the rollback. This module orders them: checks, snapshot,
 //! steps, then restore (a step failed) or discard (all passed).
 
+use bundle_core::ExitStatus;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, ExitCode, Stdio};
 
 use bundle_core::config::CONFIG_FILE_NAME;
 use bundle_core::ops::evidence::{DEFAULT_DIR, Kind, Timestamp};
@@ -85,7 +85,7 @@ pub(crate) fn run(args: RotateArgs, stderr: &mut dyn Write) -> TaskResult {
             outcome.version_to, outcome.recipient, outcome.evidence_id
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Runs one rotation. `Ok(None)` for a dry run.
@@ -118,7 +118,7 @@ pub(crate) fn rotate(
     let work = tempfile::Builder::new()
         .prefix("xtask-rotate-")
         .tempdir()
-        .map_err(|e| Failure::new(2, format!("temporary directory: {e}")))?;
+        .map_err(|e| Failure::usage(format!("temporary directory: {e}")))?;
     let inputs = Inputs {
         sink: &sink,
         values: &values,
@@ -182,24 +182,7 @@ fn kind_title(kind: Kind) -> &'static str {
 
 /// Runs git in `repo`, returning stdout.
 pub(crate) fn git(repo: &Path, args: &[&str]) -> Result<String, Box<Failure>> {
-    let output = Process::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Failure::new(2, format!("git {}: {e}", args.join(" "))))?;
-    if !output.status.success() {
-        return Err(Failure::new(
-            2,
-            format!(
-                "git {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&output.stderr).trim()
-            ),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    bundle_core::ops::git::run_text(repo, args).map_err(Failure::wrap(ExitStatus::Usage))
 }
 
 /// Runs ops-controls on `repo` at `now`.
@@ -207,12 +190,8 @@ pub(crate) fn ops_report(
     repo: &Path,
     now: Timestamp,
 ) -> Result<bundle_core::ops::report::Report, Box<Failure>> {
-    let mut options = ops_controls::Options::new(repo.to_owned());
-    options.now = now.unix();
-    ops_controls::generate(&options).map_err(|e| {
-        let code = e.exit_code();
-        Failure::wrap(code)(e)
-    })
+    ops_controls::generate(&ops_controls::Options::new(repo.to_owned(), now))
+        .map_err(Failure::tool)
 }
 
 /// The ids of the report's blocking checks.

@@ -37,9 +37,7 @@ pub(super) fn open_pr(
     )
     .is_ok()
     {
-        return Err(Failure::new(
-            1,
-            format!("the branch {branch} already exists"),
+        return Err(Failure::problem(format!("the branch {branch} already exists"),
         ));
     }
     let previous = git(repo, &["rev-parse", "--abbrev-ref", "HEAD"])?;

@@ -6,6 +6,7 @@
 //! What must stay true: it changes nothing, so `--dry-run` runs it too, and its
 //! `--no-window-check` waiver is printed as a warning, never silent.
 
+use bundle_core::ExitStatus;
 use std::io::Write;
 
 use bundle_core::keys::Identities;
@@ -30,40 +31,32 @@ pub(super) fn preflight(rotation: &Rotation<'_>, notes: &mut dyn Write) -> StepB
     let now = request.now;
     let status = git(repo, &["status", "--porcelain"])?;
     if !status.trim().is_empty() {
-        return Err(Failure::new(
-            1,
-            format!("the git tree is not clean:\n{status}hint: commit or stash the changes first"),
+        return Err(Failure::problem(format!("the git tree is not clean:\n{status}hint: commit or stash the changes first"),
         ));
     }
     let report = ops_report(repo, now)?;
     if !report.summary.passed {
-        return Err(Failure::new(
-            1,
-            format!("ops-controls fails: {}", blocking_ids(&report).join(", ")),
+        return Err(Failure::problem(format!("ops-controls fails: {}", blocking_ids(&report).join(", ")),
         ));
     }
     let bundle = SopsFile::read(&rotation.bundle)?;
     let identities = Identities::discover(&request.keys)?;
     bundle.decrypt(&identities)?;
-    let version = Header::read(&bundle).version.ok_or_else(|| {
-        Failure::new(
-            1,
-            format!("{BUNDLE}: MCP_SECRETS_VERSION is not a plaintext integer"),
+    let version = Header::read(&bundle).version.as_int().ok_or_else(|| {
+        Failure::problem(format!("{BUNDLE}: MCP_SECRETS_VERSION is not a plaintext integer"),
         )
     })?;
     let version =
-        u64::try_from(version).map_err(|_| Failure::new(1, "MCP_SECRETS_VERSION is negative"))?;
+        u64::try_from(version).map_err(|_| Failure::problem("MCP_SECRETS_VERSION is negative"))?;
     if rotation.kind == Kind::Scheduled {
-        let log = EvidenceLog::load(&rotation.evidence).map_err(Failure::wrap(2))?;
+        let log = EvidenceLog::load(&rotation.evidence).map_err(Failure::wrap(ExitStatus::Usage))?;
         match plan_check(&log, version + 1, now) {
             Ok(()) => {}
             Err(message) if !request.window_check => {
                 writeln!(notes, "      aviso: {message} (--no-window-check)")?;
             }
             Err(message) => {
-                return Err(Failure::new(
-                    1,
-                    format!(
+                return Err(Failure::problem(format!(
                         "RG-014: {message}\nhint: record the window first: evidence-writer record --kind plan --window-start ... at least 24 h ahead"
                     ),
                 ));

@@ -6,6 +6,7 @@
 //! the new private key never goes inside the repository, and every input is read before the
 //! snapshot is recorded, so a bad input stops the rotation with nothing changed.
 
+use bundle_core::ExitStatus;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -123,15 +124,11 @@ pub(crate) struct Emergency {
 /// The `--set` values, read before anything changes; each one zeroized on drop.
 pub(super) type Values = Vec<(TreePath, Zeroizing<String>)>;
 
-/// `SOURCE_DATE_EPOCH` when set, else the clock.
+/// "Now" under the one `SOURCE_DATE_EPOCH` rule ([`bundle_core::time::Now`]), and whether it
+/// was fixed by the user.
 pub(crate) fn now_from_env() -> Result<(Timestamp, bool), Box<Failure>> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.is_empty() => Ok((
-            Timestamp::from_source_date_epoch(&v).map_err(Failure::wrap(2))?,
-            true,
-        )),
-        _ => Ok((Timestamp::now(), false)),
-    }
+    let now = bundle_core::time::Now::from_env().map_err(Failure::wrap(ExitStatus::Usage))?;
+    Ok((now.at, now.explicit))
 }
 
 /// Where secrets-sync publishes: `$MCP_HOME`, else `~/.mcp`.
@@ -142,7 +139,7 @@ fn mcp_home() -> Result<PathBuf, Box<Failure>> {
     }
     var("HOME")
         .map(|h| PathBuf::from(h).join(".mcp"))
-        .ok_or_else(|| Failure::new(2, "--sync: neither MCP_HOME nor HOME is set"))
+        .ok_or_else(|| Failure::usage("--sync: neither MCP_HOME nor HOME is set"))
 }
 
 impl Request {
@@ -198,15 +195,13 @@ impl Request {
             return Ok(());
         };
         if emergency.incident.trim().is_empty() {
-            return Err(Failure::new(2, "an emergency rotation needs --incident ID"));
+            return Err(Failure::usage("an emergency rotation needs --incident ID"));
         }
         let mut people: Vec<&str> = self.responsible.iter().map(|r| r.trim()).collect();
         people.sort_unstable();
         people.dedup();
         if people.len() < 2 {
-            return Err(Failure::new(
-                2,
-                "an emergency rotation needs two different people\nhint: pass --responsible A --responsible B",
+            return Err(Failure::usage("an emergency rotation needs two different people\nhint: pass --responsible A --responsible B",
             ));
         }
         Ok(())
@@ -215,9 +210,7 @@ impl Request {
     /// Where the new private key goes; a file must be new and outside `repo`.
     pub(super) fn key_sink_outside(&self, repo: &Path) -> Result<KeySink, Box<Failure>> {
         let Some(sink) = self.key_sink.clone() else {
-            return Err(Failure::new(
-                2,
-                "the new private key needs a destination\nhint: pass --key-out PATH (outside the repository) or --key-cmd CMD",
+            return Err(Failure::usage("the new private key needs a destination\nhint: pass --key-out PATH (outside the repository) or --key-cmd CMD",
             ));
         };
         if let KeySink::File(path) = &sink {
@@ -235,7 +228,7 @@ impl Request {
                 SetSource::File(path) => Zeroizing::new(fs_err::read_to_string(path)?),
                 SetSource::Stdin => {
                     if stdin_used {
-                        return Err(Failure::new(2, "--set: only one value can come from stdin"));
+                        return Err(Failure::usage("--set: only one value can come from stdin"));
                     }
                     stdin_used = true;
                     let mut s = Zeroizing::new(String::new());
@@ -266,22 +259,18 @@ impl Request {
 
 fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>> {
     let Some((key, source)) = spec.split_once('=') else {
-        return Err(Failure::new(
-            2,
-            format!("--set {spec:?}: expected KEY=@FILE or KEY=-"),
+        return Err(Failure::usage(format!("--set {spec:?}: expected KEY=@FILE or KEY=-"),
         ));
     };
     if key.is_empty() {
-        return Err(Failure::new(2, "--set: the key is empty"));
+        return Err(Failure::usage("--set: the key is empty"));
     }
     let source = if source == "-" {
         SetSource::Stdin
     } else if let Some(file) = source.strip_prefix('@') {
         SetSource::File(PathBuf::from(file))
     } else {
-        return Err(Failure::new(
-            2,
-            format!(
+        return Err(Failure::usage(format!(
                 "--set {key}=...: values are never taken from the command line\nhint: use {key}=@FILE or {key}=- (stdin)"
             ),
         ));
@@ -291,7 +280,7 @@ fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>> {
 
 fn tree_path(key: &str) -> Result<TreePath, Box<Failure>> {
     if key.starts_with('[') {
-        TreePath::parse(key).map_err(|e| Failure::new(2, format!("--set {key}: {e}")))
+        TreePath::parse(key).map_err(|e| Failure::usage(format!("--set {key}: {e}")))
     } else {
         Ok(TreePath::keys(key.split('.')))
     }
@@ -301,18 +290,14 @@ fn refuse_inside(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
     let absolute = std::path::absolute(path)?;
     let parent = absolute.parent().unwrap_or(Path::new("/"));
     let parent = fs_err::canonicalize(parent).map_err(|e| {
-        Failure::new(
-            2,
-            format!(
+        Failure::usage(format!(
                 "--key-out {}: the directory must exist ({e})",
                 path.display()
             ),
         )
     })?;
     if parent.starts_with(repo) {
-        return Err(Failure::new(
-            2,
-            format!(
+        return Err(Failure::usage(format!(
                 "--key-out {}: refusing to write a private key inside the repository\nhint: choose a path outside {}",
                 path.display(),
                 repo.display()
@@ -320,9 +305,7 @@ fn refuse_inside(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
         ));
     }
     if fs_err::symlink_metadata(path).is_ok() {
-        return Err(Failure::new(
-            2,
-            format!(
+        return Err(Failure::usage(format!(
                 "--key-out {}: the file exists; refusing to overwrite it",
                 path.display()
             ),
@@ -335,6 +318,7 @@ fn refuse_inside(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use bundle_core::ops::cli::ToolError as _;
 
     #[test]
     fn set_takes_files_or_stdin_never_a_literal_value() {
@@ -346,7 +330,7 @@ mod tests {
         let err = parse_set("token=hunter2").unwrap_err().to_string();
         assert!(err.contains("never taken from the command line"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
-        assert_eq!(parse_set("=@f").unwrap_err().exit_code(), 2);
-        assert_eq!(parse_set("novalue").unwrap_err().exit_code(), 2);
+        assert_eq!(parse_set("=@f").unwrap_err().exit_status(), ExitStatus::Usage);
+        assert_eq!(parse_set("novalue").unwrap_err().exit_status(), ExitStatus::Usage);
     }
 }

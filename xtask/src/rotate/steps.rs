@@ -9,6 +9,7 @@
 //! only to the sink the user named, and (step 7 only) git's branch, index and commit, which
 //! that step undoes itself when its commit fails.
 
+use bundle_core::ExitStatus;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
@@ -18,7 +19,7 @@ use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients}
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::KeyPair;
 use bundle_core::ops::evidence::{DEFAULT_DIR, Kind, Link};
-use bundle_core::ops::mcp::{HEADER_KEYS, Header};
+use bundle_core::ops::mcp::{HEADER_KEYS, Header, Version};
 use bundle_core::sops::SopsFile;
 use bundle_core::store::EmitOptions;
 use bundle_core::{Scalar, Text, Value};
@@ -325,18 +326,16 @@ fn deliver_to_command(cmd: &str, key: &[u8]) -> Result<(), Box<Failure>> {
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
-        .map_err(|e| Failure::new(2, format!("--key-cmd: cannot start the command: {e}")))?;
+        .map_err(|e| Failure::usage(format!("--key-cmd: cannot start the command: {e}")))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A command that exits without reading gives a broken pipe: its status decides.
         let _ = stdin.write_all(key);
     }
     let status = child
         .wait()
-        .map_err(|e| Failure::new(2, format!("--key-cmd: {e}")))?;
+        .map_err(|e| Failure::usage(format!("--key-cmd: {e}")))?;
     if !status.success() {
-        return Err(Failure::new(
-            2,
-            format!("--key-cmd exited with {status}: the key was not stored"),
+        return Err(Failure::usage(format!("--key-cmd exited with {status}: the key was not stored"),
         ));
     }
     Ok(())
@@ -360,9 +359,7 @@ fn new_recipients(
             .iter()
             .find(|c| !current.contains(&c.trim()))
         {
-            return Err(Failure::new(
-                2,
-                format!("--compromised {unknown}: not a recipient of the {CONFIG_FILE_NAME} rule"),
+            return Err(Failure::usage(format!("--compromised {unknown}: not a recipient of the {CONFIG_FILE_NAME} rule"),
             ));
         }
         for r in config.creation_rules[index].recipients() {
@@ -400,7 +397,9 @@ fn update_bundle(
         )?;
     }
     let header = Header {
-        version: Some(i64::try_from(versions.to).map_err(|_| Failure::new(2, "version overflow"))?),
+        version: Version::Int(
+            i64::try_from(versions.to).map_err(|_| Failure::usage("version overflow"))?,
+        ),
         reason: Some(request.rotation_reason()),
         rotated_at: Some(request.now.to_string()),
         incident: request.emergency.as_ref().map(|e| e.incident.clone()),
@@ -442,7 +441,7 @@ fn record_evidence(
             "Bundle rotacionado para v{}; destinatários comprometidos removidos",
             versions.to
         ));
-        evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::wrap(2))?;
+        evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::tool)?;
     }
     let mut record = evidence_writer::RecordRequest::new(rotation.kind);
     record.reason = Some(request.rotation_reason());
@@ -453,11 +452,11 @@ fn record_evidence(
     for link in &request.links {
         record
             .links
-            .push(Link::parse(link).map_err(Failure::wrap(2))?);
+            .push(Link::parse(link).map_err(Failure::wrap(ExitStatus::Usage))?);
     }
     record.attachments.push(inputs.report_path());
     let outcome =
-        evidence_writer::record(&rotation.evidence, &record, at, None).map_err(Failure::wrap(2))?;
+        evidence_writer::record(&rotation.evidence, &record, at, None).map_err(Failure::tool)?;
     let id = outcome_id(&outcome);
     Ok((id.clone(), format!("{id} em {DEFAULT_DIR}")))
 }
@@ -468,7 +467,7 @@ fn guard(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<()> {
     let request = rotation.request;
     let mut options = rotation_guard::check::CheckOptions::new(rotation.repo.to_owned(), "HEAD");
     options.keys = rotation_guard::keys::KeySource::Files(vec![inputs.key_file()]);
-    let report = rotation_guard::check::check(&options).map_err(Failure::wrap(2))?;
+    let report = rotation_guard::check::check(&options).map_err(Failure::tool)?;
     let failed: Vec<String> = report
         .rules
         .iter()
@@ -477,16 +476,12 @@ fn guard(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<()> {
         .map(|r| format!("{} ({})", r.id, r.message))
         .collect();
     if !failed.is_empty() {
-        return Err(Failure::new(
-            1,
-            format!("rotation-guard check: {}", failed.join("; ")),
+        return Err(Failure::problem(format!("rotation-guard check: {}", failed.join("; ")),
         ));
     }
     let controls = ops_report(rotation.repo, request.now)?;
     if !controls.summary.passed {
-        return Err(Failure::new(
-            1,
-            format!("ops-controls fails: {}", blocking_ids(&controls).join(", ")),
+        return Err(Failure::problem(format!("ops-controls fails: {}", blocking_ids(&controls).join(", ")),
         ));
     }
     Ok((
@@ -505,7 +500,7 @@ fn print_provider_checklist(updated: &SopsFile, out: &mut dyn Write) {
         .leaves()
         .into_iter()
         .filter(|l| l.encrypted)
-        .map(|l| l.path.join("."))
+        .map(|l| l.path.dotted())
         .filter(|p| !HEADER_KEYS.contains(&p.as_str()))
         .collect();
     if names.is_empty() {

@@ -7,14 +7,13 @@
 //! private temporary directory, never through the process environment, and the ops-controls
 //! report written here is the one the evidence step attaches.
 
+use bundle_core::ExitStatus;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{Identities, KeyEnv, KeyPair};
 use bundle_core::sops::SopsFile;
-use zeroize::Zeroizing;
 
 use super::preflight::Current;
 use super::steps::{Inputs, StepBody};
@@ -59,11 +58,8 @@ fn prove_replaced_key_fails(
         .as_ref()
         .is_none_or(|e| e.compromised.is_empty());
     let proven = if !request.old_identities.is_empty() {
-        let mut text = Zeroizing::new(String::new());
-        for file in &request.old_identities {
-            text.push_str(&fs_err::read_to_string(file)?);
-            text.push('\n');
-        }
+        // One buffer sized up front and zeroized, as every tool reads key files.
+        let text = bundle_core::keys::read_key_files(&request.old_identities)?;
         let replaced = Identities::from_text("--old-identity", &text)?;
         Some(updated.decrypt(&replaced).is_err())
     } else if every_recipient_replaced {
@@ -75,7 +71,7 @@ fn prove_replaced_key_fails(
         Some(true) => writeln!(notes, "      a chave substituída não decifra mais o bundle")?,
         Some(false) => {
             return Err(Failure::new(
-                3,
+                ExitStatus::Integrity,
                 "the replaced key still decrypts the new bundle",
             ));
         }
@@ -120,14 +116,9 @@ fn sync_with_new_key(
     let mut sink_out = Vec::new();
     let mut sink_err = Vec::new();
     let code =
-        secrets_sync::run_with(&sync_args, &ctx, &mut sink_out, &mut sink_err).map_err(|e| {
-            let code = e.exit_code();
-            Failure::wrap(code)(e)
-        })?;
-    if code != ExitCode::SUCCESS {
-        return Err(Failure::new(
-            1,
-            "secrets-sync with the new key did not succeed",
+        secrets_sync::run_with(&sync_args, &ctx, &mut sink_out, &mut sink_err).map_err(Failure::tool)?;
+    if code != ExitStatus::Success {
+        return Err(Failure::problem("secrets-sync with the new key did not succeed",
         ));
     }
     writeln!(
@@ -151,9 +142,7 @@ fn check_controls(
         .filter(|id| id != "DOC-004")
         .collect();
     if !blocking.is_empty() {
-        return Err(Failure::new(
-            1,
-            format!("ops-controls fails: {}", blocking.join(", ")),
+        return Err(Failure::problem(format!("ops-controls fails: {}", blocking.join(", ")),
         ));
     }
     fsio::write_atomic(
@@ -189,11 +178,9 @@ fn run_gitleaks(rotation: &Rotation<'_>, notes: &mut dyn Write) -> Result<(), Bo
             report: None,
             binary: Some(binary),
         })
-        .map_err(Failure::wrap(2))?;
+        .map_err(Failure::wrap(ExitStatus::Usage))?;
     if outcome.outcome != rotation_guard::gitleaks::Verdict::Clean {
-        return Err(Failure::new(
-            1,
-            format!("gitleaks: {} finding(s)", outcome.findings.len()),
+        return Err(Failure::problem(format!("gitleaks: {} finding(s)", outcome.findings.len()),
         ));
     }
     writeln!(notes, "      gitleaks: limpo")?;
@@ -213,11 +200,9 @@ fn scan_leaks(
         ),
         &mut Vec::new(),
     )
-    .map_err(Failure::wrap(2))?;
+    .map_err(Failure::wrap(ExitStatus::Usage))?;
     if !scan.findings.is_empty() {
-        return Err(Failure::new(
-            1,
-            format!(
+        return Err(Failure::problem(format!(
                 "scan-leaks: {} secret value(s) found in the tree",
                 scan.findings.len()
             ),

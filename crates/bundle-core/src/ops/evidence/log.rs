@@ -18,7 +18,6 @@ use std::path::Path;
 
 use super::entry::{Entry, Execution, GENESIS_HASH, Kind, LineError};
 use super::{EvidenceError, LOG_FILE};
-use crate::time::Timestamp;
 
 mod problem;
 mod rules;
