@@ -26,3 +26,37 @@ pub use env::{SCRUBBED_ENV, ScrubEnv, is_ci};
 pub use git::git;
 pub use sops::{find_on_path, sops};
 pub use transcript::{Transcript, redact_path};
+
+#[cfg(test)]
+mod tests {
+    /// This crate must stay out of every normal build: no member may list it outside
+    /// `[dev-dependencies]`.
+    #[test]
+    fn only_ever_a_dev_dependency() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let manifest = |dir: &std::path::Path| -> toml::Table {
+            fs_err::read_to_string(dir.join("Cargo.toml"))
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let members = manifest(&root)["workspace"]["members"].clone();
+        let members = members.as_array().unwrap();
+        assert!(
+            members
+                .iter()
+                .any(|m| m.as_str() == Some("crates/test-support"))
+        );
+        for member in members {
+            let member = member.as_str().unwrap();
+            let table = manifest(&root.join(member));
+            for section in ["dependencies", "build-dependencies"] {
+                let listed = table
+                    .get(section)
+                    .and_then(toml::Value::as_table)
+                    .is_some_and(|deps| deps.contains_key("test-support"));
+                assert!(!listed, "{member} lists test-support in [{section}]");
+            }
+        }
+    }
+}
