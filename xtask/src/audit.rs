@@ -7,8 +7,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bundle_core::fsio::{self, WriteOptions};
-use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind, Timestamp};
+use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind};
 use bundle_core::ops::report::Report;
+use bundle_core::time::Timestamp;
 use clap::Args;
 
 use crate::rotate::{REPORT_NAME, now_from_env, ops_report, outcome_id};

@@ -13,12 +13,11 @@ use bundle_core::Format;
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig};
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{KeyEnv, KeyPair};
-use bundle_core::ops::evidence::{
-    DEFAULT_DIR, EvidenceLog, Kind, README_FILE, Timestamp, checklist_items,
-};
+use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind, README_FILE, checklist_items};
 use bundle_core::ops::mcp::HEADER_UNENCRYPTED_REGEX;
 use bundle_core::sops::{EncryptSettings, encrypt_plaintext};
 use bundle_core::store::EmitOptions;
+use bundle_core::time::Timestamp;
 use clap::Args;
 
 use crate::audit::{AuditOutcome, audit};

@@ -310,11 +310,6 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error, as a number.
-    pub fn exit_code(&self) -> u8 {
-        self.exit_status().code()
-    }
-
     /// Whether this is a key or integrity failure (exit code 3).
     pub fn is_integrity(&self) -> bool {
         self.exit_status() == ExitStatus::Integrity

@@ -510,11 +510,8 @@ mod tests {
 
     #[test]
     fn one_source_date_epoch_rule() {
-        assert_eq!(Now::from_source_date_epoch(None).unwrap().explicit, false);
-        assert_eq!(
-            Now::from_source_date_epoch(Some("")).unwrap().explicit,
-            false
-        );
+        assert!(!Now::from_source_date_epoch(None).unwrap().explicit);
+        assert!(!Now::from_source_date_epoch(Some("")).unwrap().explicit);
         let fixed = Now::from_source_date_epoch(Some("86400")).unwrap();
         assert_eq!((fixed.at.unix(), fixed.explicit), (86_400, true));
         let bad = Now::from_source_date_epoch(Some("yesterday")).unwrap_err();

@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use bundle_core::ops::evidence::{EvidenceError, FieldError, InvalidTime, Kind};
+use bundle_core::ops::evidence::{EvidenceError, FieldError, Kind};
 use bundle_core::ops::report::SCHEMA_VERSION;
+use bundle_core::time::InvalidTime;
 
 /// Everything that stops a command before it can do its work. Nothing is written when one
 /// of these is returned.

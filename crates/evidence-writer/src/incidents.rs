@@ -9,7 +9,8 @@
 
 use std::fmt;
 
-use bundle_core::ops::evidence::{EvidenceLog, Kind, Timestamp};
+use bundle_core::ops::evidence::{EvidenceLog, Kind};
+use bundle_core::time::Timestamp;
 
 /// The longest silence allowed between updates of an open incident (a cada 30 minutos).
 pub(crate) const COMMS_MAX_GAP_SECS: i64 = 30 * 60;

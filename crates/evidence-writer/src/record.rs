@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 
 use bundle_core::ops::evidence::{
-    ARTIFACTS_DIR, Artifact, EvidenceLog, Execution, Kind, Link, MIN_PLAN_NOTICE_SECS, Timestamp,
-    sha256_hex,
+    ARTIFACTS_DIR, Artifact, EvidenceLog, Execution, Kind, Link, MIN_PLAN_NOTICE_SECS, sha256_hex,
 };
+use bundle_core::time::Timestamp;
 
 use crate::files::{self, Change, Paths};
 use crate::incidents::incidents;

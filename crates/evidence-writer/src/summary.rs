@@ -10,8 +10,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use bundle_core::ops::evidence::{Entry, EvidenceLog, Kind, Timestamp, checklist_items};
+use bundle_core::ops::evidence::{Entry, EvidenceLog, Kind, checklist_items};
 use bundle_core::ops::report::{Report, ReportError, Status};
+use bundle_core::time::Timestamp;
 use serde::Serialize;
 
 use crate::Error;

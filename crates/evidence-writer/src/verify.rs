@@ -10,7 +10,8 @@
 use std::fmt;
 use std::path::Path;
 
-use bundle_core::ops::evidence::{EvidenceError, EvidenceLog, Timestamp, markdown};
+use bundle_core::ops::evidence::{EvidenceError, EvidenceLog, markdown};
+use bundle_core::time::Timestamp;
 use serde::Serialize;
 
 use crate::Error;

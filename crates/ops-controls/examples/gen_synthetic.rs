@@ -10,19 +10,6 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn copy_tree(from: &Path, to: &Path) {
-    fs_err::create_dir_all(to).unwrap();
-    for entry in fs_err::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs_err::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn workflow(i: usize) -> String {
     let pin = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683";
     let mut text = format!(
@@ -59,7 +46,7 @@ fn main() -> std::process::ExitCode {
     let workflows = value("--workflows", 200);
     let keys = value("--keys", 10_000);
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/repos/compliant");
-    copy_tree(&fixture, &repo);
+    test_support::fixture::copy_tree(&fixture, &repo);
     fs_err::remove_file(repo.join("config/secrets.enc.yaml")).unwrap();
     for i in 1..workflows {
         fs_err::write(

@@ -7,6 +7,8 @@
 //! (`SECRETS_SYNC_TEST_HALT_AT=<step>`: print `halted at <step>` and sleep until killed).
 #![allow(clippy::unwrap_used)]
 
+// The helpers of the `it` binary; this file is a binary of its own (see tests/it/main.rs).
+#[path = "it/common.rs"]
 mod common;
 
 use std::io::{BufRead as _, BufReader, Read as _};

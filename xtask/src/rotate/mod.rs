@@ -13,7 +13,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bundle_core::config::CONFIG_FILE_NAME;
-use bundle_core::ops::evidence::{DEFAULT_DIR, Kind, Timestamp};
+use bundle_core::ops::evidence::{DEFAULT_DIR, Kind};
+use bundle_core::time::Timestamp;
 
 use crate::{Failure, TaskResult};
 
@@ -190,8 +191,7 @@ pub(crate) fn ops_report(
     repo: &Path,
     now: Timestamp,
 ) -> Result<bundle_core::ops::report::Report, Box<Failure>> {
-    ops_controls::generate(&ops_controls::Options::new(repo.to_owned(), now))
-        .map_err(Failure::tool)
+    ops_controls::generate(&ops_controls::Options::new(repo.to_owned(), now)).map_err(Failure::tool)
 }
 
 /// The ids of the report's blocking checks.

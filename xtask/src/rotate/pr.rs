@@ -37,8 +37,9 @@ pub(super) fn open_pr(
     )
     .is_ok()
     {
-        return Err(Failure::problem(format!("the branch {branch} already exists"),
-        ));
+        return Err(Failure::problem(format!(
+            "the branch {branch} already exists"
+        )));
     }
     let previous = git(repo, &["rev-parse", "--abbrev-ref", "HEAD"])?;
     git(repo, &["switch", "-q", "-c", &branch])?;

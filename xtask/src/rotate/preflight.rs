@@ -10,9 +10,10 @@ use bundle_core::ExitStatus;
 use std::io::Write;
 
 use bundle_core::keys::Identities;
-use bundle_core::ops::evidence::{EvidenceLog, Kind, Timestamp};
+use bundle_core::ops::evidence::{EvidenceLog, Kind};
 use bundle_core::ops::mcp::Header;
 use bundle_core::sops::SopsFile;
+use bundle_core::time::Timestamp;
 
 use super::steps::StepBody;
 use super::{BUNDLE, Rotation, blocking_ids, git, ops_report};
@@ -31,25 +32,30 @@ pub(super) fn preflight(rotation: &Rotation<'_>, notes: &mut dyn Write) -> StepB
     let now = request.now;
     let status = git(repo, &["status", "--porcelain"])?;
     if !status.trim().is_empty() {
-        return Err(Failure::problem(format!("the git tree is not clean:\n{status}hint: commit or stash the changes first"),
-        ));
+        return Err(Failure::problem(format!(
+            "the git tree is not clean:\n{status}hint: commit or stash the changes first"
+        )));
     }
     let report = ops_report(repo, now)?;
     if !report.summary.passed {
-        return Err(Failure::problem(format!("ops-controls fails: {}", blocking_ids(&report).join(", ")),
-        ));
+        return Err(Failure::problem(format!(
+            "ops-controls fails: {}",
+            blocking_ids(&report).join(", ")
+        )));
     }
     let bundle = SopsFile::read(&rotation.bundle)?;
     let identities = Identities::discover(&request.keys)?;
     bundle.decrypt(&identities)?;
     let version = Header::read(&bundle).version.as_int().ok_or_else(|| {
-        Failure::problem(format!("{BUNDLE}: MCP_SECRETS_VERSION is not a plaintext integer"),
-        )
+        Failure::problem(format!(
+            "{BUNDLE}: MCP_SECRETS_VERSION is not a plaintext integer"
+        ))
     })?;
     let version =
         u64::try_from(version).map_err(|_| Failure::problem("MCP_SECRETS_VERSION is negative"))?;
     if rotation.kind == Kind::Scheduled {
-        let log = EvidenceLog::load(&rotation.evidence).map_err(Failure::wrap(ExitStatus::Usage))?;
+        let log =
+            EvidenceLog::load(&rotation.evidence).map_err(Failure::wrap(ExitStatus::Usage))?;
         match plan_check(&log, version + 1, now) {
             Ok(()) => {}
             Err(message) if !request.window_check => {
@@ -57,9 +63,8 @@ pub(super) fn preflight(rotation: &Rotation<'_>, notes: &mut dyn Write) -> StepB
             }
             Err(message) => {
                 return Err(Failure::problem(format!(
-                        "RG-014: {message}\nhint: record the window first: evidence-writer record --kind plan --window-start ... at least 24 h ahead"
-                    ),
-                ));
+                    "RG-014: {message}\nhint: record the window first: evidence-writer record --kind plan --window-start ... at least 24 h ahead"
+                )));
             }
         }
     }

@@ -11,7 +11,8 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use bundle_core::keys::KeyEnv;
-use bundle_core::ops::evidence::{Kind, Timestamp};
+use bundle_core::ops::evidence::Kind;
+use bundle_core::time::Timestamp;
 use bundle_core::treepath::TreePath;
 use clap::Args;
 use zeroize::Zeroizing;
@@ -201,7 +202,8 @@ impl Request {
         people.sort_unstable();
         people.dedup();
         if people.len() < 2 {
-            return Err(Failure::usage("an emergency rotation needs two different people\nhint: pass --responsible A --responsible B",
+            return Err(Failure::usage(
+                "an emergency rotation needs two different people\nhint: pass --responsible A --responsible B",
             ));
         }
         Ok(())
@@ -210,7 +212,8 @@ impl Request {
     /// Where the new private key goes; a file must be new and outside `repo`.
     pub(super) fn key_sink_outside(&self, repo: &Path) -> Result<KeySink, Box<Failure>> {
         let Some(sink) = self.key_sink.clone() else {
-            return Err(Failure::usage("the new private key needs a destination\nhint: pass --key-out PATH (outside the repository) or --key-cmd CMD",
+            return Err(Failure::usage(
+                "the new private key needs a destination\nhint: pass --key-out PATH (outside the repository) or --key-cmd CMD",
             ));
         };
         if let KeySink::File(path) = &sink {
@@ -259,8 +262,9 @@ impl Request {
 
 fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>> {
     let Some((key, source)) = spec.split_once('=') else {
-        return Err(Failure::usage(format!("--set {spec:?}: expected KEY=@FILE or KEY=-"),
-        ));
+        return Err(Failure::usage(format!(
+            "--set {spec:?}: expected KEY=@FILE or KEY=-"
+        )));
     };
     if key.is_empty() {
         return Err(Failure::usage("--set: the key is empty"));
@@ -271,9 +275,8 @@ fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>> {
         SetSource::File(PathBuf::from(file))
     } else {
         return Err(Failure::usage(format!(
-                "--set {key}=...: values are never taken from the command line\nhint: use {key}=@FILE or {key}=- (stdin)"
-            ),
-        ));
+            "--set {key}=...: values are never taken from the command line\nhint: use {key}=@FILE or {key}=- (stdin)"
+        )));
     };
     Ok((key.to_owned(), source))
 }
@@ -291,25 +294,22 @@ fn refuse_inside(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
     let parent = absolute.parent().unwrap_or(Path::new("/"));
     let parent = fs_err::canonicalize(parent).map_err(|e| {
         Failure::usage(format!(
-                "--key-out {}: the directory must exist ({e})",
-                path.display()
-            ),
-        )
+            "--key-out {}: the directory must exist ({e})",
+            path.display()
+        ))
     })?;
     if parent.starts_with(repo) {
         return Err(Failure::usage(format!(
-                "--key-out {}: refusing to write a private key inside the repository\nhint: choose a path outside {}",
-                path.display(),
-                repo.display()
-            ),
-        ));
+            "--key-out {}: refusing to write a private key inside the repository\nhint: choose a path outside {}",
+            path.display(),
+            repo.display()
+        )));
     }
     if fs_err::symlink_metadata(path).is_ok() {
         return Err(Failure::usage(format!(
-                "--key-out {}: the file exists; refusing to overwrite it",
-                path.display()
-            ),
-        ));
+            "--key-out {}: the file exists; refusing to overwrite it",
+            path.display()
+        )));
     }
     Ok(())
 }
@@ -330,7 +330,13 @@ mod tests {
         let err = parse_set("token=hunter2").unwrap_err().to_string();
         assert!(err.contains("never taken from the command line"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
-        assert_eq!(parse_set("=@f").unwrap_err().exit_status(), ExitStatus::Usage);
-        assert_eq!(parse_set("novalue").unwrap_err().exit_status(), ExitStatus::Usage);
+        assert_eq!(
+            parse_set("=@f").unwrap_err().exit_status(),
+            ExitStatus::Usage
+        );
+        assert_eq!(
+            parse_set("novalue").unwrap_err().exit_status(),
+            ExitStatus::Usage
+        );
     }
 }

@@ -335,8 +335,9 @@ fn deliver_to_command(cmd: &str, key: &[u8]) -> Result<(), Box<Failure>> {
         .wait()
         .map_err(|e| Failure::usage(format!("--key-cmd: {e}")))?;
     if !status.success() {
-        return Err(Failure::usage(format!("--key-cmd exited with {status}: the key was not stored"),
-        ));
+        return Err(Failure::usage(format!(
+            "--key-cmd exited with {status}: the key was not stored"
+        )));
     }
     Ok(())
 }
@@ -359,8 +360,9 @@ fn new_recipients(
             .iter()
             .find(|c| !current.contains(&c.trim()))
         {
-            return Err(Failure::usage(format!("--compromised {unknown}: not a recipient of the {CONFIG_FILE_NAME} rule"),
-            ));
+            return Err(Failure::usage(format!(
+                "--compromised {unknown}: not a recipient of the {CONFIG_FILE_NAME} rule"
+            )));
         }
         for r in config.creation_rules[index].recipients() {
             if !emergency.compromised.iter().any(|c| c.trim() == r) {
@@ -476,13 +478,17 @@ fn guard(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<()> {
         .map(|r| format!("{} ({})", r.id, r.message))
         .collect();
     if !failed.is_empty() {
-        return Err(Failure::problem(format!("rotation-guard check: {}", failed.join("; ")),
-        ));
+        return Err(Failure::problem(format!(
+            "rotation-guard check: {}",
+            failed.join("; ")
+        )));
     }
     let controls = ops_report(rotation.repo, request.now)?;
     if !controls.summary.passed {
-        return Err(Failure::problem(format!("ops-controls fails: {}", blocking_ids(&controls).join(", ")),
-        ));
+        return Err(Failure::problem(format!(
+            "ops-controls fails: {}",
+            blocking_ids(&controls).join(", ")
+        )));
     }
     Ok((
         (),

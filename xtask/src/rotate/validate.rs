@@ -115,10 +115,11 @@ fn sync_with_new_key(
     };
     let mut sink_out = Vec::new();
     let mut sink_err = Vec::new();
-    let code =
-        secrets_sync::run_with(&sync_args, &ctx, &mut sink_out, &mut sink_err).map_err(Failure::tool)?;
+    let code = secrets_sync::run_with(&sync_args, &ctx, &mut sink_out, &mut sink_err)
+        .map_err(Failure::tool)?;
     if code != ExitStatus::Success {
-        return Err(Failure::problem("secrets-sync with the new key did not succeed",
+        return Err(Failure::problem(
+            "secrets-sync with the new key did not succeed",
         ));
     }
     writeln!(
@@ -142,8 +143,10 @@ fn check_controls(
         .filter(|id| id != "DOC-004")
         .collect();
     if !blocking.is_empty() {
-        return Err(Failure::problem(format!("ops-controls fails: {}", blocking.join(", ")),
-        ));
+        return Err(Failure::problem(format!(
+            "ops-controls fails: {}",
+            blocking.join(", ")
+        )));
     }
     fsio::write_atomic(
         &inputs.report_path(),
@@ -180,8 +183,10 @@ fn run_gitleaks(rotation: &Rotation<'_>, notes: &mut dyn Write) -> Result<(), Bo
         })
         .map_err(Failure::wrap(ExitStatus::Usage))?;
     if outcome.outcome != rotation_guard::gitleaks::Verdict::Clean {
-        return Err(Failure::problem(format!("gitleaks: {} finding(s)", outcome.findings.len()),
-        ));
+        return Err(Failure::problem(format!(
+            "gitleaks: {} finding(s)",
+            outcome.findings.len()
+        )));
     }
     writeln!(notes, "      gitleaks: limpo")?;
     Ok(())
@@ -203,10 +208,9 @@ fn scan_leaks(
     .map_err(Failure::wrap(ExitStatus::Usage))?;
     if !scan.findings.is_empty() {
         return Err(Failure::problem(format!(
-                "scan-leaks: {} secret value(s) found in the tree",
-                scan.findings.len()
-            ),
-        ));
+            "scan-leaks: {} secret value(s) found in the tree",
+            scan.findings.len()
+        )));
     }
     writeln!(
         notes,

@@ -234,7 +234,7 @@ fn no_matching_rule_names_the_relative_path() {
     };
     assert_eq!(file, "dev/s.yaml");
     assert_eq!(path, Path::new("/repo/.sops.yaml"));
-    assert_eq!(err.exit_code(), 2);
+    assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
     assert!(
         config
             .matching_rules(Path::new("/repo/dev/s.yaml"))

@@ -422,7 +422,7 @@ fn a_failing_source_is_skipped_and_remembered() {
     };
     assert_eq!(sources.len(), 3);
     assert!(sources[2].starts_with("skipped: SOPS_AGE_KEY_CMD"));
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(err.exit_status(), crate::ExitStatus::Integrity);
 
     let err = Identities::default().no_key_error(Path::new("s.yaml"), vec![], &env);
     let Error::NoIdentities { default_keys, .. } = &err else {
@@ -513,7 +513,7 @@ fn a_bad_line_is_reported_by_number_without_its_text() {
         "{message}"
     );
     assert!(!message.contains("QQQQ"), "{message}");
-    assert_eq!(err.exit_code(), 2);
+    assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
 
     let err = Identities::from_text("x", "# only comments\n").unwrap_err();
     assert_eq!(
@@ -589,7 +589,7 @@ fn an_unreadable_key_file_is_named_without_its_text() {
         err.to_string(),
         format!("cannot read identity file {}", missing.display())
     );
-    assert_eq!(err.exit_code(), 2);
+    assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
 
     // A file that is not an identity file fails to parse, naming the file, not a line.
     let bad = dir.path().join("bad.txt");

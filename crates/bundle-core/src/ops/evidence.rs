@@ -40,7 +40,6 @@ mod entry;
 mod log;
 pub mod markdown;
 
-pub use crate::time::{InvalidTime, Timestamp};
 pub use entry::{
     Artifact, Entry, Execution, FieldError, GENESIS_HASH, Kind, Link, MIN_EMERGENCY_RESPONSIBLE,
     SCHEMA_VERSION, sha256_hex,

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use bundle_core::ops::report::{Location, Status};
+use test_support::fixture;
 
 use crate::context::Context;
 use crate::controls::{Outcome, all};
@@ -33,26 +34,11 @@ pub(crate) struct Repo {
     pub(crate) policy: Policy,
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    fs_err::create_dir_all(to).unwrap();
-    for entry in fs_err::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs_err::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 impl Repo {
     /// A fresh copy of the compliant fixture with the built-in policy.
     pub(crate) fn compliant() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        copy_tree(&compliant_source(), dir.path());
         Repo {
-            dir,
+            dir: fixture::temp_copy(&compliant_source()),
             policy: Policy::default(),
         }
     }
@@ -62,14 +48,12 @@ impl Repo {
     }
 
     pub(crate) fn write(&self, rel: &str, text: &str) -> &Self {
-        let path = self.root().join(rel);
-        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-        fs_err::write(path, text).unwrap();
+        fixture::write(self.root(), rel, text);
         self
     }
 
     pub(crate) fn read(&self, rel: &str) -> String {
-        fs_err::read_to_string(self.root().join(rel)).unwrap()
+        fixture::read(self.root(), rel)
     }
 
     /// Replaces `from` by `to` in a file, failing the test if `from` is absent.

@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used)]
 
 use super::super::entry::{Execution, Kind};
-use crate::time::Timestamp;
 use super::EvidenceLog;
+use crate::time::Timestamp;
 
 pub(super) fn at(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).unwrap()

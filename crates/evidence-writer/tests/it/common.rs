@@ -1,0 +1,263 @@
+//! Helpers shared by the integration tests: a temporary repository, the commands run in
+//! process (or as the binary), and a byte-for-byte picture of the directory.
+#![allow(clippy::unwrap_used, dead_code, unreachable_pub)]
+// Scenario tests read top to bottom like the runbook; splitting them would hide the sequence.
+#![allow(clippy::too_many_lines)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use test_support::{Transcript, fixture};
+
+pub const DIR: &str = "docs/evidence/TASK-OPS-302";
+
+/// A report as ops-controls writes it, reduced to what the summary reads.
+pub const REPORT_ONE_FAIL: &str = r#"{
+  "schema_version": 1,
+  "checks": [
+    {"id": "docs.runbooks-present", "title": "Runbooks exist", "status": "pass"},
+    {"id": "workflows.top-level-permissions", "title": "Workflow declares top-level permissions", "status": "fail"},
+    {"id": "bundle.max-age", "status": "warn"}
+  ]
+}
+"#;
+
+pub const REPORT_CLEAN: &str = r#"{"schema_version": 1, "checks": [{"id": "docs.runbooks-present", "status": "pass"}]}
+"#;
+
+pub struct Outcome {
+    pub code: u8,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// Exit status, stdout and stderr in one block (the workspace's snapshot shape).
+    pub fn display(&self, root: &Path) -> String {
+        Transcript::new(self.code, self.stdout.as_str(), self.stderr.as_str())
+            .redact(root, "[REPO]")
+            .to_string()
+    }
+}
+
+pub struct Repo {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Repo {
+    pub fn new() -> Self {
+        Self {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn evidence(&self) -> PathBuf {
+        self.root().join(DIR)
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: &str) {
+        fixture::write(self.root(), rel, content);
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        fixture::read(self.root(), rel)
+    }
+
+    pub fn evidence_file(&self, name: &str) -> String {
+        self.read(&format!("{DIR}/{name}"))
+    }
+
+    /// Runs the command in process, with `--repo` set to this repository.
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        let root = self.root().display().to_string();
+        let command_line = ["evidence-writer", "--repo", root.as_str()]
+            .into_iter()
+            .chain(args.iter().copied());
+        let cli = match evidence_writer::Cli::try_parse_from(command_line) {
+            Ok(cli) => cli,
+            Err(e) => {
+                return Outcome {
+                    code: u8::try_from(e.exit_code()).unwrap(),
+                    stdout: String::new(),
+                    stderr: e.to_string(),
+                };
+            }
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = match evidence_writer::run(cli, &mut out, &mut err) {
+            Ok(status) => status.code(),
+            Err(e) => {
+                err.extend_from_slice(format!("error: {e}\n").as_bytes());
+                bundle_core::ops::cli::ToolError::exit_status(&e).code()
+            }
+        };
+        Outcome {
+            code,
+            stdout: String::from_utf8(out).unwrap(),
+            stderr: String::from_utf8(err).unwrap(),
+        }
+    }
+
+    /// Runs and asserts exit 0.
+    pub fn ok(&self, args: &[&str]) -> Outcome {
+        let outcome = self.run(args);
+        assert_eq!(
+            outcome.code,
+            0,
+            "{:?}\n{}",
+            args,
+            outcome.display(self.root())
+        );
+        outcome
+    }
+
+    /// Every file under the repository with its bytes (and every directory, as `dir/`).
+    pub fn picture(&self) -> BTreeMap<String, Option<Vec<u8>>> {
+        let mut files = BTreeMap::new();
+        walk(self.root(), self.root(), &mut files);
+        files
+    }
+
+    /// A fixed sequence: plan, scheduled rotation (with reports), three incident updates,
+    /// emergency rotation, audit. Every time is given with --at.
+    pub fn record_sequence(&self) {
+        self.write("reports/ops-controls-report.json", REPORT_ONE_FAIL);
+        self.write("reports/gitleaks-post-rotation.json", "[]\n");
+        self.ok(&["init"]);
+        self.ok(&[
+            "--at",
+            "2025-03-01T09:00:00Z",
+            "record",
+            "--kind",
+            "plan",
+            "--reason",
+            "rotação trimestral",
+            "--responsible",
+            "Ana Souza",
+            "--version-from",
+            "4",
+            "--version-to",
+            "5",
+            "--window-start",
+            "2025-03-03T09:00:00Z",
+            "--link",
+            "Anúncio=https://chat.example.com/mcp-ops/p/1001",
+        ]);
+        let report = self
+            .path("reports/ops-controls-report.json")
+            .display()
+            .to_string();
+        let gitleaks = self
+            .path("reports/gitleaks-post-rotation.json")
+            .display()
+            .to_string();
+        self.ok(&[
+            "--at",
+            "2025-03-03T10:00:00Z",
+            "record",
+            "--kind",
+            "scheduled",
+            "--reason",
+            "rotação trimestral",
+            "--responsible",
+            "Ana Souza",
+            "Bruno Lima",
+            "--version-from",
+            "4",
+            "--version-to",
+            "5",
+            "--link",
+            "CI=https://ci.example.com/runs/4242",
+            "--link",
+            "PR #87=https://git.example.com/ops/pull/87",
+            "--attach",
+            &report,
+            "--attach",
+            &gitleaks,
+        ]);
+        for (at, message) in [
+            (
+                "2025-03-05T14:00:00Z",
+                "Vazamento suspeito do token do provedor X; revogação em andamento",
+            ),
+            (
+                "2025-03-05T14:25:00Z",
+                "Tokens revogados; reconstruindo o bundle",
+            ),
+            (
+                "2025-03-05T14:50:00Z",
+                "Bundle reconstruído; validação cruzada em andamento",
+            ),
+        ] {
+            self.ok(&[
+                "--at",
+                at,
+                "comms",
+                "--incident",
+                "INC-2025-031",
+                "--message",
+                message,
+            ]);
+        }
+        self.ok(&[
+            "--at",
+            "2025-03-05T15:10:00Z",
+            "record",
+            "--kind",
+            "emergency",
+            "--reason",
+            "incidente: token exposto em log",
+            "--responsible",
+            "Carla Dias",
+            "--responsible",
+            "Diego Reis",
+            "--incident",
+            "INC-2025-031",
+            "--version-from",
+            "5",
+            "--version-to",
+            "6",
+            "--link",
+            "Alerta=https://alerts.example.com/a/77",
+            "--attach",
+            &report,
+            "--attach",
+            &gitleaks,
+        ]);
+        self.ok(&[
+            "--at",
+            "2025-03-06T09:00:00Z",
+            "record",
+            "--kind",
+            "audit",
+            "--reason",
+            "auditoria semanal pós-rotação",
+            "--responsible",
+            "Eva Prado",
+            "--attach",
+            &report,
+        ]);
+    }
+}
+
+fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<String, Option<Vec<u8>>>) {
+    for entry in fs_err::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let rel = path.strip_prefix(root).unwrap().display().to_string();
+        if path.is_dir() {
+            files.insert(format!("{rel}/"), None);
+            walk(root, &path, files);
+        } else {
+            files.insert(rel, Some(fs_err::read(&path).unwrap()));
+        }
+    }
+}

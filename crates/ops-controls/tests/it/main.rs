@@ -1,0 +1,7 @@
+//! ops-controls' integration tests, one binary (linking is most of a test build): the binary
+//! end to end, `--compare`, and the reports of fixture repositories.
+
+mod cli;
+mod common;
+mod compare;
+mod reports;

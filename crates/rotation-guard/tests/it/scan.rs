@@ -1,0 +1,292 @@
+//! `rotation-guard scan-leaks` end to end: values planted in the tree, in an old commit, in a
+//! deleted branch, in a blob no commit holds, base64-encoded, in an ignored file; and no
+//! false positive on the encrypted bundle itself.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::*;
+use base64::Engine as _;
+
+fn scan(repo: &Repo, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let home = tempfile::tempdir().unwrap();
+    let identity = repo.old_identity();
+    let output = rotation_guard(home.path())
+        .args(["scan-leaks", "--json", "--progress", "never", "--repo"])
+        .arg(repo.root())
+        .arg("--identity")
+        .arg(&identity)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_no_canary(&output);
+    let json = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", transcript(&output)));
+    (
+        output.status.code().unwrap(),
+        json,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn findings(json: &serde_json::Value) -> Vec<serde_json::Value> {
+    json["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn no_false_positive_on_the_bundle_and_its_history() {
+    let repo = Repo::new();
+    repo.rotate(&Rotation {
+        set: vec![],
+        ..Rotation::scheduled()
+    });
+    repo.commit("rotation");
+    // The new bundle is encrypted to the new key.
+    let home = tempfile::tempdir().unwrap();
+    let output = rotation_guard(home.path())
+        .args([
+            "scan-leaks",
+            "--json",
+            "--history",
+            "--progress",
+            "never",
+            "--repo",
+        ])
+        .arg(repo.root())
+        .arg("--identity")
+        .arg(repo.new_identity())
+        .output()
+        .unwrap();
+    assert_no_canary(&output);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(findings(&json), Vec::<serde_json::Value>::new(), "{json:#}");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(json["secrets"], 3);
+    assert_eq!(
+        json["not_searched"],
+        serde_json::json!(["db.host_port", "api.pin"])
+    );
+    assert!(json["scanned"]["blobs"].as_u64().unwrap() >= 6, "{json:#}");
+}
+
+#[test]
+fn finds_a_value_in_the_tree_in_each_encoding() {
+    let repo = Repo::new();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("admin:{AWS_SECRET}"));
+    repo.write("deploy/values.yaml", &format!("image: app\nauth: {b64}\n"));
+    let url: String = API_TOKEN
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    repo.write(
+        "docs/howto.md",
+        &format!("# How to\n\ncurl 'https://api.example.invalid/?token={url}'\n"),
+    );
+    repo.write(
+        "app/config.json",
+        &format!(
+            "{{\n  \"token\": {}\n}}\n",
+            serde_json::to_string(API_TOKEN).unwrap()
+        ),
+    );
+    repo.write(
+        "notes.txt",
+        &format!("line one\nthe password is {DB_PASSWORD}.\n"),
+    );
+    let (code, json, _) = scan(&repo, &[]);
+    assert_eq!(code, 1);
+    let got: Vec<(String, u64, String, String)> = findings(&json)
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["key"].as_str().unwrap().to_owned(),
+                f["encoding"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("app/config.json", 2, "api.token", "json"),
+        ("deploy/values.yaml", 2, "aws_secret_access_key", "base64"),
+        ("docs/howto.md", 3, "api.token", "url"),
+        ("notes.txt", 2, "db.password", "raw"),
+    ];
+    let expected: Vec<(String, u64, String, String)> = expected
+        .iter()
+        .map(|(a, b, c, d)| ((*a).to_owned(), *b, (*c).to_owned(), (*d).to_owned()))
+        .collect();
+    assert_eq!(got, expected);
+    assert!(
+        findings(&json)
+            .iter()
+            .all(|f| f["source"] == "tree" && f["fingerprint"].as_str().unwrap().len() == 12)
+    );
+}
+
+#[test]
+fn an_ignored_file_is_scanned_only_with_include_ignored() {
+    let repo = Repo::new();
+    repo.write(".env", &format!("DB_PASSWORD={DB_PASSWORD}\n"));
+    let (code, json, _) = scan(&repo, &[]);
+    assert_eq!((code, findings(&json).len()), (0, 0), "{json:#}");
+    let (code, json, _) = scan(&repo, &["--include-ignored"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&json)[0]["file"], ".env");
+}
+
+#[test]
+fn finds_values_in_an_old_commit_a_deleted_branch_and_a_dangling_blob() {
+    let repo = Repo::new();
+    repo.write("notes/leak.txt", &format!("first\nsecond\n{DB_PASSWORD}\n"));
+    repo.commit("oops");
+    let oops = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    fs_err::remove_file(repo.path("notes/leak.txt")).unwrap();
+    repo.commit("remove the leak");
+
+    repo.git(&["checkout", "-q", "-b", "experiment"]);
+    repo.write(
+        "tmp/dump.json",
+        &format!(
+            "{{\"token\": {}}}\n",
+            serde_json::to_string(API_TOKEN).unwrap()
+        ),
+    );
+    repo.commit("experiment");
+    let experiment = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["branch", "-q", "-D", "experiment"]);
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+
+    repo.write("staged.txt", &format!("{AWS_SECRET}\n"));
+    let dangling = repo
+        .git(&["hash-object", "-w", "staged.txt"])
+        .trim()
+        .to_owned();
+    fs_err::remove_file(repo.path("staged.txt")).unwrap();
+
+    let (code, json, _) = scan(&repo, &[]);
+    assert_eq!(
+        (code, findings(&json).len()),
+        (0, 0),
+        "the working tree is clean: {json:#}"
+    );
+    let (code, json, _) = scan(&repo, &["--history"]);
+    assert_eq!(code, 1);
+    let found = findings(&json);
+    assert_eq!(found.len(), 3, "{json:#}");
+    let by_key = |key: &str| found.iter().find(|f| f["key"] == key).unwrap().clone();
+    let old = by_key("db.password");
+    assert_eq!(
+        (
+            old["commit"].as_str(),
+            old["path"].as_str(),
+            old["line"].as_u64()
+        ),
+        (Some(oops.as_str()), Some("notes/leak.txt"), Some(3))
+    );
+    assert_eq!(
+        (old["reachable"].as_bool(), old["commits"].as_u64()),
+        (Some(true), Some(1))
+    );
+    let branch = by_key("api.token");
+    assert_eq!(
+        (branch["commit"].as_str(), branch["path"].as_str()),
+        (Some(experiment.as_str()), Some("tmp/dump.json"))
+    );
+    assert_eq!(branch["reachable"], false);
+    let blob = by_key("aws_secret_access_key");
+    assert_eq!(
+        (
+            blob["blob"].as_str(),
+            blob["commit"].is_null(),
+            blob["commits"].as_u64()
+        ),
+        (Some(dangling.as_str()), true, Some(0))
+    );
+}
+
+#[test]
+fn text_output_names_places_never_values() {
+    let repo = Repo::new();
+    repo.write("notes.txt", &format!("{DB_PASSWORD}\n"));
+    repo.commit("leak");
+    let home = tempfile::tempdir().unwrap();
+    let output = rotation_guard(home.path())
+        .args(["scan-leaks", "--history", "--progress", "never", "--repo"])
+        .arg(repo.root())
+        .arg("--identity")
+        .arg(repo.old_identity())
+        .output()
+        .unwrap();
+    assert_no_canary(&output);
+    insta::with_settings!({filters => vec![
+        (r"fingerprint [0-9a-f]{12}", "fingerprint [FP]"),
+        (r"history [0-9a-f]{12}", "history [COMMIT]"),
+        (r"blob [0-9a-f]{12}", "blob [BLOB]"),
+        (r"\d+\.\d KiB|\d+ B", "[SIZE]"),
+    ]}, {
+        insta::assert_snapshot!(transcript(&output));
+    });
+}
+
+#[test]
+fn a_plain_directory_is_walked_honouring_gitignore() {
+    let repo = Repo::new();
+    fs_err::remove_dir_all(repo.path(".git")).unwrap();
+    repo.write("a/leak.txt", &format!("{DB_PASSWORD}\n"));
+    repo.write("ignored.env", &format!("{DB_PASSWORD}\n"));
+    repo.write(".gitignore", "*.env\n");
+    let (code, json, _) = scan(&repo, &[]);
+    assert_eq!(code, 1);
+    let files: Vec<String> = findings(&json)
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(files, ["a/leak.txt"]);
+}
+
+#[test]
+fn without_a_key_it_is_a_key_error() {
+    let repo = Repo::new();
+    let home = tempfile::tempdir().unwrap();
+    let output = rotation_guard(home.path())
+        .args(["scan-leaks", "--repo"])
+        .arg(repo.root())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", transcript(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no age identity found"));
+    let wrong = rotation_guard(home.path())
+        .args(["scan-leaks", "--repo"])
+        .arg(repo.root())
+        .arg("--identity")
+        .arg(repo.new_identity())
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(3), "{}", transcript(&wrong));
+}
+
+#[test]
+fn exclude_key_skips_a_value() {
+    let repo = Repo::new();
+    repo.write("notes.txt", &format!("{DB_PASSWORD}\n"));
+    let (code, json, _) = scan(&repo, &["--exclude-key", "db.password"]);
+    assert_eq!(
+        (code, findings(&json).len(), json["secrets"].as_u64()),
+        (0, 0, Some(2))
+    );
+    let home = tempfile::tempdir().unwrap();
+    let output = rotation_guard(home.path())
+        .args(["scan-leaks", "--exclude-key", "db.nope", "--repo"])
+        .arg(repo.root())
+        .arg("--identity")
+        .arg(repo.old_identity())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

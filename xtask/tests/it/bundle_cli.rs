@@ -1,0 +1,297 @@
+//! End-to-end tests of `cargo xtask bundle …`: exit codes, outputs, file modes, and the
+//! canary: a secret value that must never reach stderr (nor stdout, except where the
+//! command's job is to print plaintext).
+#![allow(clippy::unwrap_used)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+use crate::common::xtask;
+
+const ALICE: &str = "age1ps335dvugrdjvdk7p6kzlhkzeze77p07w9exxz9em8mpkheehuwqs76e5w";
+const BOB: &str = "age1lwfgmzxy5f6kr8gqtga0q82rpfvzzvjp43ee0lwyyv6ec8k8gfcszdlxuy";
+const CANARY: &str = "CANARY-7f3c9e1d-never-print-me";
+
+fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/bundle-core/tests/fixtures/sops-3.11.0")
+}
+
+fn with_key(mut cmd: Command, name: &str) -> Command {
+    cmd.env(
+        "SOPS_AGE_KEY_FILE",
+        vectors().join(format!("keys/{name}.agekey")),
+    );
+    cmd
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn help_lists_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = xtask(dir.path())
+        .args(["bundle", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn decrypt_prints_sops_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = vectors().join("cases/yaml-basic");
+    let out = with_key(xtask(dir.path()), "alice")
+        .args(["bundle", "decrypt"])
+        .arg(case.join("encrypted.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        out.stdout,
+        fs_err::read(case.join("expected.yaml")).unwrap()
+    );
+}
+
+#[test]
+fn decrypt_extract_and_output_file_is_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = vectors().join("cases/yaml-basic");
+    let out = with_key(xtask(dir.path()), "alice")
+        .args(["bundle", "decrypt", "--extract", r#"["server"]["port"]"#])
+        .arg(case.join("encrypted.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        (out.status.code(), out.stdout.as_slice()),
+        (Some(0), b"8443".as_slice())
+    );
+    let target = dir.path().join("plain.yaml");
+    let out = with_key(xtask(dir.path()), "alice")
+        .args(["bundle", "decrypt", "--output"])
+        .arg(&target)
+        .arg(case.join("encrypted.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        fs_err::metadata(&target).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn wrong_key_exits_3_and_names_the_recipient() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = with_key(xtask(dir.path()), "bob")
+        .args(["bundle", "decrypt"])
+        .arg(vectors().join("cases/yaml-basic/encrypted.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    let err = stderr_of(&out);
+    assert!(err.contains(ALICE), "{err}");
+    assert!(!err.contains("tok_test_51Hx9FAKEFAKEFAKE"), "{err}");
+}
+
+#[test]
+fn no_key_at_all_exits_3_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = xtask(dir.path())
+        .args(["bundle", "decrypt"])
+        .arg(vectors().join("cases/yaml-basic/encrypted.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr_of(&out).contains("hint: set SOPS_AGE_KEY"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn tampered_file_exits_3() {
+    let out = with_key(xtask(&vectors().join("cases/yaml-tampered-mac")), "alice")
+        .args(["bundle", "decrypt", "encrypted.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr_of(&out).contains("MAC mismatch"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn input_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    fs_err::write(dir.path().join("plain.yaml"), "a: 1\n").unwrap();
+    let out = xtask(dir.path())
+        .args(["bundle", "decrypt", "plain.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("sops metadata not found"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = xtask(dir.path())
+        .args(["bundle", "decrypt", "missing.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("missing.yaml"),
+        "{}",
+        stderr_of(&out)
+    );
+    // No .sops.yaml anywhere above a fresh temp dir and no --age.
+    let out = xtask(dir.path())
+        .args(["bundle", "encrypt", "plain.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    fs_err::write(
+        dir.path().join(".sops.yaml"),
+        format!("creation_rules:\n  - path_regex: \\.json$\n    age: {ALICE}\n"),
+    )
+    .unwrap();
+    let out = xtask(dir.path())
+        .args(["bundle", "encrypt", "plain.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("no creation rule"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn encrypt_set_rotate_updatekeys_flow_never_leaks_the_canary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs_err::write(
+        d.join(".sops.yaml"),
+        format!("creation_rules:\n  - path_regex: secrets\\.yaml$\n    unencrypted_regex: ^MCP_SECRETS_VERSION$\n    age: {ALICE}\n"),
+    )
+    .unwrap();
+    fs_err::write(
+        d.join("secrets.yaml"),
+        "MCP_SECRETS_VERSION: 1\ndb:\n    password: old # rotate me\n",
+    )
+    .unwrap();
+    let mut outputs = Vec::new();
+    let mut run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        outputs.push(out.clone());
+        out
+    };
+    let out = run(xtask(d).args(["bundle", "encrypt", "--in-place", "secrets.yaml"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let out = run(with_key(xtask(d), "alice")
+        .args([
+            "bundle",
+            "set",
+            "secrets.yaml",
+            r#"["db"]["password"]"#,
+            "--value-stdin",
+        ])
+        .write_stdin(format!("{CANARY}\n")));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let out = run(with_key(xtask(d), "alice").args(["bundle", "rotate", "secrets.yaml"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+
+    let status = run(xtask(d).args(["bundle", "status", "--json", "secrets.yaml"]));
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["plaintext_values"][0]["path"], "MCP_SECRETS_VERSION");
+    assert_eq!(json["plaintext_values"][0]["value"], "1");
+    assert_eq!(json["recipients"], serde_json::json!([[ALICE]]));
+
+    // Add bob through .sops.yaml; without --yes nothing changes.
+    fs_err::write(
+        d.join(".sops.yaml"),
+        format!("creation_rules:\n  - path_regex: secrets\\.yaml$\n    unencrypted_regex: ^MCP_SECRETS_VERSION$\n    age: {ALICE},{BOB}\n"),
+    )
+    .unwrap();
+    let before = fs_err::read(d.join("secrets.yaml")).unwrap();
+    let out = run(with_key(xtask(d), "alice").args(["bundle", "updatekeys", "secrets.yaml"]));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr_of(&out).contains(&format!("+ {BOB}")),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(fs_err::read(d.join("secrets.yaml")).unwrap(), before);
+    let out =
+        run(with_key(xtask(d), "alice").args(["bundle", "updatekeys", "--yes", "secrets.yaml"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+
+    let out = run(with_key(xtask(d), "bob").args([
+        "bundle",
+        "decrypt",
+        "--extract",
+        r#"["db"]["password"]"#,
+        "secrets.yaml",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(out.stdout, CANARY.as_bytes());
+    let out = run(with_key(xtask(d), "bob").args(["bundle", "decrypt", "secrets.yaml"]));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("# rotate me"),
+        "comments survive every edit"
+    );
+
+    let file = fs_err::read_to_string(d.join("secrets.yaml")).unwrap();
+    assert!(!file.contains(CANARY));
+    for (i, out) in outputs.iter().enumerate() {
+        assert!(
+            !stderr_of(out).contains(CANARY),
+            "command {i} printed the canary on stderr"
+        );
+    }
+    // Only the two decrypt commands (the last two) may print it, on stdout.
+    for out in &outputs[..outputs.len() - 2] {
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(CANARY));
+    }
+}
+
+#[test]
+fn keygen_writes_0600_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = xtask(dir.path())
+        .args(["bundle", "keygen", "--output", "k.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let path = dir.path().join("k.txt");
+    let text = fs_err::read_to_string(&path).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("AGE-SECRET-KEY-1")));
+    assert_eq!(
+        fs_err::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("Public key: age1") && !err.contains("AGE-SECRET-KEY"),
+        "{err}"
+    );
+    let again = xtask(dir.path())
+        .args(["bundle", "keygen", "--output", "k.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(fs_err::read_to_string(&path).unwrap(), text);
+}

@@ -1,0 +1,6 @@
+//! xtask's end-to-end tests, one binary (linking is most of a test build): `bundle …`, and
+//! `demo | rotate | audit` in temporary git repositories.
+
+mod bundle_cli;
+mod common;
+mod rotate_cli;
