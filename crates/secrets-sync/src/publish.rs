@@ -26,6 +26,9 @@
 //! be mixed; `secrets-sync --check` reports it and the next run repairs it. Plaintext is only
 //! ever at the two outputs and at our temp/`prev` names in the same 0700 directory, all 0600
 //! (or the old file's own mode for a `prev` link), and the next run removes the latter.
+//!
+//! This file is longer than our ~600-line guide on purpose: the protocol, its recovery and
+//! the lock are one argument, and reading them apart would hide how each step is undone.
 
 use std::io::Read as _;
 use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};

@@ -1,5 +1,6 @@
 //! The commands run in process: rendering, idempotency, human text, tampering, comms gaps,
-//! bad input. Times are always given (`--at`), so every snapshot is reproducible.
+//! bad input. Times are always given (`--at`), so every snapshot is reproducible. One file
+//! over our ~600-line guide because its scenarios share one evidence directory's story.
 #![allow(clippy::unwrap_used)]
 // Scenario tests read top to bottom like the runbook; splitting them would hide the sequence.
 #![allow(clippy::too_many_lines)]

