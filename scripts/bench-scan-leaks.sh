@@ -48,7 +48,7 @@ db:
 api:
     token: bench+tok/en=Zk3Lq8Wm1
 aws_secret_access_key: wJalrXUtnBENCHMARK/K7MDENG/bPxRfiCYEXAMPLE
-github_pat: ghp_benchR2vXq8Lk3Zp0Wm5Tn7Yc1Hd4Jf6Gs9Ab
+github_pat: ghp_benchR2vXq8Lk3Zp0Wm5Tn7Yc1Hd4Jf6Gs9Ab # gitleaks:allow (benchmark value)
 YAML
 make_bundle() { # $1: directory
     mkdir -p "$1/config"
@@ -62,7 +62,7 @@ export SOPS_AGE_KEY_FILE="$BENCH_DIR/key.txt"
 python3 - <<'PY'
 import base64, json, urllib.parse
 vals = ["bench-Db-pa55word-Q7x9", "bench+tok/en=Zk3Lq8Wm1",
-        "wJalrXUtnBENCHMARK/K7MDENG/bPxRfiCYEXAMPLE", "ghp_benchR2vXq8Lk3Zp0Wm5Tn7Yc1Hd4Jf6Gs9Ab"]
+        "wJalrXUtnBENCHMARK/K7MDENG/bPxRfiCYEXAMPLE", "ghp_benchR2vXq8Lk3Zp0Wm5Tn7Yc1Hd4Jf6Gs9Ab"]  # gitleaks:allow
 out, raw = [], []
 def add(n, is_raw=False):
     if (is_raw or len(n) >= 8) and n not in out: out.append(n)

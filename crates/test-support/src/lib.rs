@@ -2,8 +2,8 @@
 //!
 //! This crate is `publish = false` and only ever a dev-dependency, so nothing here reaches a
 //! library's or a binary's normal build. It holds what more than one crate's tests need:
-//! - [`sops`]: the real `sops` on `PATH`; a notice and a pass when it is missing locally, a
-//!   failure when it is missing under `CI=true`;
+//! - [`sops`], [`gitleaks`]: the real binaries on `PATH`; a notice and a pass when one is
+//!   missing locally, a failure when it is missing under `CI=true`;
 //! - [`Transcript`]: the one snapshot shape of a command's outcome (exit status, stdout and
 //!   stderr in one block, as uv writes them), with temp paths filtered into placeholders;
 //! - [`fixture`]: files of a fixture tree, and [`git`] with a fixed identity;
@@ -19,12 +19,12 @@ pub mod rotation;
 
 mod env;
 mod git;
-mod sops;
+mod tools;
 mod transcript;
 
 pub use env::{SCRUBBED_ENV, ScrubEnv, is_ci};
 pub use git::git;
-pub use sops::{find_on_path, sops};
+pub use tools::{find_on_path, gitleaks, sops};
 pub use transcript::{Transcript, redact_path};
 
 #[cfg(test)]

@@ -495,7 +495,7 @@ fn split_words_follows_shell_quoting() {
 
 #[test]
 fn a_bad_line_is_reported_by_number_without_its_text() {
-    let bad_key = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
+    let bad_key = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"; // gitleaks:allow (not a key)
     let text = format!(
         "# comment\n\n{}\n {}\n",
         read_fixture("alice.agekey").lines().last().unwrap(),

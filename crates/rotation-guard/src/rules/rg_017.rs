@@ -68,7 +68,7 @@ mod tests {
             "the same 5 secret name(s)"
         );
         let repo = rotated(&Rotation {
-            add: vec![("api.webhook_secret", "whsec-0123456789")],
+            add: vec![("api.webhook_secret", "whsec-0123456789")], // gitleaks:allow (test value)
             reason: Some("quarterly rotation; added api.webhook_secret"),
             ..Rotation::scheduled()
         });
@@ -81,7 +81,7 @@ mod tests {
     #[test]
     fn fails_on_an_unstated_new_secret() {
         let repo = rotated(&Rotation {
-            add: vec![("api.webhook_secret", "whsec-0123456789")],
+            add: vec![("api.webhook_secret", "whsec-0123456789")], // gitleaks:allow (test value)
             ..Rotation::scheduled()
         });
         let outcome = outcome(&repo, "RG-017");

@@ -1,6 +1,8 @@
 //! `rotation-guard gitleaks`: the outcome mapping, tested with a stand-in `gitleaks` script
-//! on PATH (gitleaks is not packaged by Debian, and no `PyPI` package here is clearly the
-//! upstream binary). The stand-in records its arguments and answers as `FAKE_GITLEAKS` says.
+//! on PATH that records its arguments and answers as `FAKE_GITLEAKS` says (every exit status
+//! and report shape, including the broken ones), and then against the real gitleaks 8.30.1
+//! (`.ci/run` installs it; missing under `CI=true` fails): our `config/gitleaks.toml` finds a
+//! planted token without printing it, and this repository itself scans clean.
 #![allow(clippy::unwrap_used)]
 
 use std::os::unix::fs::PermissionsExt;
@@ -206,4 +208,83 @@ fn a_missing_gitleaks_or_config_is_a_clear_error() {
         stderr(&out)
     );
     let _ = CANARIES;
+}
+
+/// The real gitleaks (8.30.1 in CI), with the gitleaks binary's directory put first on PATH.
+fn run_real(gitleaks: &Path, repo: &Path, home: &Path, extra: &[&str]) -> std::process::Output {
+    let dir = gitleaks.parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    rotation_guard(home)
+        .env("PATH", path)
+        .args(["gitleaks", "--repo"])
+        .arg(repo)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn the_real_gitleaks_finds_a_planted_token_with_our_config_and_prints_no_secret() {
+    let Some(gitleaks) = test_support::gitleaks() else {
+        return;
+    };
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    fs_err::create_dir_all(repo.path().join("config")).unwrap();
+    fs_err::copy(
+        workspace_root().join("config/gitleaks.toml"),
+        repo.path().join("config/gitleaks.toml"),
+    )
+    .unwrap();
+    // An AWS access key id shape (AKIA + 16), made up for this test.
+    let token = ["AKIA", "QYLPMN5HHHFPZAM2"].concat();
+    fs_err::write(
+        repo.path().join("app.env"),
+        format!("A=1\nAWS_KEY={token}\n"),
+    )
+    .unwrap();
+    let report = home.path().join("gitleaks-post-rotation.json");
+    let out = run_real(
+        &gitleaks,
+        repo.path(),
+        home.path(),
+        &["--report", report.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert!(
+        stdout(&out).starts_with("LEAK app.env:2: gitleaks rule aws-access-token\n"),
+        "{}",
+        transcript(&out)
+    );
+    for text in [stdout(&out), stderr(&out)] {
+        assert!(!text.contains(&token), "the token was printed:\n{text}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json[0]["RuleID"], "aws-access-token");
+
+    fs_err::remove_file(repo.path().join("app.env")).unwrap();
+    let out = run_real(&gitleaks, repo.path(), home.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert_eq!(stdout(&out), "result: gitleaks clean\n");
+}
+
+/// The runbook's `security` job runs gitleaks with `config/gitleaks.toml` on this very
+/// repository; it must pass here too (test keys carry `gitleaks:allow` where they stand).
+#[test]
+fn this_repository_is_clean_under_the_real_gitleaks() {
+    let Some(gitleaks) = test_support::gitleaks() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = run_real(&gitleaks, &workspace_root(), home.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
 }
