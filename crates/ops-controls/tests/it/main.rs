@@ -5,3 +5,4 @@ mod cli;
 mod common;
 mod compare;
 mod reports;
+mod shim;

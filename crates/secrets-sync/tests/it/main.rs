@@ -7,4 +7,5 @@ mod check;
 mod common;
 mod interop;
 mod keyfile;
+mod script;
 mod sync;
