@@ -20,6 +20,7 @@ pub fn set_checked(
 ) -> Result<Vec<(String, bool)>, Error> {
     let paths = Paths::new(dir);
     paths.require_dir()?;
+    let _lock = files::DirLock::acquire(dir)?;
     let Some(mut text) = files::read_optional(&paths.readme)? else {
         return Err(Error::NoReadme { path: paths.readme });
     };

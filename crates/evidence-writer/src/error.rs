@@ -1,5 +1,6 @@
-//! The one error type of evidence-writer. Every variant is a usage or input error (exit 2):
-//! problems *found* in the evidence are not errors but `verify`'s result (exit 1).
+//! The one error type of evidence-writer. Every variant but [`Error::Busy`] (exit 1: rerun it)
+//! is a usage or input error (exit 2): problems *found* in the evidence are not errors but
+//! `verify`'s result (exit 1).
 
 use std::path::PathBuf;
 
@@ -12,6 +13,15 @@ use bundle_core::time::InvalidTime;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// Another writer holds the evidence directory longer than the lock timeout.
+    #[error("another evidence-writer is writing {} (waited {waited_ms} ms); nothing was written\nhint: run the command again when the other one is done", dir.display())]
+    Busy {
+        /// The evidence directory.
+        dir: PathBuf,
+        /// How long this one waited.
+        waited_ms: u128,
+    },
+
     /// An I/O error (fs-err messages name the path).
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -158,9 +168,13 @@ impl From<FieldError> for Error {
 }
 
 impl bundle_core::ops::cli::ToolError for Error {
-    /// Always 2 (usage or input error).
+    /// 1 when another writer kept the evidence busy (the command can simply be rerun), 2
+    /// (usage or input error) for everything else.
     fn exit_status(&self) -> bundle_core::ExitStatus {
-        bundle_core::ExitStatus::Usage
+        match self {
+            Error::Busy { .. } => bundle_core::ExitStatus::Problem,
+            _ => bundle_core::ExitStatus::Usage,
+        }
     }
 
     fn is_closed_stdout(&self) -> bool {

@@ -318,3 +318,50 @@ mod tests {
         );
     }
 }
+
+/// How long a writer waits for another to finish before giving up (`EVIDENCE_WRITER_LOCK_TIMEOUT_MS`
+/// overrides it, for tests and slow file systems).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The evidence directory held by one writer: an exclusive `flock` on the directory itself
+/// (no lock file to commit or to leave behind), released when dropped or when the process
+/// dies. Every command that changes the evidence holds it from reading the log to the last
+/// rename, so two writers can never both append "entry #8" and lose one of them.
+#[derive(Debug)]
+pub(crate) struct DirLock {
+    _dir: fs_err::File,
+}
+
+impl DirLock {
+    /// Locks `dir` (creating it when missing), waiting up to the lock timeout for another
+    /// writer; [`Error::Busy`] after that.
+    pub(crate) fn acquire(dir: &Path) -> Result<Self, Error> {
+        fs_err::create_dir_all(dir)?;
+        let handle = fs_err::File::open(dir)?;
+        let wait = std::env::var("EVIDENCE_WRITER_LOCK_TIMEOUT_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(LOCK_WAIT, std::time::Duration::from_millis);
+        let start = std::time::Instant::now();
+        loop {
+            match handle.file().try_lock() {
+                Ok(()) => return Ok(Self { _dir: handle }),
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Busy {
+                        dir: dir.to_owned(),
+                        waited_ms: wait.as_millis(),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Error::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("cannot lock {}: {e}", dir.display()),
+                    )));
+                }
+            }
+        }
+    }
+}

@@ -35,7 +35,7 @@ mod verify;
 pub use checklist::set_checked;
 pub use error::Error;
 pub use lang::Lang;
-pub use record::{RecordOutcome, RecordRequest, record};
+pub use record::{RecordOutcome, RecordRequest, record, render};
 pub use show::{SHOW_SCHEMA_VERSION, write_json as write_show_json, write_text as write_show_text};
 pub use summary::{
     SUMMARY_SCHEMA_VERSION, Summary, summary, write_markdown as write_summary_markdown,
@@ -47,7 +47,9 @@ Exit codes:
   0  success; for verify: the evidence is intact
   1  verify found a problem: an entry edited, removed, reordered or inserted, an artifact
      replaced or missing, a managed markdown block out of step with the log, or an open
-     incident without a communication update for more than 30 minutes
+     incident without a communication update for more than 30 minutes; summary: the
+     evidence itself is damaged; a writing command: another evidence-writer kept the
+     directory busy (rerun it; nothing was written)
   2  usage or input error (bad arguments, malformed file, missing file or attachment,
      version not +1, ...); nothing was written
   (3 is not used by evidence-writer)";
@@ -118,6 +120,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = SummaryFormat::Markdown)]
         format: SummaryFormat,
     },
+    /// Render README.md and runbooks-activation.md again from the log (after a crash, or a
+    /// hand edit of a managed block); nothing changes when they already match.
+    #[command(after_help = EXIT_CODES)]
+    Render,
     /// The recorded executions as data.
     #[command(after_help = EXIT_CODES)]
     Show {
@@ -236,6 +242,7 @@ impl Cli {
 pub fn init(dir: &Path, lang: Lang) -> Result<Vec<PathBuf>, Error> {
     let paths = files::Paths::new(dir);
     paths.allow_missing_dir()?;
+    let _lock = files::DirLock::acquire(dir)?;
     let log = EvidenceLog::load(dir)?;
     let candidates = [
         (paths.readme.clone(), render::readme_template(&log, lang)),
@@ -300,6 +307,15 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<E
         Command::Uncheck { ids } => {
             report_marks(&set_checked(&dir, &ids, false)?, "unchecked", stdout)?;
         }
+        Command::Render => {
+            let changed = render(&dir, cli.lang)?;
+            if changed.is_empty() {
+                writeln!(stdout, "the markdown already matches the log")?;
+            }
+            for path in changed {
+                writeln!(stdout, "rendered {}", path.display())?;
+            }
+        }
         Command::Verify => {
             let report = verify(&dir, now.at)?;
             for note in &report.notes {
@@ -323,26 +339,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<E
             )?;
         }
         Command::Summary { since, format } => {
-            let readme = dir.join(evidence::README_FILE);
-            let lang = if let Some(lang) = cli.lang {
-                lang
-            } else {
-                files::block_lang(
-                    &readme,
-                    files::read_optional(&readme)?.as_deref(),
-                    render::EXECUTIONS_BLOCK,
-                )?
-                .unwrap_or(Lang::Pt)
-            };
-            let summary = summary(&dir, since, now.at)?;
-            match format {
-                SummaryFormat::Markdown => summary::write_markdown(&summary, lang, stdout)?,
-                SummaryFormat::Json => {
-                    serde_json::to_writer_pretty(&mut *stdout, &summary)
-                        .map_err(std::io::Error::from)?;
-                    writeln!(stdout)?;
-                }
-            }
+            return run_summary(&dir, cli.lang, since, now.at, format, stdout);
         }
         Command::Show { json } => {
             files::Paths::new(&dir).require_dir()?;
@@ -355,6 +352,41 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<E
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// `summary`: the markdown or JSON on `stdout`; exit 1 when the evidence itself is damaged.
+fn run_summary(
+    dir: &Path,
+    lang: Option<Lang>,
+    since: Option<Timestamp>,
+    now: Timestamp,
+    format: SummaryFormat,
+    stdout: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let readme = dir.join(evidence::README_FILE);
+    let lang = if let Some(lang) = lang {
+        lang
+    } else {
+        files::block_lang(
+            &readme,
+            files::read_optional(&readme)?.as_deref(),
+            render::EXECUTIONS_BLOCK,
+        )?
+        .unwrap_or(Lang::Pt)
+    };
+    let summary = summary(dir, since, now)?;
+    match format {
+        SummaryFormat::Markdown => summary::write_markdown(&summary, lang, stdout)?,
+        SummaryFormat::Json => {
+            serde_json::to_writer_pretty(&mut *stdout, &summary).map_err(std::io::Error::from)?;
+            writeln!(stdout)?;
+        }
+    }
+    // A summary of damaged evidence still prints what it can, but must not pass for a clean
+    // week (a late comms update is reported, as a finding of the week, not as damage).
+    Ok(ExitStatus::problem_if(
+        summary.integrity.problems.iter().any(Finding::is_damage),
+    ))
 }
 
 fn parse_links(specs: &[String]) -> Result<Vec<Link>, Error> {

@@ -85,6 +85,11 @@ pub enum RecordOutcome {
 
 /// Records `request` in the evidence directory `dir` (created if missing), in `lang` or the
 /// language the markdown already uses (Portuguese by default).
+///
+/// One writer at a time: the directory is locked from reading the log to the last rename
+/// (a second writer waits, then fails with [`Error::Busy`]). A rerun of an execution already
+/// recorded writes no entry but renders the markdown again, so it repairs a `README.md` or
+/// `runbooks-activation.md` left behind by a run killed between the log and the markdown.
 pub fn record(
     dir: &std::path::Path,
     request: &RecordRequest,
@@ -93,6 +98,24 @@ pub fn record(
 ) -> Result<RecordOutcome, Error> {
     let paths = Paths::new(dir);
     paths.allow_missing_dir()?;
+    let existed = dir.exists();
+    let lock = files::DirLock::acquire(dir)?;
+    let result = record_locked(&paths, request, now, lang);
+    drop(lock);
+    if result.is_err() && !existed {
+        // Only an empty directory goes: the lock made it, nothing was written into it.
+        let _ = fs_err::remove_dir(dir);
+    }
+    result
+}
+
+fn record_locked(
+    paths: &Paths,
+    request: &RecordRequest,
+    now: Now,
+    lang: Option<Lang>,
+) -> Result<RecordOutcome, Error> {
+    let dir = paths.dir.as_path();
     let log = EvidenceLog::load(dir)?;
     if let Some(first) = log.verify_chain().first() {
         return Err(Error::BrokenChain {
@@ -101,16 +124,7 @@ pub fn record(
     }
     let readme = files::read_optional(&paths.readme)?;
     let activation = files::read_optional(&paths.activation)?;
-    let lang = match lang {
-        Some(lang) => lang,
-        None => files::block_lang(&paths.readme, readme.as_deref(), EXECUTIONS_BLOCK)?
-            .or(files::block_lang(
-                &paths.activation,
-                activation.as_deref(),
-                HISTORY_BLOCK,
-            )?)
-            .unwrap_or(Lang::Pt),
-    };
+    let lang = markdown_lang(paths, readme.as_deref(), activation.as_deref(), lang)?;
 
     let (execution, mut changes) = execution_from(request, now, dir)?;
     if let Some(existing) = log.get(&execution.id) {
@@ -119,6 +133,14 @@ pub fn record(
             same.recorded_at = existing.execution.recorded_at;
         }
         return if existing.execution == same {
+            // Idempotent render: a no-op on intact markdown, a repair after a killed run.
+            files::apply(&rendered(
+                paths,
+                readme.as_deref(),
+                activation.as_deref(),
+                &log,
+                lang,
+            )?)?;
             Ok(RecordOutcome::Unchanged { id: execution.id })
         } else {
             Err(Error::Conflict { id: execution.id })
@@ -134,7 +156,7 @@ pub fn record(
         bytes: new_log.to_jsonl().into_bytes(),
     });
     changes.extend(rendered(
-        &paths,
+        paths,
         readme.as_deref(),
         activation.as_deref(),
         &new_log,
@@ -180,6 +202,53 @@ fn execution_from(
     }
     execution.check_fields()?;
     Ok((execution, copies))
+}
+
+/// Renders `README.md` and `runbooks-activation.md` again from the log of `dir` (in `lang`, or
+/// the language they already use), under the directory lock; returns the files that changed
+/// (none when the markdown already matches the log). The log's chain must be intact.
+pub fn render(dir: &std::path::Path, lang: Option<Lang>) -> Result<Vec<std::path::PathBuf>, Error> {
+    let paths = Paths::new(dir);
+    paths.require_dir()?;
+    let _lock = files::DirLock::acquire(dir)?;
+    let log = EvidenceLog::load(dir)?;
+    if let Some(first) = log.verify_chain().first() {
+        return Err(Error::BrokenChain {
+            first: first.to_string(),
+        });
+    }
+    let readme = files::read_optional(&paths.readme)?;
+    let activation = files::read_optional(&paths.activation)?;
+    let lang = markdown_lang(&paths, readme.as_deref(), activation.as_deref(), lang)?;
+    let changes = rendered(&paths, readme.as_deref(), activation.as_deref(), &log, lang)?;
+    let before = [readme, activation];
+    let rewritten = changes
+        .iter()
+        .zip(&before)
+        .filter(|(c, old)| old.as_deref().map(str::as_bytes) != Some(c.bytes.as_slice()))
+        .map(|(c, _)| c.path.clone())
+        .collect();
+    files::apply(&changes)?;
+    Ok(rewritten)
+}
+
+/// `lang` when given, else the language the markdown already uses (Portuguese by default).
+fn markdown_lang(
+    paths: &Paths,
+    readme: Option<&str>,
+    activation: Option<&str>,
+    lang: Option<Lang>,
+) -> Result<Lang, Error> {
+    if let Some(lang) = lang {
+        return Ok(lang);
+    }
+    Ok(files::block_lang(&paths.readme, readme, EXECUTIONS_BLOCK)?
+        .or(files::block_lang(
+            &paths.activation,
+            activation,
+            HISTORY_BLOCK,
+        )?)
+        .unwrap_or(Lang::Pt))
 }
 
 /// `README.md` and `runbooks-activation.md` rendered for `log`.

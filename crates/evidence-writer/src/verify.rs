@@ -29,6 +29,15 @@ pub struct Finding {
     pub message: String,
 }
 
+impl Finding {
+    /// Whether the evidence itself is damaged (the chain, an artifact, the markdown, a line of
+    /// the log), as opposed to a finding about the process it records (a late communication
+    /// update of an open incident, `comms.*`).
+    pub fn is_damage(&self) -> bool {
+        !self.code.starts_with("comms.")
+    }
+}
+
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{}] {}", self.code, self.message)

@@ -61,7 +61,7 @@ impl Link {
         if self
             .label
             .chars()
-            .any(|c| c.is_control() || matches!(c, '[' | ']' | '<' | '>' | '|'))
+            .any(|c| is_hidden_control(c) || matches!(c, '[' | ']' | '<' | '>' | '|'))
         {
             return Err(invalid(
                 "the label contains a control character or one of [ ] < > |",
@@ -155,13 +155,21 @@ impl Artifact {
     }
 }
 
+/// Characters evidence text may not hold: controls (line breaks included), the Unicode line
+/// and paragraph separators (a line break to many readers), and the bidirectional overrides
+/// and isolates, which make rendered markdown read differently from its bytes.
+fn is_hidden_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn is_safe_relative_path(path: &str) -> bool {
     !path.is_empty()
         && path.split('/').all(|c| {
             !c.is_empty()
                 && c != "."
                 && c != ".."
-                && !c.chars().any(|ch| ch.is_control() || ch == '\\')
+                && !c.chars().any(|ch| is_hidden_control(ch) || ch == '\\')
         })
 }
 
@@ -306,10 +314,10 @@ fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), FieldE
             reason: "it starts or ends with white space",
         });
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(is_hidden_control) {
         return Err(FieldError::InvalidText {
             field,
-            reason: "it contains a line break or another control character",
+            reason: "it contains a line break, a bidirectional override or another control character",
         });
     }
     if value.chars().count() > max {

@@ -162,6 +162,29 @@ fn rules_by_kind() {
     ));
 }
 
+/// Issue 11: text that renders differently from its bytes is refused like a control character.
+#[test]
+fn bidi_overrides_and_unicode_separators_are_refused() {
+    for hidden in ['\u{202E}', '\u{2066}', '\u{2069}', '\u{2028}', '\u{2029}'] {
+        let mut comms = Execution::new(Kind::Comms, at("2025-01-10T12:00:00Z"));
+        comms.incident = Some("INC-7".into());
+        comms.id = comms.stable_id();
+        comms.message = Some(format!("rotação {hidden}concluída"));
+        assert!(
+            matches!(
+                comms.check_fields(),
+                Err(FieldError::InvalidText {
+                    field: "message",
+                    ..
+                })
+            ),
+            "U+{:04X}",
+            u32::from(hidden)
+        );
+        assert!(Link::parse(&format!("C{hidden}I=https://ci.example.com/1")).is_err());
+    }
+}
+
 #[test]
 fn links_are_validated() {
     let ok = Link::parse("CI run=https://ci.example.com/runs/12?attempt=1#log").unwrap();
