@@ -133,50 +133,45 @@ pub fn run_with(
     stderr: &mut dyn Write,
 ) -> Result<ExitStatus> {
     let result = execute(args, ctx, stderr);
-    let key_files = if args.remove_key_file {
-        keyfile::key_files(&ctx.keys)
+    let plan = if args.remove_key_file {
+        // Only a publish (or a dry run of one) that succeeded may remove a key file.
+        let published = match &result {
+            Ok(outcome) if outcome.is_ok() && outcome.mode != Mode::Check => {
+                Some(outcome.bundle.as_path())
+            }
+            _ => None,
+        };
+        keyfile::plan(keyfile::key_files(&ctx.keys), published)
     } else {
-        Vec::new()
+        keyfile::Plan::default()
     };
     let removal = if args.dry_run {
         Ok(())
     } else {
-        keyfile::remove(&key_files)
+        keyfile::remove(&plan.remove)
     };
     match (result, removal) {
         (Ok(mut outcome), Ok(())) => {
-            outcome.key_files = key_files;
+            outcome.key_files = plan.remove;
+            outcome.key_files_kept = plan.keep;
             outcome.remove_key_file = args.remove_key_file;
             write_outcome(&outcome, args.json, stdout, stderr)?;
             Ok(ExitStatus::problem_if(!outcome.is_ok()))
         }
         (Ok(_), Err(removal)) => Err(removal),
-        (Err(e), removal) => {
-            if args.remove_key_file && !args.dry_run {
-                note_removal(&key_files, removal.as_ref().err(), stderr);
+        (Err(e), _) => {
+            if args.remove_key_file {
+                note_kept(&plan.keep, stderr);
             }
             Err(e)
         }
     }
 }
 
-fn note_removal(key_files: &[PathBuf], failure: Option<&Error>, stderr: &mut dyn Write) {
+fn note_kept(kept: &[(PathBuf, &'static str)], stderr: &mut dyn Write) {
     // Best effort: stderr is where the error goes too; nothing better can be done if it fails.
-    if key_files.is_empty() {
-        let _ = writeln!(
-            stderr,
-            "key file: none to remove (keys came from SOPS_AGE_KEY or SOPS_AGE_KEY_CMD)"
-        );
-    }
-    match failure {
-        Some(failure) => {
-            let _ = writeln!(stderr, "error: {failure}");
-        }
-        None => {
-            for path in key_files {
-                let _ = writeln!(stderr, "key file: removed {}", path.display());
-            }
-        }
+    for (path, reason) in kept {
+        let _ = writeln!(stderr, "key file: kept {} ({reason})", path.display());
     }
 }
 
@@ -232,6 +227,7 @@ fn execute(args: &Args, ctx: &Context, stderr: &mut dyn Write) -> Result<Outcome
         names: None,
         notes: loaded.env.notes.clone(),
         key_files: Vec::new(),
+        key_files_kept: Vec::new(),
         remove_key_file: false,
     };
     match mode {

@@ -134,6 +134,8 @@ pub struct Outcome {
     pub notes: Vec<PortabilityNote>,
     /// Key files removed by `--remove-key-file` (in a dry run: that would be removed).
     pub key_files: Vec<PathBuf>,
+    /// Key files `--remove-key-file` left in place, with the reason.
+    pub key_files_kept: Vec<(PathBuf, &'static str)>,
     /// `--remove-key-file` was given.
     pub remove_key_file: bool,
 }
@@ -198,11 +200,14 @@ impl Outcome {
             )?;
         }
         if self.remove_key_file {
-            if self.key_files.is_empty() {
+            if self.key_files.is_empty() && self.key_files_kept.is_empty() {
                 writeln!(
                     w,
                     "  key file: none to remove (keys came from SOPS_AGE_KEY or SOPS_AGE_KEY_CMD)"
                 )?;
+            }
+            for (path, reason) in &self.key_files_kept {
+                writeln!(w, "  key file: kept {} ({reason})", path.display())?;
             }
             for path in &self.key_files {
                 let verb = if self.mode == Mode::DryRun {
@@ -346,6 +351,14 @@ impl Outcome {
             } else {
                 self.key_files.iter().map(|p| display(p)).collect()
             },
+            key_files_kept: self
+                .key_files_kept
+                .iter()
+                .map(|(p, reason)| JsonKept {
+                    path: display(p),
+                    reason,
+                })
+                .collect(),
         };
         serde_json::to_writer_pretty(&mut *w, &doc)?;
         writeln!(w)
@@ -383,6 +396,13 @@ struct JsonReport<'a> {
     variable_names: Option<&'a [String]>,
     portability_notes: Vec<JsonNote<'a>>,
     key_files_removed: Vec<String>,
+    key_files_kept: Vec<JsonKept>,
+}
+
+#[derive(Serialize)]
+struct JsonKept {
+    path: String,
+    reason: &'static str,
 }
 
 #[derive(Serialize)]

@@ -1,5 +1,6 @@
-//! End-to-end: `--remove-key-file` removes the key file at the end, on success and on
-//! failure, and says so; `--dry-run` only says it would.
+//! End-to-end: `--remove-key-file` removes a key file only after a successful publish, and
+//! only one holding an identity that decrypted this bundle; everything else stays, and the
+//! output says why (issue 11). `--dry-run` only says what it would remove.
 #![allow(clippy::unwrap_used)]
 
 use crate::common::{World, assert_code, bundle, run, transcript};
@@ -15,12 +16,19 @@ fn removed_after_a_successful_sync() {
 }
 
 #[test]
-fn removed_after_a_failure_too() {
+fn kept_after_a_failure_or_a_missing_bundle() {
     let world = World::new();
     let out = world.sync("tampered", &["--remove-key-file"]);
     assert_code(&out, 3);
-    assert!(!world.key_file().exists());
-    insta::assert_snapshot!(transcript(&out, &world));
+    assert!(world.key_file().exists(), "a failed sync removes no key");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "key file: kept {} (the sync did not publish; nothing is removed)",
+            world.key_file().display()
+        )),
+        "{stderr}"
+    );
 
     let world = World::new();
     let out = run(world
@@ -29,9 +37,45 @@ fn removed_after_a_failure_too() {
         .arg(world.root())
         .arg("--remove-key-file"));
     assert_code(&out, 2);
-    assert!(
-        !world.key_file().exists(),
-        "removed even when the bundle is missing"
+    assert!(world.key_file().exists(), "kept when the bundle is missing");
+}
+
+#[test]
+fn kept_with_check() {
+    let world = World::new();
+    let out = world.sync("secrets", &["--check", "--remove-key-file"]);
+    assert_code(&out, 1);
+    assert!(world.key_file().exists());
+}
+
+#[test]
+fn a_file_without_a_matching_identity_is_not_removed() {
+    let world = World::new();
+    // SOPS_AGE_KEY_FILE names a file that is no key at all; the key comes from SOPS_AGE_KEY.
+    let not_a_key = world.root().join("notes.txt");
+    fs_err::write(&not_a_key, "shopping list\n").unwrap();
+    // The default keys.txt holds somebody's key for other bundles.
+    let default = world.home().join(".config/sops/age/keys.txt");
+    fs_err::create_dir_all(default.parent().unwrap()).unwrap();
+    fs_err::write(&default, crate::common::key_text("bob")).unwrap();
+    let out = run(world
+        .cmd()
+        .env("SOPS_AGE_KEY_FILE", &not_a_key)
+        .env("SOPS_AGE_KEY", crate::common::key_text("alice"))
+        .arg("--bundle")
+        .arg(bundle("secrets"))
+        .arg("--remove-key-file")
+        .arg("--json"));
+    assert_code(&out, 0);
+    assert!(not_a_key.exists() && default.exists());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["key_files_removed"], serde_json::json!([]));
+    assert_eq!(
+        doc["key_files_kept"],
+        serde_json::json!([
+            {"path": not_a_key.display().to_string(), "reason": "it holds no age identity that could be read"},
+            {"path": default.display().to_string(), "reason": "none of its identities decrypts this bundle"},
+        ])
     );
 }
 
@@ -93,12 +137,4 @@ fn without_the_flag_and_in_a_dry_run_the_key_stays() {
         )),
         "{stdout}"
     );
-}
-
-#[test]
-fn removed_after_check_too() {
-    let world = World::new();
-    let out = world.sync("secrets", &["--check", "--remove-key-file"]);
-    assert_code(&out, 1);
-    assert!(!world.key_file().exists());
 }
