@@ -246,6 +246,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// `SOPS_AGE_KEY_CMD_TIMEOUT` is not a positive whole number of seconds.
+    #[error(
+        "SOPS_AGE_KEY_CMD_TIMEOUT `{value}` is not a number of seconds\nhint: set it to whole seconds (e.g. 120), or unset it for the default of 60"
+    )]
+    KeyCommandTimeoutSetting {
+        /// The value given.
+        value: String,
+    },
+
     /// `SOPS_AGE_KEY_CMD` failed.
     #[error("SOPS_AGE_KEY_CMD `{command}` failed: {message}")]
     KeyCommand {

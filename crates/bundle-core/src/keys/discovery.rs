@@ -7,8 +7,11 @@
 //! `Debug` string (`redact_command`, `stderr_excerpt`); key text lives in zeroizing buffers.
 
 use std::fmt;
+use std::io::Read as _;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
@@ -35,7 +38,13 @@ pub struct KeyEnv {
     pub xdg_config_home: Option<PathBuf>,
     /// `HOME`.
     pub home: Option<PathBuf>,
+    /// `SOPS_AGE_KEY_CMD_TIMEOUT`: whole seconds `SOPS_AGE_KEY_CMD` may run (default
+    /// [`DEFAULT_KEY_CMD_TIMEOUT_SECS`]), as given; checked when the command runs.
+    pub sops_age_key_cmd_timeout: Option<String>,
 }
+
+/// How long `SOPS_AGE_KEY_CMD` may run when `SOPS_AGE_KEY_CMD_TIMEOUT` is unset.
+pub const DEFAULT_KEY_CMD_TIMEOUT_SECS: u64 = 60;
 
 impl KeyEnv {
     /// Reads `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, `XDG_CONFIG_HOME` and
@@ -52,6 +61,8 @@ impl KeyEnv {
             sops_age_key_cmd: var("SOPS_AGE_KEY_CMD").and_then(|v| v.into_string().ok()),
             xdg_config_home: var("XDG_CONFIG_HOME").map(PathBuf::from),
             home: var("HOME").map(PathBuf::from),
+            sops_age_key_cmd_timeout: var("SOPS_AGE_KEY_CMD_TIMEOUT")
+                .map(|v| v.to_string_lossy().into_owned()),
         }
     }
 }
@@ -70,6 +81,7 @@ impl fmt::Debug for KeyEnv {
             )
             .field("xdg_config_home", &self.xdg_config_home)
             .field("home", &self.home)
+            .field("sops_age_key_cmd_timeout", &self.sops_age_key_cmd_timeout)
             .finish()
     }
 }
@@ -123,7 +135,7 @@ impl Identities {
             found.add_source(&name, loaded);
         }
         if let Some(command) = &env.sops_age_key_cmd {
-            let loaded = run_key_command(command)
+            let loaded = run_key_command(command, env.sops_age_key_cmd_timeout.as_deref())
                 .and_then(|text| parse_identity_text("SOPS_AGE_KEY_CMD", &text));
             found.add_source("SOPS_AGE_KEY_CMD", loaded);
         }
@@ -176,34 +188,105 @@ pub fn read_key_files(paths: &[PathBuf]) -> Result<Zeroizing<String>> {
 fn read_identity_file(path: &Path) -> std::io::Result<Zeroizing<String>> {
     fs_err::read_to_string(path).map(Zeroizing::new)
 }
-/// Runs `SOPS_AGE_KEY_CMD` without a shell and returns its stdout.
-fn run_key_command(command_line: &str) -> Result<Zeroizing<String>> {
+/// The `SOPS_AGE_KEY_CMD_TIMEOUT` in force.
+fn key_command_timeout(setting: Option<&str>) -> Result<Duration> {
+    let Some(value) = setting else {
+        return Ok(Duration::from_secs(DEFAULT_KEY_CMD_TIMEOUT_SECS));
+    };
+    match value.trim().parse::<u64>() {
+        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+        _ => Err(Error::KeyCommandTimeoutSetting {
+            value: value.to_owned(),
+        }),
+    }
+}
+
+/// Runs `SOPS_AGE_KEY_CMD` without a shell and returns its stdout. The command runs in a
+/// process group of its own; when it outlives `SOPS_AGE_KEY_CMD_TIMEOUT`, the whole group is
+/// killed (a password manager's helper processes included) and the run fails, instead of
+/// waiting forever on a prompt nobody can answer.
+fn run_key_command(command_line: &str, timeout: Option<&str>) -> Result<Zeroizing<String>> {
     let fail = |message: String| Error::KeyCommand {
         command: redact_command(command_line),
         message,
     };
+    let timeout = key_command_timeout(timeout)?;
     let words = split_words(command_line).map_err(fail)?;
     let Some((program, args)) = words.split_first() else {
         return Err(fail("the command is empty".to_owned()));
     };
-    let output = Command::new(program)
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        .process_group(0)
+        .spawn()
         .map_err(|e| fail(format!("cannot run `{program}`: {e}")))?;
-    let stdout = Zeroizing::new(output.stdout);
-    if !output.status.success() {
-        return Err(fail(format!(
-            "{}{}",
-            output.status,
-            stderr_excerpt(&output.stderr)
-        )));
+    let (mut out_pipe, mut err_pipe) = (
+        child.stdout.take().expect("stdout is piped"),
+        child.stderr.take().expect("stderr is piped"),
+    );
+    let (stdout, stderr_bytes, status) = std::thread::scope(|scope| {
+        let out = scope.spawn(move || {
+            let mut buf = Zeroizing::new(Vec::new());
+            let _ = out_pipe.read_to_end(&mut buf);
+            buf
+        });
+        let err = scope.spawn(move || {
+            let mut buf = Vec::new();
+            let _ = err_pipe.read_to_end(&mut buf);
+            buf
+        });
+        let status = wait_with_deadline(&mut child, timeout);
+        let stdout = out.join().unwrap_or_default();
+        let stderr = err.join().unwrap_or_default();
+        (stdout, stderr, status)
+    });
+    let status = match status {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            return Err(fail(format!(
+                "it did not finish within {} s and was killed (set SOPS_AGE_KEY_CMD_TIMEOUT to allow longer)",
+                timeout.as_secs()
+            )));
+        }
+        Err(e) => return Err(fail(format!("cannot wait for `{program}`: {e}"))),
+    };
+    if !status.success() {
+        return Err(fail(format!("{status}{}", stderr_excerpt(&stderr_bytes))));
     }
     let text =
         std::str::from_utf8(&stdout).map_err(|_| fail("its output is not UTF-8".to_owned()))?;
     Ok(Zeroizing::new(text.to_owned()))
+}
+
+/// Waits for `child` until `timeout`; `None` when it had to be killed. Killing targets the
+/// child's process group (it leads one, see [`run_key_command`]) through the system's `kill`
+/// command, since the standard library signals one process only, and then the child itself.
+fn wait_with_deadline(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if start.elapsed() >= timeout {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &group])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// The command line as it may appear in a message: hidden whole if it seems to hold a key.

@@ -27,5 +27,5 @@ mod identities;
 #[cfg(test)]
 mod tests;
 
-pub use discovery::{KeyEnv, default_keys_path, read_key_files};
+pub use discovery::{DEFAULT_KEY_CMD_TIMEOUT_SECS, KeyEnv, default_keys_path, read_key_files};
 pub use identities::{Identities, KeyPair, parse_recipient, wrap_data_key};

@@ -392,6 +392,50 @@ fn discover_reads_only_the_default_file_when_nothing_is_set() {
     );
 }
 
+/// Issue 11: a command that hangs (a prompt nobody answers) is killed with its whole process
+/// group after `SOPS_AGE_KEY_CMD_TIMEOUT`, and the failure says so.
+#[test]
+fn a_hanging_key_command_is_killed_after_its_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("grandchild-alive");
+    // The grandchild would write the marker after 3 s if it survived the kill of its group.
+    let command = format!("sh -c '(sleep 3; touch {}) & sleep 30'", marker.display());
+    let env = KeyEnv {
+        sops_age_key_cmd: Some(command.clone()),
+        sops_age_key_cmd_timeout: Some("1".to_owned()),
+        ..env_with_home(dir.path())
+    };
+    let start = std::time::Instant::now();
+    let ids = Identities::discover(&env).unwrap();
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "it was not killed"
+    );
+    assert_eq!(
+        ids.failures(),
+        [format!(
+            "SOPS_AGE_KEY_CMD `{command}` failed: it did not finish within 1 s and was killed (set SOPS_AGE_KEY_CMD_TIMEOUT to allow longer)"
+        )]
+    );
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(
+        !marker.exists(),
+        "the command's process group was not killed"
+    );
+
+    let bad = KeyEnv {
+        sops_age_key_cmd: Some("true".to_owned()),
+        sops_age_key_cmd_timeout: Some("soon".to_owned()),
+        ..env_with_home(dir.path())
+    };
+    let ids = Identities::discover(&bad).unwrap();
+    assert!(
+        ids.failures()[0].starts_with("SOPS_AGE_KEY_CMD_TIMEOUT `soon` is not a number of seconds"),
+        "{:?}",
+        ids.failures()
+    );
+}
+
 #[test]
 fn a_failing_source_is_skipped_and_remembered() {
     let dir = tempfile::tempdir().unwrap();
