@@ -404,8 +404,9 @@ fn updatekeys(file: &Path, yes: bool, config: Option<&Path>, stderr: &mut dyn Wr
         writeln!(stderr, "- {r}")?;
     }
     if !yes {
+        // Pending changes not applied: a script that forgot --yes must not read success.
         writeln!(stderr, "no change made: re-run with --yes to apply")?;
-        return Ok(ExitStatus::Success);
+        return Ok(ExitStatus::Problem);
     }
     let mut decrypted = sops_file.decrypt(&identities()?)?;
     decrypted.set_recipients(&wanted, rule.shamir_threshold)?;

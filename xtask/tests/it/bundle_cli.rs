@@ -227,8 +227,9 @@ fn encrypt_set_rotate_updatekeys_flow_never_leaks_the_canary() {
     )
     .unwrap();
     let before = fs_err::read(d.join("secrets.yaml")).unwrap();
+    // Issue 11: without --yes the change is only shown, and the exit status says so.
     let out = run(with_key(xtask(d), "alice").args(["bundle", "updatekeys", "secrets.yaml"]));
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr_of(&out).contains(&format!("+ {BOB}")),
         "{}",
