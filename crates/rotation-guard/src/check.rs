@@ -122,6 +122,21 @@ pub(crate) fn printable(s: &str) -> String {
 }
 
 impl Context {
+    /// Whether every encrypted value of the new bundle is new: none of the base's `ENC[…]`
+    /// strings survives, which happens when the data key changed (sops keeps the IV, and so
+    /// the ciphertext, of a value whose key and data key stay). Read without any key. Two
+    /// encryptions in one second share `lastmodified` (it has one-second resolution), so the
+    /// time rules accept an equal stamp when this holds.
+    pub(crate) fn reencrypted_everything(&self) -> bool {
+        let before: std::collections::HashSet<String> =
+            crate::rules::enc_strings(self.base.branches())
+                .into_iter()
+                .map(|(_, enc)| enc)
+                .collect();
+        let after = crate::rules::enc_strings(self.new.branches());
+        !after.is_empty() && after.iter().all(|(_, enc)| !before.contains(enc))
+    }
+
     pub(crate) fn base_version(&self) -> Result<u64, String> {
         version_of(&self.base)
     }

@@ -81,6 +81,9 @@ pub struct Rotation {
     pub set: Vec<(&'static str, &'static str)>,
     /// Keys to add (key path, value).
     pub add: Vec<(&'static str, &'static str)>,
+    /// Stamp the new bundle in the same second as the base (`lastmodified`, `MCP_ROTATED_AT`
+    /// equal to the base's), as a second rotation within one second does.
+    pub same_second: bool,
 }
 
 impl Rotation {
@@ -100,6 +103,7 @@ impl Rotation {
             attach_report: true,
             set: vec![("api.token", "rotated-api-token-value-01")],
             add: Vec::new(),
+            same_second: false,
         }
     }
 
@@ -222,11 +226,12 @@ impl Repo {
             .decrypt(&self.old_key.to_identities())
             .unwrap();
         let key = |k: &str| TreePath::keys(k.split('.'));
+        let stamp = if spec.same_second { T0 } else { T1 };
         d.set(&key("MCP_SECRETS_VERSION"), spec.version.clone())
             .unwrap();
         d.set(
             &key("MCP_ROTATED_AT"),
-            Value::str(bundle_core::time::format_rfc3339(T1)),
+            Value::str(bundle_core::time::format_rfc3339(stamp)),
         )
         .unwrap();
         if let Some(reason) = spec.reason {
@@ -256,7 +261,7 @@ impl Repo {
             recipients.push(self.old_key.recipient());
         }
         d.set_recipients(&[recipients.clone()], None).unwrap();
-        d.encrypt(T1)
+        d.encrypt(stamp)
             .unwrap()
             .write(&self.path(BUNDLE), EmitOptions::default())
             .unwrap();

@@ -11,6 +11,8 @@ mod rg_001;
 mod rg_002;
 mod rg_003;
 mod rg_004;
+
+pub(crate) use rg_004::enc_strings;
 mod rg_005;
 mod rg_006;
 mod rg_007;

@@ -32,7 +32,10 @@ fn run(cx: &Context) -> Outcome {
         (_, None) => problems.push(format!(
             "{ROTATED_AT_KEY} is missing, encrypted or not an RFC 3339 time"
         )),
-        (Some(before), Some(after)) if after <= before => {
+        // Equal within the second is a rotation too when the data key changed (RG-006).
+        (Some(before), Some(after))
+            if after < before || (after == before && !cx.reencrypted_everything()) =>
+        {
             problems.push(format!("{ROTATED_AT_KEY} did not advance since the base"));
         }
         _ => {}
