@@ -1,6 +1,7 @@
 //! The report's renderings: text for people, JSON (the report itself), SARIF 2.1.0 for code
 //! scanning, and GitHub workflow commands for annotations. All write to a given sink.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use bundle_core::ops::report::{CheckResult, Location, Report, Severity, Status};
@@ -144,7 +145,8 @@ pub fn sarif(report: &Report) -> String {
         report.policy.source.as_str()
     };
     let mut results = Vec::new();
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // Identical findings of one check in one file, counted to tell them apart.
+    let mut seen: HashMap<(&str, String, String), usize> = HashMap::new();
     for (index, check) in report.checks.iter().enumerate() {
         if !matches!(check.status, Status::Fail | Status::Warn) {
             continue;
@@ -161,8 +163,9 @@ pub fn sarif(report: &Report) -> String {
         };
         for loc in locations {
             let text = loc.note.clone().unwrap_or_else(|| check.message.clone());
-            let hash = fingerprint(&check.id, &loc.file, &text, 0);
-            let occurrence = seen.entry(hash).or_default();
+            let occurrence = seen
+                .entry((check.id.as_str(), loc.file.clone(), text.clone()))
+                .or_default();
             *occurrence += 1;
             let print = fingerprint(&check.id, &loc.file, &text, *occurrence);
             results.push(json!({

@@ -6,9 +6,7 @@
 //! someone wrote down (a job that pushes needs it), so it is accepted (issue #14); only when
 //! that job's token can write is it reported, as a warning rather than a failure.
 
-use bundle_core::ops::report::Severity;
-
-use bundle_core::ops::report::Access;
+use bundle_core::ops::report::{Access, Severity};
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
