@@ -13,8 +13,17 @@ use bundle_core::ops::report::{
     Access, Comparison, Regression, RegressionKind, Report, Status, WorkflowPermissions,
 };
 
-/// The triggers whose appearance counts as a regression.
-pub const DANGEROUS_TRIGGERS: [&str; 2] = ["pull_request_target", "workflow_run"];
+/// The triggers whose appearance counts as a regression: the policy's default
+/// `dangerous_triggers` (issue #14).
+pub const DANGEROUS_TRIGGERS: [&str; 7] = [
+    "pull_request_target",
+    "workflow_run",
+    "issue_comment",
+    "pull_request_review",
+    "pull_request_review_comment",
+    "discussion",
+    "discussion_comment",
+];
 
 fn regression(
     kind: RegressionKind,

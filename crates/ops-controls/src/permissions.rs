@@ -124,6 +124,37 @@ pub(crate) fn matrix(workflow: &Workflow, default: DefaultPermissions) -> Workfl
     }
 }
 
+/// Why a workflow is privileged, if it is: it reads a secret other than `GITHUB_TOKEN` (App
+/// private keys and deploy keys are secrets like any other), passes every secret on, or one of
+/// its jobs holds a write scope (`id-token: write` included). `secrets.GITHUB_TOKEN` alone is
+/// judged by what the job's permissions grant, not as a secret (issue #14).
+pub(crate) fn privilege(workflow: &Workflow, default: DefaultPermissions) -> Option<String> {
+    if let Some(name) = workflow
+        .secret_names()
+        .into_iter()
+        .find(|n| !n.eq_ignore_ascii_case("GITHUB_TOKEN"))
+    {
+        return Some(format!("it reads secrets.{name}"));
+    }
+    let passes_all = workflow
+        .env
+        .iter()
+        .any(|v| crate::expr::dumps_all_secrets(&v.value))
+        || workflow
+            .jobs
+            .iter()
+            .any(|j| j.dumps_all_secrets() || j.inherits_secrets().is_some());
+    if passes_all {
+        return Some("it passes every secret on".to_owned());
+    }
+    matrix(workflow, default).jobs.iter().find_map(|job| {
+        job.scopes
+            .iter()
+            .find(|(_, access)| **access == Access::Write)
+            .map(|(scope, _)| format!("job `{}` holds `{scope}: write`", job.job))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +180,31 @@ mod tests {
         let permissive = matrix(&bare, DefaultPermissions::Permissive);
         assert_eq!(permissive.jobs[0].scopes["issues"], Access::Write);
         assert!(permissive.top_level.is_none());
+    }
+
+    #[test]
+    fn privilege_comes_from_secrets_and_write_scopes_not_the_github_token() {
+        let privileged = |text: &str| {
+            let wf = workflow::parse("w.yml", text).unwrap();
+            privilege(&wf, DefaultPermissions::Restricted)
+        };
+        let token = "on: pull_request_target\npermissions:\n  contents: read\njobs:\n  a:\n    steps:\n      - with:\n          repo-token: ${{ secrets.GITHUB_TOKEN }}\n";
+        assert_eq!(privileged(token), None);
+        assert_eq!(
+            privileged(&token.replace("contents: read", "pull-requests: write")).as_deref(),
+            Some("job `a` holds `pull-requests: write`")
+        );
+        assert_eq!(
+            privileged(&token.replace("contents: read", "id-token: write")).as_deref(),
+            Some("job `a` holds `id-token: write`")
+        );
+        assert_eq!(
+            privileged(&token.replace("GITHUB_TOKEN", "APP_PRIVATE_KEY")).as_deref(),
+            Some("it reads secrets.APP_PRIVATE_KEY")
+        );
+        assert_eq!(
+            privileged("on: push\njobs:\n  a:\n    uses: o/r/.github/workflows/x.yml@v1\n    secrets: inherit\n").as_deref(),
+            Some("it passes every secret on")
+        );
     }
 }

@@ -131,7 +131,8 @@ pub struct Workflows {
     pub default_permissions: DefaultPermissions,
     /// The only places where a write scope is allowed.
     pub allowed_writes: Vec<AllowedWrite>,
-    /// Triggers that must not be combined with secrets.
+    /// Triggers an outside contributor can cause that run with the base repository's
+    /// privileges; they must not be combined with secrets or write scopes (WF-005, WF-006).
     pub dangerous_triggers: Vec<String>,
     /// The secret whose presence gates every secret-consuming step.
     pub secret_gate: String,
@@ -267,10 +268,18 @@ impl Default for Workflows {
             dir: ".github/workflows".to_owned(),
             default_permissions: DefaultPermissions::Restricted,
             allowed_writes: Vec::new(),
-            dangerous_triggers: strings(&["pull_request_target", "workflow_run"]),
+            dangerous_triggers: strings(&[
+                "pull_request_target",
+                "workflow_run",
+                "issue_comment",
+                "pull_request_review",
+                "pull_request_review_comment",
+                "discussion",
+                "discussion_comment",
+            ]),
             secret_gate: "SOPS_AGE_KEY".to_owned(),
             trusted_action_owners: strings(&["actions", "github"]),
-            pin_actions: PinScope::SecretWorkflows,
+            pin_actions: PinScope::All,
             required_jobs: jobs,
         }
     }
@@ -412,6 +421,16 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--compare` flags new dangerous triggers from the same list WF-005 uses by default.
+    #[test]
+    fn default_dangerous_triggers_are_those_compare_watches() {
+        assert_eq!(
+            Policy::default().workflows.dangerous_triggers,
+            crate::compare::DANGEROUS_TRIGGERS.map(str::to_owned)
+        );
+        assert_eq!(Policy::default().workflows.pin_actions, PinScope::All);
+    }
 
     #[test]
     fn partial_policy_keeps_defaults() {

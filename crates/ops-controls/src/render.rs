@@ -1,6 +1,7 @@
 //! The report's renderings: text for people, JSON (the report itself), SARIF 2.1.0 for code
 //! scanning, and GitHub workflow commands for annotations. All write to a given sink.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use bundle_core::ops::report::{CheckResult, Location, Report, Severity, Status};
@@ -105,6 +106,20 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// The key of our fingerprint in `partialFingerprints` (versioned: a change of the recipe
+/// gets a new key, so code scanning does not match old and new values).
+pub const FINGERPRINT_KEY: &str = "opsControlsFinding/v1";
+
+/// A result's fingerprint: sha256 of the check id, the file and the finding's text (its
+/// note, which names the job and the matched expression but never a line), plus the
+/// occurrence number among identical findings of that file. Moving a line, or adding
+/// lines above it, keeps the value; code scanning then keeps the alert's history.
+fn fingerprint(check: &str, file: &str, text: &str, occurrence: usize) -> String {
+    let hash =
+        bundle_core::ops::evidence::sha256_hex(format!("{check}\0{file}\0{text}").as_bytes());
+    format!("{hash}:{occurrence}")
+}
+
 /// A SARIF 2.1.0 log with one rule per check and one result per location of each failing or
 /// warning check. A result always has a location (GitHub code scanning requires one): a check
 /// without one points at the policy file.
@@ -130,6 +145,8 @@ pub fn sarif(report: &Report) -> String {
         report.policy.source.as_str()
     };
     let mut results = Vec::new();
+    // Identical findings of one check in one file, counted to tell them apart.
+    let mut seen: HashMap<(&str, String, String), usize> = HashMap::new();
     for (index, check) in report.checks.iter().enumerate() {
         if !matches!(check.status, Status::Fail | Status::Warn) {
             continue;
@@ -145,11 +162,18 @@ pub fn sarif(report: &Report) -> String {
             &check.locations
         };
         for loc in locations {
+            let text = loc.note.clone().unwrap_or_else(|| check.message.clone());
+            let occurrence = seen
+                .entry((check.id.as_str(), loc.file.clone(), text.clone()))
+                .or_default();
+            *occurrence += 1;
+            let print = fingerprint(&check.id, &loc.file, &text, *occurrence);
             results.push(json!({
                 "ruleId": check.id,
                 "ruleIndex": index,
                 "level": sarif_level(check, threshold),
-                "message": { "text": loc.note.clone().unwrap_or_else(|| check.message.clone()) },
+                "message": { "text": text },
+                "partialFingerprints": { FINGERPRINT_KEY: print },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": loc.file, "uriBaseId": "%SRCROOT%" },
@@ -239,5 +263,24 @@ mod tests {
     fn escapes_workflow_command_values() {
         assert_eq!(escape_data("50% done\nnext"), "50%25 done%0Anext");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    #[test]
+    fn fingerprints_ignore_the_line_and_tell_findings_apart() {
+        let a = fingerprint("WF-015", "w.yml", "job `a` expands `github.head_ref`", 1);
+        assert!(a.ends_with(":1"));
+        assert_eq!(a.len(), 64 + 2);
+        assert_ne!(
+            a,
+            fingerprint("WF-015", "w.yml", "job `a` expands `github.head_ref`", 2)
+        );
+        assert_ne!(
+            a,
+            fingerprint("WF-015", "x.yml", "job `a` expands `github.head_ref`", 1)
+        );
+        assert_ne!(
+            a,
+            fingerprint("WF-007", "w.yml", "job `a` expands `github.head_ref`", 1)
+        );
     }
 }

@@ -88,6 +88,10 @@ pub(crate) struct Workflow {
     /// Computed once at parse time (see [`Workflow::compute_uses_secrets`]).
     uses_secrets: bool,
     pub(crate) triggers: Vec<Located>,
+    /// Inputs of `workflow_dispatch`/`workflow_call` whose every declaration is typed
+    /// `boolean` or `number` (lowercase names, since contexts are case-insensitive): their
+    /// values cannot carry text.
+    pub(crate) typed_inputs: BTreeSet<String>,
     pub(crate) permissions: Option<PermBlock>,
     pub(crate) env: Vec<Var>,
     pub(crate) jobs: Vec<Job>,
@@ -149,6 +153,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Workflow, Invalid> {
             })
             .collect(),
     };
+    let typed_inputs = typed_inputs(&on.value);
     let permissions = root
         .entry("permissions")
         .map(|e| perm_block(e.key_line, &e.value));
@@ -172,12 +177,31 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Workflow, Invalid> {
         path: path.to_owned(),
         uses_secrets: false,
         triggers,
+        typed_inputs,
         permissions,
         env,
         jobs,
     };
     wf.uses_secrets = wf.compute_uses_secrets();
     Ok(wf)
+}
+
+fn typed_inputs(on: &Node) -> BTreeSet<String> {
+    let mut typed = BTreeSet::new();
+    let mut text = BTreeSet::new();
+    for trigger in ["workflow_dispatch", "workflow_call"] {
+        let inputs = on.get(trigger).and_then(|t| t.get("inputs"));
+        for input in inputs.map(Node::entries).unwrap_or_default() {
+            let kind = input.value.get("type").and_then(Node::as_str);
+            let name = input.key.to_ascii_lowercase();
+            if matches!(kind, Some("boolean" | "number")) {
+                typed.insert(name);
+            } else {
+                text.insert(name);
+            }
+        }
+    }
+    typed.difference(&text).cloned().collect()
 }
 
 fn job(id: String, line: usize, mut node: Node) -> Job {
@@ -470,6 +494,19 @@ jobs:
         assert_eq!(
             wf.secret_names().into_iter().collect::<Vec<_>>(),
             ["API", "GLOBAL_TOKEN"]
+        );
+    }
+
+    #[test]
+    fn knows_which_inputs_cannot_carry_text() {
+        let wf = parse(
+            "w.yml",
+            "on:\n  workflow_dispatch:\n    inputs:\n      Dry_Run: {type: boolean}\n      count: {type: number}\n      name: {type: string}\n      env: {type: choice, options: [a]}\n  workflow_call:\n    inputs:\n      count: {type: string}\n      loud: {type: boolean}\njobs: {}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            wf.typed_inputs.iter().collect::<Vec<_>>(),
+            ["dry_run", "loud"]
         );
     }
 

@@ -40,6 +40,7 @@ mod wf_011;
 mod wf_012;
 mod wf_013;
 mod wf_014;
+mod wf_015;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -127,7 +128,7 @@ pub(crate) fn at(file: &str, line: Option<usize>, note: impl Into<String>) -> Lo
 
 /// Every check, sorted by id.
 pub fn all() -> &'static [Control] {
-    static ALL: [Control; 32] = [
+    static ALL: [Control; 33] = [
         bundle_001::CONTROL,
         bundle_002::CONTROL,
         bundle_003::CONTROL,
@@ -160,6 +161,7 @@ pub fn all() -> &'static [Control] {
         wf_012::CONTROL,
         wf_013::CONTROL,
         wf_014::CONTROL,
+        wf_015::CONTROL,
     ];
     &ALL
 }

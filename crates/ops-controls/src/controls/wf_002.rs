@@ -2,6 +2,8 @@
 //!
 //! Without one, jobs that declare nothing get the repository's default token permissions,
 //! which may be read/write on everything. A top-level block makes least privilege the default.
+//! A workflow whose every job declares its own `permissions:` already has no job left to the
+//! default, so it needs no top-level block (issue #14).
 
 use bundle_core::ops::report::Severity;
 
@@ -20,7 +22,10 @@ fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
         for wf in workflows {
+            let every_job_declares =
+                !wf.jobs.is_empty() && wf.jobs.iter().all(|j| j.permissions.is_some());
             match &wf.permissions {
+                None if every_job_declares => {}
                 None => findings.push(at(
                     &wf.path,
                     Some(1),
@@ -70,6 +75,18 @@ mod tests {
             outcome.message,
             format!("{CI} has no top-level `permissions:` block")
         );
+    }
+
+    #[test]
+    fn passes_when_every_job_declares_permissions() {
+        let repo = Repo::compliant();
+        let wf = ".github/workflows/jobs.yml";
+        let text = "on: push\njobs:\n  a:\n    permissions:\n      contents: read\n    runs-on: x\n    steps:\n      - run: echo a\n  b:\n    permissions: {}\n    runs-on: x\n    steps:\n      - run: echo b\n";
+        repo.write(wf, text);
+        assert_pass(&repo.run("WF-002"));
+        repo.write(wf, &text.replace("    permissions: {}\n", ""));
+        let outcome = repo.run("WF-002");
+        assert_fail_at(&outcome, wf, Some(1));
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! WF-003: no `read-all` or `write-all` shorthand, at the top level or in a job.
+//! WF-003: no `write-all` shorthand, at the top level or in a job.
 //!
-//! The shorthands grant every scope, including ones added to GitHub later; scopes must be
-//! listed one by one.
+//! `write-all` grants write on every scope, including ones GitHub adds later; write scopes
+//! must be listed one by one. `read-all` is accepted (issue #14): it can change nothing, and
+//! WF-004 still judges every write scope.
 
 use bundle_core::ops::report::Severity;
 
@@ -11,14 +12,13 @@ use crate::workflow::{PermBlock, PermSpec};
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-003",
-    title: "No read-all or write-all permissions",
+    title: "No write-all permissions",
     severity: Severity::High,
     run,
 };
 
 fn shorthand(block: &PermBlock) -> Option<&'static str> {
     match block.spec {
-        PermSpec::ReadAll => Some("read-all"),
         PermSpec::WriteAll => Some("write-all"),
         _ => None,
     }
@@ -53,7 +53,7 @@ fn run(cx: &Context) -> Outcome {
                 }
             }
         }
-        Outcome::from_findings(findings, "no read-all/write-all shorthand")
+        Outcome::from_findings(findings, "no write-all shorthand")
     })
 }
 
@@ -69,7 +69,7 @@ mod tests {
     }
 
     #[test]
-    fn fails_on_shorthands() {
+    fn passes_with_read_all() {
         let repo = Repo::compliant();
         repo.edit(
             CI,
@@ -79,11 +79,30 @@ mod tests {
         repo.edit(
             CI,
             "  lint:\n    runs-on: ubuntu-latest\n",
+            "  lint:\n    runs-on: ubuntu-latest\n    permissions: read-all\n",
+        );
+        assert_pass(&repo.run("WF-003"));
+    }
+
+    #[test]
+    fn fails_on_write_all() {
+        let repo = Repo::compliant();
+        repo.edit(
+            CI,
+            "permissions:\n  contents: read\n",
+            "permissions: write-all\n",
+        );
+        repo.edit(
+            CI,
+            "  lint:\n    runs-on: ubuntu-latest\n",
             "  lint:\n    runs-on: ubuntu-latest\n    permissions: write-all\n",
         );
         let outcome = repo.run("WF-003");
-        assert_fail_at(&outcome, CI, line_of(&repo, CI, "permissions: read-all"));
         assert_fail_at(&outcome, CI, line_of(&repo, CI, "permissions: write-all"));
         assert_eq!(outcome.locations.len(), 2);
+        assert_eq!(
+            outcome.locations[0].note.as_deref(),
+            Some("top-level `permissions: write-all`")
+        );
     }
 }

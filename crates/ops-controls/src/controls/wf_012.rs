@@ -1,15 +1,20 @@
 //! WF-012: actions are pinned to a full commit SHA.
 //!
 //! A tag or branch can be moved to other code after review; a 40-hex commit cannot. Applies
-//! to workflows that use secrets (or to all, with `pin_actions: all`); owners listed in
-//! `trusted_action_owners` are exempt, local actions (`./...`) always are, and Docker actions
-//! need an `@sha256:` digest.
+//! to every workflow (`pin_actions: all`, the default since issue #14; `secret-workflows`
+//! limits it to workflows that use secrets). Covered: step actions, reusable workflow calls
+//! (`org/repo/.github/workflows/x.yml@<sha>`), and the images of `container:` and
+//! `services:`, which need an `@sha256:` digest like Docker actions (a tag can be re-pushed).
+//! Owners listed in `trusted_action_owners` are exempt, local actions and local reusable
+//! workflows (`./...`) always are.
 
 use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::policy::PinScope;
+use crate::workflow::{Job, Located};
+use crate::yaml::Node;
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-012",
@@ -39,6 +44,45 @@ fn pin_problem(uses: &str, trusted: &[String]) -> Option<String> {
     Some(format!("`{uses}` is not pinned to a full commit SHA"))
 }
 
+/// The image of a `container:` or service value: the scalar itself or its `image:`.
+fn image_of(node: &Node) -> Option<Located> {
+    let node = match node {
+        Node::Map { .. } => node.get("image")?,
+        other => other,
+    };
+    node.as_str().map(|text| Located {
+        text: text.to_owned(),
+        line: node.line(),
+    })
+}
+
+/// The job's container and service images.
+fn images(job: &Job) -> Vec<Located> {
+    let container = job.node.get("container").and_then(image_of);
+    let services = job
+        .node
+        .get("services")
+        .map(|s| {
+            s.entries()
+                .iter()
+                .filter_map(|e| image_of(&e.value))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    container.into_iter().chain(services).collect()
+}
+
+/// Why an image is not pinned, if it is not. An image computed by an expression cannot be
+/// judged here and is left alone.
+fn image_problem(image: &str) -> Option<String> {
+    if image.contains("${{") || image.contains("@sha256:") {
+        return None;
+    }
+    Some(format!(
+        "image `{image}` is not pinned to a digest (`@sha256:`)"
+    ))
+}
+
 fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let policy = &cx.policy.workflows;
@@ -59,11 +103,21 @@ fn run(cx: &Context) -> Outcome {
                         findings.push(at(&wf.path, Some(u.line), problem));
                     }
                 }
+                for image in images(job) {
+                    count += 1;
+                    if let Some(problem) = image_problem(&image.text) {
+                        findings.push(at(
+                            &wf.path,
+                            Some(image.line),
+                            format!("job `{}`: {problem}", job.id),
+                        ));
+                    }
+                }
             }
         }
         Outcome::from_findings(
             findings,
-            format!("{count} action reference(s) pinned or trusted"),
+            format!("{count} action, workflow and image reference(s) pinned or trusted"),
         )
     })
 }
@@ -83,7 +137,7 @@ mod tests {
         repo.policy.workflows.pin_actions = PinScope::All;
         assert_eq!(
             assert_pass(&repo.run("WF-012")),
-            "5 action reference(s) pinned or trusted"
+            "5 action, workflow and image reference(s) pinned or trusted"
         );
         assert!(pin_problem("./local", &[]).is_none());
         assert!(pin_problem("docker://alpine@sha256:abc", &[]).is_none());
@@ -107,6 +161,69 @@ mod tests {
         assert_eq!(
             outcome.message,
             "`gitleaks/gitleaks-action@v2` is not pinned to a full commit SHA"
+        );
+    }
+
+    const WF: &str = ".github/workflows/deploy.yml";
+    const SHA: &str = "11bd71901bbe5b1630ceea73d27597364c9af683";
+
+    #[test]
+    fn covers_workflows_without_secrets() {
+        let repo = Repo::compliant();
+        repo.write(
+            WF,
+            "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: someone/tool@v1\n",
+        );
+        let outcome = repo.run("WF-012");
+        assert_fail_at(&outcome, WF, Some(7));
+        assert_eq!(
+            outcome.message,
+            "`someone/tool@v1` is not pinned to a full commit SHA"
+        );
+    }
+
+    #[test]
+    fn judges_reusable_workflow_calls() {
+        let repo = Repo::compliant();
+        let call =
+            |uses: &str| format!("on: push\npermissions: {{}}\njobs:\n  plan:\n    uses: {uses}\n");
+        repo.write(WF, &call("./.github/workflows/plan.yml"));
+        assert_pass(&repo.run("WF-012"));
+        repo.write(
+            WF,
+            &call(&format!("org/repo/.github/workflows/x.yml@{SHA}")),
+        );
+        assert_pass(&repo.run("WF-012"));
+        repo.write(WF, &call("org/repo/.github/workflows/x.yml@main"));
+        let outcome = repo.run("WF-012");
+        assert_fail_at(&outcome, WF, Some(5));
+        assert_eq!(
+            outcome.message,
+            "`org/repo/.github/workflows/x.yml@main` is not pinned to a full commit SHA"
+        );
+    }
+
+    #[test]
+    fn judges_container_and_service_images() {
+        let repo = Repo::compliant();
+        let digest = "sha256:0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+        let job = |container: &str, service: &str| {
+            format!(
+                "on: push\npermissions: {{}}\njobs:\n  a:\n    runs-on: x\n    container:\n      image: {container}\n    services:\n      db: {service}\n    steps:\n      - run: echo hi\n"
+            )
+        };
+        repo.write(
+            WF,
+            &job(&format!("node@{digest}"), &format!("postgres:16@{digest}")),
+        );
+        assert_pass(&repo.run("WF-012"));
+        repo.write(WF, &job("node:20", "postgres:16"));
+        let outcome = repo.run("WF-012");
+        assert_fail_at(&outcome, WF, Some(7));
+        assert_fail_at(&outcome, WF, Some(9));
+        assert_eq!(
+            outcome.locations[0].note.as_deref(),
+            Some("job `a`: image `node:20` is not pinned to a digest (`@sha256:`)")
         );
     }
 }

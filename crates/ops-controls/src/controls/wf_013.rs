@@ -2,12 +2,15 @@
 //! secrets.
 //!
 //! By default checkout leaves the job's token in `.git/config`, where every later step and
-//! any uploaded workspace can read it.
+//! any uploaded workspace can read it. An explicit `persist-credentials: true` is a decision
+//! someone wrote down (a job that pushes needs it), so it is accepted (issue #14); only when
+//! that job's token can write is it reported, as a warning rather than a failure.
 
-use bundle_core::ops::report::Severity;
+use bundle_core::ops::report::{Access, Severity};
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
+use crate::permissions;
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-013",
@@ -18,17 +21,36 @@ pub(super) const CONTROL: Control = Control {
 
 fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
+        let default = cx.policy.workflows.default_permissions;
         let mut findings = Vec::new();
+        let mut warnings = Vec::new();
         let mut count = 0;
         for wf in workflows.iter().filter(|wf| wf.uses_secrets()) {
+            let matrix = permissions::matrix(wf, default);
             for job in &wf.jobs {
+                let writes = matrix
+                    .jobs
+                    .iter()
+                    .find(|j| j.job == job.id)
+                    .is_some_and(|j| j.scopes.values().any(|a| *a == Access::Write));
                 for step in job.steps.iter().filter(|s| s.is_action("actions/checkout")) {
                     count += 1;
                     let persist = step
                         .input("persist-credentials")
                         .map(|v| v.value.trim().to_ascii_lowercase());
-                    if persist.as_deref() != Some("false") {
-                        let line = step.uses.as_ref().map_or(step.line, |u| u.line);
+                    let line = step.uses.as_ref().map_or(step.line, |u| u.line);
+                    if persist.as_deref() == Some("true") {
+                        if writes {
+                            warnings.push(at(
+                                &wf.path,
+                                Some(line),
+                                format!(
+                                    "job `{}` persists credentials of a token that can write",
+                                    job.id
+                                ),
+                            ));
+                        }
+                    } else if persist.as_deref() != Some("false") {
                         findings.push(at(
                             &wf.path,
                             Some(line),
@@ -41,9 +63,16 @@ fn run(cx: &Context) -> Outcome {
                 }
             }
         }
+        if findings.is_empty() && !warnings.is_empty() {
+            let message = warnings[0].note.clone().unwrap_or_default();
+            return Outcome::warn(message, warnings);
+        }
+        findings.extend(warnings);
         Outcome::from_findings(
             findings,
-            format!("{count} checkout(s) in secret-using workflows drop credentials"),
+            format!(
+                "{count} checkout(s) in secret-using workflows drop credentials or say why not"
+            ),
         )
     })
 }
@@ -58,7 +87,7 @@ mod tests {
     fn passes_when_credentials_are_not_persisted() {
         assert_eq!(
             assert_pass(&Repo::compliant().run("WF-013")),
-            "5 checkout(s) in secret-using workflows drop credentials"
+            "5 checkout(s) in secret-using workflows drop credentials or say why not"
         );
     }
 
@@ -81,6 +110,30 @@ mod tests {
         assert_eq!(
             outcome.message,
             "job `smoke` checks out without `persist-credentials: false`"
+        );
+    }
+
+    #[test]
+    fn accepts_an_explicit_true_and_warns_only_when_the_token_can_write() {
+        use bundle_core::ops::report::Status;
+
+        let repo = Repo::compliant();
+        repo.edit(
+            CI,
+            "          persist-credentials: false\n",
+            "          persist-credentials: true\n",
+        );
+        assert_pass(&repo.run("WF-013"));
+        repo.edit(
+            CI,
+            "  security:\n",
+            "  security:\n    permissions:\n      contents: write\n",
+        );
+        let outcome = repo.run("WF-013");
+        assert_eq!(outcome.status, Status::Warn, "{outcome:#?}");
+        assert_eq!(
+            outcome.message,
+            "job `security` persists credentials of a token that can write"
         );
     }
 }

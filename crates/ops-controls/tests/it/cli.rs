@@ -235,7 +235,7 @@ fn sarif_is_a_valid_2_1_0_log() {
     assert_eq!(log["$schema"], ops_controls::render::SARIF_SCHEMA);
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 32);
+    assert_eq!(rules.len(), 33);
     let results = run["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for result in results {
@@ -254,4 +254,45 @@ fn sarif_is_a_valid_2_1_0_log() {
     }
     settings()
         .bind(|| insta::assert_snapshot!("sarif", String::from_utf8(out.stdout.clone()).unwrap()));
+}
+
+/// Issue #14: code scanning matches alerts across commits by `partialFingerprints`, so they
+/// must not change when a finding only moves to another line.
+#[test]
+fn sarif_fingerprints_survive_line_moves() {
+    let prints = |dir: &std::path::Path| {
+        let log: serde_json::Value =
+            serde_json::from_str(&ops_controls::render::sarif(&crate::common::report(dir)))
+                .unwrap();
+        let results = log["runs"][0]["results"].as_array().unwrap().clone();
+        results
+            .iter()
+            .map(|r| {
+                (
+                    r["partialFingerprints"][ops_controls::render::FINGERPRINT_KEY]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                    r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                        .as_u64()
+                        .unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let dir = crate::common::repo("noncompliant");
+    let before = prints(dir.path());
+    let unique: std::collections::BTreeSet<&String> = before.iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        unique.len(),
+        before.len(),
+        "fingerprints collide: {before:?}"
+    );
+    let wf = ".github/workflows/release.yml";
+    let text = fs_err::read_to_string(dir.path().join(wf)).unwrap();
+    crate::common::write(dir.path(), wf, &format!("# moved\n\n{text}"));
+    let after = prints(dir.path());
+    let set = |v: &[(String, u64)]| v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(set(&before), set(&after));
+    assert_ne!(before, after, "the lines were expected to move");
 }
