@@ -2,5 +2,6 @@
 //! 3.11 vectors and tamper cases, random round trips, and interop with the real sops.
 
 mod interop;
+mod issue_15;
 mod roundtrip;
 mod vectors;
