@@ -62,8 +62,9 @@ pub(crate) enum BundleCommand {
         file: PathBuf,
         /// The path, e.g. `["db"]["password"]`.
         path: String,
-        /// The value as JSON: `'"text"'`, `42`, `true`, `'{"a": 1}'`.
-        #[arg(required_unless_present = "value_stdin")]
+        /// The value as JSON: `'"text"'`, `42`, `-7`, `true`, `'{"a": 1}'` (numbers are
+        /// stored as floats, as sops does).
+        #[arg(required_unless_present = "value_stdin", allow_negative_numbers = true)]
         value: Option<String>,
         /// Read the value from stdin as a plain string (one trailing newline removed).
         #[arg(long, conflicts_with = "value")]
@@ -517,7 +518,7 @@ fn keygen(output: Option<&Path>, stdout: &mut dyn Write, stderr: &mut dyn Write)
     Ok(ExitStatus::Success)
 }
 
-/// JSON (as `sops set` takes it) to a tree value: integers that fit stay integers.
+/// JSON (as `sops set` takes it) to a tree value: numbers are floats, as in sops.
 fn json_to_value(text: &str) -> Result<Value, Box<Failure>> {
     let parsed: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         Failure::usage(format!(
@@ -531,10 +532,11 @@ fn from_json(v: serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Scalar(Scalar::Bool(b)),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Scalar(Scalar::Int(i)),
-            None => Value::Scalar(Scalar::Float(n.as_f64().unwrap_or(f64::NAN))),
-        },
+        // sops set stores every JSON number as `type:float`, `42` included (checked with
+        // sops 3.11; issue 15), as its JSON store does.
+        serde_json::Value::Number(n) => {
+            Value::Scalar(Scalar::Float(n.as_f64().unwrap_or(f64::NAN)))
+        }
         serde_json::Value::String(s) => Value::Scalar(Scalar::Str(Text::new(s))),
         serde_json::Value::Array(items) => Value::Seq(
             items

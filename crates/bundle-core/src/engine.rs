@@ -287,9 +287,10 @@ impl<'a> Walker<'a> {
         self.note_comment(c.text.as_str());
     }
 
-    /// Decrypts an encrypted comment, or keeps it (returning `None`) with a warning, as
+    /// Decrypts an encrypted comment line, or keeps it (returning `None`) with a warning, as
     /// sops 3.11 does: YAML may attach a comment that ends a nested block to that block, so
     /// its AAD no longer matches; comments are outside the MAC, so nothing else depends on it.
+    /// A comment stored as a sequence element is not a comment line and never comes here.
     fn decrypt_comment_text(&mut self, enc: &str) -> Option<Text> {
         if let Ok((plain, _)) = self.decrypt_string(enc, Some("comment")) {
             return Some(plain);
@@ -315,9 +316,10 @@ impl<'a> Walker<'a> {
                             if cipher::is_enc(t.as_str())
                                 && enc_type(t.as_str()) == Some("comment") =>
                         {
-                            let text = self
-                                .decrypt_comment_text(t.as_str())
-                                .unwrap_or_else(|| t.clone());
+                            // A comment stored as a sequence element is a value to sops:
+                            // if it does not authenticate, decryption fails (sops exits 25).
+                            // Only comment lines get the warning (issue 15).
+                            let (text, _) = self.decrypt_string(t.as_str(), Some("comment"))?;
                             self.note_comment(text.as_str());
                             *item = SeqItem::Comment(Comment { text });
                         }
@@ -479,17 +481,35 @@ pub fn encrypt_mac(mac_hex: &str, key: &DataKey, lastmodified: &str) -> Option<S
     ))
 }
 
-/// Decrypts the stored MAC. `Ok(None)` for an empty MAC; `Err(())` when it does not
-/// authenticate or is malformed.
-#[allow(clippy::result_unit_err)]
-pub fn decrypt_mac(stored: &str, key: &DataKey, lastmodified: &str) -> Result<Option<String>, ()> {
+/// Why the stored MAC could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MacError {
+    /// Malformed, or it does not authenticate under the data key and `lastmodified`.
+    Undecryptable,
+    /// It authenticates but is not stored as `type:str`. The type is outside the AAD, so
+    /// only this check catches an edited tag; sops refuses every other type too (exit 51).
+    WrongType(String),
+}
+
+/// Decrypts the stored MAC. `Ok(None)` for an empty MAC.
+pub fn decrypt_mac(
+    stored: &str,
+    key: &DataKey,
+    lastmodified: &str,
+) -> Result<Option<String>, MacError> {
     if stored.is_empty() {
         return Ok(None);
     }
-    let aad = crate::time::lastmodified_aad(lastmodified).ok_or(())?;
-    let parsed = cipher::parse_enc(stored).map_err(|_| ())?;
-    let plain = cipher::decrypt(key, &parsed, aad.as_bytes()).map_err(|_| ())?;
-    String::from_utf8(plain.to_vec()).map(Some).map_err(|_| ())
+    let aad = crate::time::lastmodified_aad(lastmodified).ok_or(MacError::Undecryptable)?;
+    let parsed = cipher::parse_enc(stored).map_err(|_| MacError::Undecryptable)?;
+    if parsed.value_type != "str" {
+        return Err(MacError::WrongType(parsed.value_type.to_owned()));
+    }
+    let plain =
+        cipher::decrypt(key, &parsed, aad.as_bytes()).map_err(|_| MacError::Undecryptable)?;
+    String::from_utf8(plain.to_vec())
+        .map(Some)
+        .map_err(|_| MacError::Undecryptable)
 }
 
 fn hex_upper(bytes: &[u8]) -> String {

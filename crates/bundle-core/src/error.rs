@@ -182,6 +182,15 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// The stored MAC is not of type `str` (its type tag was edited; sops exits 51).
+    #[error("integrity error in {}: the MAC is stored as type `{value_type}`, not `str` (was `mac` edited?)", path.display())]
+    MacBadType {
+        /// The file.
+        path: PathBuf,
+        /// The type found.
+        value_type: String,
+    },
+
     /// The MAC over the values does not match the stored one.
     #[error("integrity error in {}: MAC mismatch (file has {stored}, computed {computed})\nhint: a value was changed, added, removed or reordered outside sops", path.display(), stored = if stored.is_empty() { "no MAC" } else { stored.as_str() })]
     MacMismatch {
@@ -312,6 +321,7 @@ impl Error {
             | Error::BadType { .. }
             | Error::BadPlaintext { .. }
             | Error::MacUndecryptable { .. }
+            | Error::MacBadType { .. }
             | Error::MacMismatch { .. }
             | Error::KeyCommand { .. }
             | Error::Age(_) => ExitStatus::Integrity,

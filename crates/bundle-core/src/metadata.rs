@@ -46,7 +46,9 @@ pub struct Metadata {
     pub mac: String,
     /// The encryption-scope rule in force.
     pub scope: ScopeRule,
-    /// Whether the rule is written in the metadata (the binary store writes none).
+    /// Whether the rule is written in the metadata: false only for a binary-store file
+    /// being encrypted for the first time (sops writes none then); a file read back always
+    /// writes it, as sops does.
     pub scope_written: bool,
     /// MAC only over encrypted values.
     pub mac_only_encrypted: bool,
@@ -100,7 +102,10 @@ impl Metadata {
                 scope = Some(ScopeRule::from_field(field, &pattern)?);
             }
         }
-        let scope_written = scope.is_some();
+        // A file read back always writes its rule, the default one included: sops fills
+        // in `unencrypted_suffix: _unencrypted` on load, so its updatekeys, rotate and set
+        // add it even to a binary-store file, which was encrypted without one (issue 15).
+        let scope_written = true;
         let scope = scope.unwrap_or_default();
         let mac_only_encrypted = bool_field(map, "mac_only_encrypted")?.unwrap_or(false);
         let shamir_threshold = usize_field(map, "shamir_threshold")?;
@@ -401,6 +406,22 @@ mod tests {
         assert_eq!(
             Metadata::from_map(&map).unwrap_err(),
             "no keys found in file"
+        );
+    }
+
+    /// Issue 15: a binary-store file has no rule in its metadata; sops fills in the default
+    /// on load and writes it back on updatekeys, rotate and set, so reading one must too.
+    #[test]
+    fn issue_15_a_file_without_a_rule_writes_the_default_one_back() {
+        let mut map = sample().to_map(Format::Binary);
+        map.remove("unencrypted_suffix");
+        let read = Metadata::from_map(&map).unwrap();
+        assert_eq!(read.scope, ScopeRule::default());
+        assert!(read.scope_written);
+        let written = read.to_map(Format::Binary);
+        assert_eq!(
+            written.get("unencrypted_suffix"),
+            Some(&Value::str("_unencrypted"))
         );
     }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::cipher::{self, DataKey};
-use crate::engine::{self, IvCache, WalkError, WalkSettings};
+use crate::engine::{self, IvCache, MacError, WalkError, WalkSettings};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::fsio::{self, WriteOptions};
@@ -234,8 +234,14 @@ impl SopsFile {
             engine::decrypt_branches(&mut branches, &key, settings, &mut ivs)
                 .map_err(|e| walk_error(e, &self.path))?;
         let stored = engine::decrypt_mac(&self.metadata.mac, &key, &self.metadata.lastmodified)
-            .map_err(|()| Error::MacUndecryptable {
-                path: self.path.clone(),
+            .map_err(|e| match e {
+                MacError::Undecryptable => Error::MacUndecryptable {
+                    path: self.path.clone(),
+                },
+                MacError::WrongType(value_type) => Error::MacBadType {
+                    path: self.path.clone(),
+                    value_type,
+                },
             })?;
         match stored {
             Some(stored) if stored == computed => {}

@@ -3,4 +3,5 @@
 
 mod bundle_cli;
 mod common;
+mod issue_15;
 mod rotate_cli;

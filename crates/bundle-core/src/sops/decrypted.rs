@@ -220,7 +220,9 @@ impl Decrypted {
         Ok(current)
     }
 
-    /// Sets a value, creating missing mappings on the way; an existing key keeps its place.
+    /// Sets a value as `sops set` does: missing keys are created (a mapping, or a sequence
+    /// when the next segment is an index), an existing key keeps its place, and an index at
+    /// or past the end of a sequence appends one element (sops 3.11, checked; issue 15).
     pub fn set(&mut self, path: &TreePath, value: Value) -> Result<()> {
         let file = self.path.display().to_string();
         let Some(root) = self.branches.first_mut() else {
@@ -228,38 +230,18 @@ impl Decrypted {
                 message: "the file has no document".into(),
             });
         };
-        let segments = path.segments();
-        let Some((last, parents)) = segments.split_last() else {
-            return Err(Error::TreePath {
+        match path.segments().split_first() {
+            None => Err(Error::TreePath {
                 message: "an empty path names the whole document; name a key".into(),
-            });
-        };
-        let mut slot: &mut Value = &mut Value::Null;
-        let mut root_opt = Some(root);
-        for seg in parents {
-            let container: &mut Value = match root_opt.take() {
-                Some(m) => match seg {
-                    Segment::Key(k) => entry_or_insert(m, k),
-                    Segment::Index(_) => {
-                        return Err(Error::TreePath {
-                            message: format!("{path}: the document root is a mapping"),
-                        });
-                    }
-                },
-                None => step_mut(slot, seg, path, &file)?,
-            };
-            slot = container;
-        }
-        match (root_opt, last) {
-            (Some(m), Segment::Key(k)) => m.insert(k.clone(), value),
-            (Some(_), Segment::Index(_)) => {
-                return Err(Error::TreePath {
-                    message: format!("{path}: the document root is a mapping"),
-                });
+            }),
+            Some((Segment::Index(_), _)) => Err(Error::TreePath {
+                message: format!("{path}: the document root is a mapping"),
+            }),
+            Some((Segment::Key(k), rest)) => {
+                let slot = map_slot(root, k, rest.first());
+                set_at(slot, rest, value, path, &file)
             }
-            (None, seg) => *step_mut(slot, seg, path, &file)? = value,
         }
-        Ok(())
     }
 
     /// Removes the value at a path.
@@ -426,39 +408,63 @@ fn seq_values_mut(items: &mut [SeqItem]) -> impl Iterator<Item = &mut Value> {
     })
 }
 
-fn entry_or_insert<'m>(map: &'m mut Map, key: &str) -> &'m mut Value {
+/// An empty container for the segment that follows, or null when none does.
+fn empty_for(next: Option<&Segment>) -> Value {
+    match next {
+        Some(Segment::Key(_)) => Value::Map(Map::new()),
+        Some(Segment::Index(_)) => Value::Seq(Vec::new()),
+        None => Value::Null,
+    }
+}
+
+/// The value under `key`, inserted at the end as [`empty_for`] `next` when missing.
+fn map_slot<'m>(map: &'m mut Map, key: &str, next: Option<&Segment>) -> &'m mut Value {
     if map.get(key).is_none() {
-        map.push(key, Value::Map(Map::new()));
+        map.push(key, empty_for(next));
     }
     map.get_mut(key).expect("just inserted")
 }
 
-fn step_mut<'v>(
-    value: &'v mut Value,
-    seg: &Segment,
+fn set_at(
+    slot: &mut Value,
+    rest: &[Segment],
+    value: Value,
     path: &TreePath,
     file: &str,
-) -> Result<&'v mut Value> {
-    match (seg, value) {
-        (Segment::Key(k), Value::Map(m)) => Ok(entry_or_insert(m, k)),
+) -> Result<()> {
+    let Some((seg, rest)) = rest.split_first() else {
+        *slot = value;
+        return Ok(());
+    };
+    let next = rest.first();
+    let child = match (seg, slot) {
+        (Segment::Key(k), Value::Map(m)) => map_slot(m, k, next),
         (Segment::Key(k), v @ Value::Null) => {
-            let mut m = Map::new();
-            m.push(k.clone(), Value::Null);
-            *v = Value::Map(m);
+            *v = Value::Map(Map::new());
             let Value::Map(m) = v else {
                 unreachable!("just set")
             };
-            Ok(m.get_mut(k).expect("just inserted"))
+            map_slot(m, k, next)
         }
         (Segment::Index(n), Value::Seq(items)) => {
-            seq_values_mut(items)
-                .nth(*n)
-                .ok_or_else(|| Error::TreePath {
-                    message: format!("{path}: index {n} is out of range in {file}"),
-                })
+            if *n >= seq_values(items).count() {
+                // sops appends one element for any index past the end.
+                items.push(SeqItem::Value(empty_for(next)));
+                match items.last_mut() {
+                    Some(SeqItem::Value(v)) => v,
+                    _ => unreachable!("just pushed a value"),
+                }
+            } else {
+                seq_values_mut(items)
+                    .nth(*n)
+                    .expect("the index is below the count")
+            }
         }
-        _ => Err(Error::TreePath {
-            message: format!("{path} does not fit the structure of {file}"),
-        }),
-    }
+        _ => {
+            return Err(Error::TreePath {
+                message: format!("{path} does not fit the structure of {file}"),
+            });
+        }
+    };
+    set_at(child, rest, value, path, file)
 }

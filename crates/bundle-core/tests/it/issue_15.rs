@@ -1,0 +1,152 @@
+//! Issue 15: integrity holes found by comparing with sops 3.11. Each tampered file is
+//! checked with us and, when sops is on PATH, with the real sops on the same bytes.
+//!
+//! - The MAC's `type:` tag is outside every AAD: `type:str` edited to `type:int` must be
+//!   refused (sops: exit 51 for every type but `str`).
+//! - A comment stored as a sequence element (`a: [1, 2] # c`) is a value to sops: a flipped
+//!   ciphertext byte fails decryption (sops: exit 25). Only a comment *line* that does not
+//!   decrypt is kept with a warning (sops warns and exits 0).
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use bundle_core::keys::Identities;
+use bundle_core::sops::{Decrypted, SopsFile};
+use bundle_core::store::EmitOptions;
+use bundle_core::{Error, ExitStatus, Format};
+use test_support::sops;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn alice_key_file() -> PathBuf {
+    fixtures().join("sops-3.11.0/keys/alice.agekey")
+}
+
+fn alice() -> Identities {
+    Identities::from_text("alice", &fs_err::read_to_string(alice_key_file()).unwrap()).unwrap()
+}
+
+/// The sops-made file of `a: [1, 2] # c` / `b: x`.
+fn seq_comment_file() -> String {
+    fs_err::read_to_string(fixtures().join("issue-15/seq-comment.yaml")).unwrap()
+}
+
+/// The ciphertext of the comment element `- ENC[…,type:comment]` in `seq_comment_file`.
+const COMMENT_DATA: &str = "- ENC[AES256_GCM,data:KSs=,";
+/// The same with its first ciphertext byte changed (`K` → `L` changes the first byte; a
+/// change in the last base64 character could touch only padding bits).
+const COMMENT_DATA_FLIPPED: &str = "- ENC[AES256_GCM,data:LSs=,";
+
+fn ours(text: &str) -> Result<Decrypted, Error> {
+    SopsFile::parse(Path::new("t.yaml"), Format::Yaml, text.as_bytes())?.decrypt(&alice())
+}
+
+/// The real sops decrypting `text` (as a .yaml file); `None` when sops is not on PATH.
+fn theirs(text: &str) -> Option<Output> {
+    let sops = sops()?;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.yaml");
+    fs_err::write(&path, text).unwrap();
+    let out = Command::new(sops)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("SOPS_AGE_KEY_FILE", alice_key_file())
+        .args(["--disable-version-check", "decrypt"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    Some(out)
+}
+
+#[track_caller]
+fn assert_sops_exit(out: Option<Output>, code: i32, stderr_has: &str) {
+    let Some(out) = out else { return };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(stderr_has), "{stderr}");
+}
+
+fn mac_type(text: &str, ty: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("    mac: ENC["))
+        .unwrap();
+    let edited = line.replace(",type:str]", &format!(",type:{ty}]"));
+    assert_ne!(line, edited);
+    text.replace(line, &edited)
+}
+
+#[test]
+fn issue_15_untampered_fixture_decrypts() {
+    let d = ours(&seq_comment_file()).unwrap();
+    assert!(d.warnings().is_empty(), "{:?}", d.warnings());
+    let plain = d
+        .to_plaintext(Format::Yaml, EmitOptions::default())
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(plain.to_vec()).unwrap(),
+        "a:\n    # c\n    - 1\n    - 2\nb: x\n"
+    );
+    assert_sops_exit(theirs(&seq_comment_file()), 0, "");
+}
+
+#[test]
+fn issue_15_mac_type_tag_int_is_an_integrity_error() {
+    let text = mac_type(&seq_comment_file(), "int");
+    let err = ours(&text).unwrap_err();
+    assert!(
+        matches!(&err, Error::MacBadType { value_type, .. } if value_type == "int"),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_status(), ExitStatus::Integrity);
+    assert_sops_exit(theirs(&text), 51, "Cannot decrypt MAC");
+}
+
+/// sops refuses every MAC type but `str` (exit 51; `bytes` makes it panic, exit 2).
+#[test]
+fn issue_15_mac_type_tag_other_than_str_is_an_integrity_error() {
+    for ty in ["float", "bool", "time", "comment", "junk"] {
+        let text = mac_type(&seq_comment_file(), ty);
+        let err = ours(&text).unwrap_err();
+        assert!(
+            matches!(&err, Error::MacBadType { value_type, .. } if value_type == ty),
+            "{ty}: {err:?}"
+        );
+        assert_sops_exit(theirs(&text), 51, "MAC");
+    }
+}
+
+#[test]
+fn issue_15_tampered_comment_sequence_item_is_an_integrity_error() {
+    let text = seq_comment_file().replace(COMMENT_DATA, COMMENT_DATA_FLIPPED);
+    assert_ne!(text, seq_comment_file());
+    let err = ours(&text).unwrap_err();
+    assert!(
+        matches!(&err, Error::ValueDecrypt { tree_path, .. } if tree_path == "a:"),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_status(), ExitStatus::Integrity);
+    assert_sops_exit(theirs(&text), 25, "cipher: message authentication failed");
+}
+
+/// The one case sops warns about: an encrypted comment *line* that does not decrypt is
+/// kept as it is, with a warning, and everything else decrypts (sops: exit 0).
+#[test]
+fn issue_15_tampered_comment_line_is_kept_with_a_warning() {
+    let text = seq_comment_file().replace(COMMENT_DATA, "#ENC[AES256_GCM,data:LSs=,");
+    let d = ours(&text).unwrap();
+    assert_eq!(d.warnings().len(), 1, "{:?}", d.warnings());
+    assert!(d.warnings()[0].contains("`a:`"), "{:?}", d.warnings());
+    let plain = d
+        .to_plaintext(Format::Yaml, EmitOptions::default())
+        .unwrap();
+    let plain = String::from_utf8(plain.to_vec()).unwrap();
+    assert!(plain.contains("#ENC[AES256_GCM,data:LSs=,"), "{plain}");
+    assert!(plain.contains("    - 1\n    - 2\n"), "{plain}");
+    assert_sops_exit(theirs(&text), 0, "Found possibly unencrypted comment");
+}
