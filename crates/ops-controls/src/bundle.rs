@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use bundle_core::Scalar;
+use bundle_core::ops::files::read_regular;
 pub(crate) use bundle_core::ops::mcp::Version;
 use bundle_core::sops::SopsFile;
 use bundle_core::treepath::TreePath;
@@ -61,17 +62,21 @@ impl BundleState {
     }
 }
 
-/// Reads the bundle at `file` (`rel` is its repository-relative path).
-pub(crate) fn load(file: &Path, rel: &str, version_key: &str) -> BundleState {
-    if fs_err::symlink_metadata(file).is_err() {
-        return BundleState::Absent;
-    }
-    let sops = match SopsFile::read(file) {
+/// Reads the bundle at `rel` in the repository `root` (a regular file inside it, bounded: a
+/// FIFO or a link out of the repository is unreadable, never waited on).
+pub(crate) fn load(root: &Path, rel: &str, version_key: &str) -> BundleState {
+    let file = root.join(rel);
+    let bytes = match read_regular(&file, Some(root), crate::context::MAX_BUNDLE_BYTES) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return BundleState::Absent,
+        Err(e) => return BundleState::Unreadable(first_line(&e.to_string())),
+    };
+    let sops = match SopsFile::parse(&file, bundle_core::Format::from_path(&file), &bytes) {
         Ok(sops) => sops,
         Err(bundle_core::Error::MetadataNotFound { .. }) => return BundleState::NotSops,
         Err(e) => return BundleState::Unreadable(first_line(&e.to_string())),
     };
-    let text = fs_err::read_to_string(file).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let meta = sops.metadata();
     let mut recipients = sops.recipients();
     recipients.sort();

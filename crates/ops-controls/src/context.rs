@@ -4,7 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use bundle_core::ops::files::read_regular;
 use bundle_core::time::Timestamp;
+
+/// The most a document (runbook, workflow, policy, gitleaks configuration) may weigh: far
+/// above any real one, and a bound on what a hostile tree can make the checks read.
+pub(crate) const MAX_DOCUMENT_BYTES: u64 = 8 << 20;
+/// The most the bundle may weigh (a 100,000-value bundle is about 20 MiB).
+pub(crate) const MAX_BUNDLE_BYTES: u64 = 256 << 20;
 
 use crate::bundle::{self, BundleState};
 use crate::policy::Policy;
@@ -62,10 +69,11 @@ impl Context {
     }
 
     /// The text of a repository file; `Ok(None)` when it does not exist.
+    /// A symbolic link out of the repository, a FIFO or device, or a document over
+    /// [`MAX_DOCUMENT_BYTES`] is an error, never followed or read to the end (issue 11).
     pub(crate) fn read(&self, rel: &str) -> Result<Option<String>, ReadError> {
-        match fs_err::read(self.path(rel)) {
-            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        match read_regular(&self.path(rel), Some(&self.root), MAX_DOCUMENT_BYTES) {
+            Ok(bytes) => Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned())),
             Err(e) => Err(ReadError(e.to_string())),
         }
     }
@@ -85,7 +93,7 @@ impl Context {
     pub(crate) fn bundle(&self) -> &BundleState {
         self.bundle.get_or_init(|| {
             let rel = &self.policy.bundle.path;
-            bundle::load(&self.path(rel), rel, &self.policy.bundle.version_key)
+            bundle::load(&self.root, rel, &self.policy.bundle.version_key)
         })
     }
 
@@ -132,7 +140,10 @@ fn load_workflows(root: &Path, dir: &str) -> Workflows {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let rel = format!("{}/{name}", dir.trim_end_matches('/'));
-        match fs_err::read_to_string(&path) {
+        match read_regular(&path, Some(root), MAX_DOCUMENT_BYTES)
+            .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
+            .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
+        {
             Ok(text) => match workflow::parse(&rel, &text) {
                 Ok(wf) => out.parsed.push(wf),
                 Err(invalid) => out.invalid.push(invalid),

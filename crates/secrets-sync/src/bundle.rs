@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use bundle_core::cipher::is_enc;
 use bundle_core::keys::{Identities, KeyEnv};
+use bundle_core::ops::files::read_regular;
 use bundle_core::ops::mcp::Version;
 use bundle_core::sops::SopsFile;
 use bundle_core::store::EmitOptions;
@@ -50,17 +51,18 @@ impl std::fmt::Debug for Loaded {
     }
 }
 
+/// The most a bundle may weigh (a 100,000-value bundle is about 20 MiB).
+const MAX_BUNDLE_BYTES: u64 = 256 << 20;
+
 /// Reads, decrypts (MAC verified) and renders the bundle at `path`.
 pub fn load(path: &Path, keys: &KeyEnv) -> Result<Loaded> {
-    match fs_err::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::BundleMissing {
-                path: path.to_owned(),
-            });
-        }
-        _ => {}
-    }
-    let file = SopsFile::read(path)?;
+    // A regular file only: `--bundle` naming a FIFO or a device must fail, not wait forever.
+    let Some(bytes) = read_regular(path, None, MAX_BUNDLE_BYTES)? else {
+        return Err(Error::BundleMissing {
+            path: path.to_owned(),
+        });
+    };
+    let file = SopsFile::parse(path, Format::from_path(path), &bytes)?;
     if file.branches().len() != 1 {
         return Err(Error::DocumentCount {
             path: path.to_owned(),

@@ -56,9 +56,87 @@ pub fn repo_files(root: &Path, include_ignored: bool) -> Result<Vec<String>, Lis
     }
 }
 
+/// Reads a file the tools were pointed at, refusing what would hang or flood them: anything
+/// but a regular file (a FIFO, a device such as `/dev/zero`), a symbolic link whose target is
+/// outside `root` (when given), and more than `limit` bytes. `Ok(None)` when it does not
+/// exist. The error names the path and the reason, never the content.
+pub fn read_regular(
+    path: &Path,
+    root: Option<&Path>,
+    limit: u64,
+) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let refuse = |why: String| std::io::Error::other(format!("{}: {why}", path.display()));
+    let link = match fs_err::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if link.file_type().is_symlink()
+        && let Some(root) = root
+    {
+        let target = fs_err::canonicalize(path)?;
+        if !target.starts_with(fs_err::canonicalize(root)?) {
+            return Err(refuse(
+                "a symbolic link to outside the repository (not followed)".to_owned(),
+            ));
+        }
+    }
+    let meta = fs_err::metadata(path)?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".to_owned()));
+    }
+    if meta.len() > limit {
+        return Err(refuse(format!("larger than {limit} bytes")));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // Bounded even if the file grows while it is read.
+    fs_err::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(refuse(format!("larger than {limit} bytes")));
+    }
+    Ok(Some(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_regular_refuses_what_would_hang_or_flood() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs_err::write(root.join("a.md"), "text").unwrap();
+        assert_eq!(
+            read_regular(&root.join("a.md"), Some(root), 10)
+                .unwrap()
+                .unwrap(),
+            b"text"
+        );
+        assert!(
+            read_regular(&root.join("missing"), Some(root), 10)
+                .unwrap()
+                .is_none()
+        );
+        let err = read_regular(&root.join("a.md"), Some(root), 3).unwrap_err();
+        assert!(
+            err.to_string().ends_with("a.md: larger than 3 bytes"),
+            "{err}"
+        );
+        std::os::unix::fs::symlink("/dev/zero", root.join("zero.md")).unwrap();
+        let err = read_regular(&root.join("zero.md"), Some(root), 10).unwrap_err();
+        assert!(err.to_string().contains("outside the repository"), "{err}");
+        let err = read_regular(&root.join("zero.md"), None, 10).unwrap_err();
+        assert!(err.to_string().ends_with("not a regular file"), "{err}");
+        std::os::unix::fs::symlink(root.join("a.md"), root.join("inside.md")).unwrap();
+        assert!(
+            read_regular(&root.join("inside.md"), Some(root), 10)
+                .unwrap()
+                .is_some()
+        );
+    }
 
     #[test]
     fn walks_without_git_honouring_gitignore() {

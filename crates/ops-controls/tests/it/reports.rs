@@ -87,3 +87,42 @@ fn this_repository_passes_its_own_controls() {
         assert_eq!(report.check(id).unwrap().status, Status::Pass, "{id}");
     }
 }
+
+/// Issue 11: a hostile tree cannot make the checks hang or read without bound. A runbook
+/// linked to `/dev/zero` and a bundle that is a FIFO are reported, and the run ends.
+#[test]
+fn links_out_of_the_repository_and_fifos_are_reported_not_followed() {
+    let dir = crate::common::repo("compliant");
+    let runbook = dir
+        .path()
+        .join("docs/ops/runbooks/gestao-de-segredos-mcp.md");
+    fs_err::remove_file(&runbook).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &runbook).unwrap();
+    let bundle = dir.path().join("config/secrets.enc.yaml");
+    fs_err::remove_file(&bundle).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&bundle)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let root = dir.path().to_owned();
+    let (done, report) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let report = ops_controls::generate(&ops_controls::Options::new(
+            root,
+            crate::common::at(crate::common::NOW),
+        ));
+        let _ = done.send(report);
+    });
+    let report = report
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("ops-controls finished instead of hanging on the FIFO or /dev/zero")
+        .unwrap();
+    assert!(!report.summary.passed);
+    let json = report.to_json();
+    assert!(
+        json.contains("a symbolic link to outside the repository (not followed)"),
+        "{json}"
+    );
+    assert!(json.contains("not a regular file"), "{json}");
+}

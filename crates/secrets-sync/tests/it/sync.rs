@@ -384,3 +384,23 @@ fn a_run_waits_for_the_lock_held_by_another() {
     assert_code(&reference.sync("secrets-v2", &[]), 0);
     assert_eq!(world.pair(), reference.pair());
 }
+
+/// Issue 11: `--bundle` naming a FIFO is refused at once, not waited on.
+#[test]
+fn a_fifo_bundle_is_refused_not_waited_on() {
+    let world = crate::common::World::new();
+    let fifo = world.root().join("bundle.enc.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut cmd = world.cmd();
+    cmd.arg("--bundle").arg(&fifo);
+    let out = crate::common::run(&mut cmd);
+    crate::common::assert_code(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
