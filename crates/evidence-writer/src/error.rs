@@ -84,6 +84,19 @@ pub enum Error {
         id: String,
     },
 
+    /// The execution claims a time before the last entry's.
+    #[error(
+        "the execution's time {at} is before the last entry's (`{last_id}` at {last_at})\nhint: the log only moves forward: record with the real time (drop --at or SOURCE_DATE_EPOCH)"
+    )]
+    OutOfOrder {
+        /// The time claimed.
+        at: bundle_core::time::Timestamp,
+        /// The last entry's id.
+        last_id: String,
+        /// The last entry's time.
+        last_at: bundle_core::time::Timestamp,
+    },
+
     /// A rotation to a version that is not newer than the last recorded one.
     #[error(
         "version {version} is already covered by `{id}` in the evidence\nhint: a rotation produces the next version; check --version-from/--version-to"

@@ -147,6 +147,7 @@ fn record_locked(
         };
     }
     check_version(&log, &execution)?;
+    check_order(&log, &execution)?;
     let warnings = warnings(&log, &execution);
 
     let mut new_log = log.clone();
@@ -348,6 +349,22 @@ fn check_version(log: &EvidenceLog, execution: &Execution) -> Result<(), Error> 
         return Err(Error::VersionGap { from, last });
     }
     Ok(())
+}
+
+/// Time only moves forward in the log: an execution may not claim a time before the last
+/// entry's (issue 12: a plan back-dated with `--at` to fake the 24-hour notice lands out of
+/// order and is refused here).
+fn check_order(log: &EvidenceLog, execution: &Execution) -> Result<(), Error> {
+    match log.entries().last() {
+        Some(last) if execution.recorded_at < last.execution.recorded_at => {
+            Err(Error::OutOfOrder {
+                at: execution.recorded_at,
+                last_id: last.execution.id.clone(),
+                last_at: last.execution.recorded_at,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn warnings(log: &EvidenceLog, execution: &Execution) -> Vec<String> {

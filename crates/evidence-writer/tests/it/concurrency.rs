@@ -14,10 +14,12 @@ fn ew(repo: &Repo) -> Command {
     cmd
 }
 
-fn comms(repo: &Repo, n: usize) -> Child {
+/// A comms update of incident `INC-<minute>-<n>` at 10:`<minute>` (writers racing in one
+/// minute each record their own incident, so none is a rerun of another).
+fn comms(repo: &Repo, minute: usize, n: usize) -> Child {
     ew(repo)
-        .args(["--at", &format!("2025-03-03T10:{n:02}:00Z"), "comms"])
-        .args(["--incident", "INC-7"])
+        .args(["--at", &format!("2025-03-03T10:{minute:02}:00Z"), "comms"])
+        .args(["--incident", &format!("INC-{minute}-{n}")])
         .args(["--message", &format!("update {n}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -34,7 +36,7 @@ fn concurrent_writers_all_land_one_after_the_other() {
     let repo = Repo::new();
     repo.ok(&["init"]);
     for burst in 0..3 {
-        let children: Vec<Child> = (0..6).map(|i| comms(&repo, burst * 6 + i)).collect();
+        let children: Vec<Child> = (0..6).map(|i| comms(&repo, burst, i)).collect();
         for child in children {
             let out = child.wait_with_output().unwrap();
             assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -45,7 +47,7 @@ fn concurrent_writers_all_land_one_after_the_other() {
         18,
         "every writer's entry is in the log"
     );
-    repo.ok(&["--at", "2025-03-03T10:20:00Z", "verify"]);
+    repo.ok(&["--at", "2025-03-03T10:05:00Z", "verify"]);
 }
 
 #[test]
@@ -71,7 +73,7 @@ fn a_writer_that_cannot_get_the_lock_writes_nothing_and_exits_1() {
     );
     assert_eq!(repo.picture(), before);
     drop(held);
-    assert_eq!(comms(&repo, 0).wait().unwrap().code(), Some(0));
+    assert_eq!(comms(&repo, 0, 0).wait().unwrap().code(), Some(0));
 }
 
 #[test]
@@ -146,4 +148,46 @@ fn summary_of_a_damaged_log_is_an_error_not_zero_executions() {
     let out = repo.run(&["summary", "--since", "2025-01-01"]);
     assert_eq!(out.code, 1, "{}", out.display(repo.root()));
     assert!(!out.stdout.contains("0 executions"), "{}", out.stdout);
+}
+
+/// Issue 12: the log only moves forward; a back-dated execution is refused, nothing written.
+#[test]
+fn an_execution_before_the_last_entry_is_refused() {
+    let repo = Repo::new();
+    repo.ok(&["init"]);
+    repo.ok(&[
+        "--at",
+        "2025-03-03T10:00:00Z",
+        "comms",
+        "--incident",
+        "INC-7",
+        "--message",
+        "update",
+    ]);
+    let before = repo.picture();
+    let out = repo.run(&[
+        "--at",
+        "2025-03-01T09:00:00Z",
+        "record",
+        "--kind",
+        "plan",
+        "--reason",
+        "rotação trimestral",
+        "--responsible",
+        "Ana Souza",
+        "--version-from",
+        "4",
+        "--version-to",
+        "5",
+        "--window-start",
+        "2025-03-03T10:01:00Z",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.display(repo.root()));
+    assert!(
+        out.stderr
+            .contains("is before the last entry's (`comms-INC-7-20250303T100000Z`"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(repo.picture(), before);
 }
