@@ -255,7 +255,7 @@ impl Default for Bundle {
 impl Default for Workflows {
     fn default() -> Self {
         let jobs: BTreeMap<String, Vec<String>> = [
-            ("security", vec!["gitleaks"]),
+            ("security", vec!["gitleaks", "config/gitleaks.toml"]),
             ("ops_compliance", vec!["ops-controls"]),
             ("lint", vec![]),
             ("test", vec![]),

@@ -1,20 +1,128 @@
-//! WF-014: the CI jobs the runbook names exist and do what it says.
+//! WF-014: the CI jobs the runbook names exist and really run what it says.
 //!
-//! The runbook integrates five jobs: `security` runs gitleaks, `ops_compliance` runs the
-//! controls, and `lint`, `test`, `smoke`. The policy maps each required job id to words its
-//! steps (`uses:` or `run:`) must contain.
+//! The runbook integrates five jobs: `security` runs gitleaks with the repository's
+//! configuration, `ops_compliance` runs the controls, and `lint`, `test`, `smoke`. The policy
+//! maps each required job id to words its steps must contain (`uses:`, `run:`, or a step's
+//! `with:`/`env:` value, where an action takes its configuration).
+//!
+//! A word counts only where it runs (issue 12): not inside `echo`/`printf` text or a comment,
+//! and not when its failure is thrown away: `|| true`, `|| :`, `|| exit 0`, an `exit 0`
+//! earlier in the same script, or `continue-on-error: true` on the step or the job. So
+//! `echo "gitleaks skipped"; exit 0` and `ops-controls || true` do not pass for the jobs.
 
 use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
 use crate::context::Context;
+use crate::workflow::{Job, Step};
+use crate::yaml::Node;
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-014",
-    title: "Required CI jobs exist",
+    title: "Required CI jobs exist and run their commands",
     severity: Severity::Medium,
     run,
 };
+
+/// How a step holds a word.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    /// Runs it, and a failure fails the job.
+    Runs,
+    /// Names it but throws its failure away (the reason), or only prints it.
+    Neutralised(&'static str),
+}
+
+fn is_true(node: Option<&Node>) -> bool {
+    node.and_then(Node::as_str)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// Whether one line of a `run:` script runs `word` with its failure kept.
+fn line_verdict(line: &str, word: &str) -> Option<Found> {
+    let lower = line.to_lowercase();
+    if !lower.contains(word) {
+        return None;
+    }
+    let trimmed = lower.trim_start();
+    if trimmed.starts_with('#') || trimmed.starts_with("echo ") || trimmed.starts_with("printf ") {
+        return Some(Found::Neutralised("only printed"));
+    }
+    let squeezed: String = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    for ignore in [
+        "|| true",
+        "|| :",
+        "|| exit 0",
+        "; exit 0",
+        "&& exit 0",
+        "|| echo",
+    ] {
+        if squeezed.contains(ignore) {
+            return Some(Found::Neutralised("its failure is ignored"));
+        }
+    }
+    Some(Found::Runs)
+}
+
+fn step_verdict(step: &Step, word: &str) -> Option<Found> {
+    let mut found = None;
+    if step
+        .uses
+        .as_ref()
+        .is_some_and(|u| u.text.to_lowercase().contains(word))
+        || step
+            .with
+            .iter()
+            .chain(&step.env)
+            .any(|v| v.value.to_lowercase().contains(word))
+    {
+        found = Some(Found::Runs);
+    }
+    if let Some(run) = &step.run {
+        let mut exited = false;
+        for line in run.text.lines() {
+            if line.trim() == "exit 0" {
+                exited = true;
+                continue;
+            }
+            match line_verdict(line, word) {
+                Some(Found::Runs) if exited => {
+                    found.get_or_insert(Found::Neutralised("the script exits 0 before it"));
+                }
+                Some(Found::Runs) => found = Some(Found::Runs),
+                Some(other) => {
+                    found.get_or_insert(other);
+                }
+                None => {}
+            }
+        }
+    }
+    match found {
+        Some(Found::Runs) if is_true(step.node.get("continue-on-error")) => {
+            Some(Found::Neutralised("the step has continue-on-error"))
+        }
+        other => other,
+    }
+}
+
+/// The best a job does with `word`: runs it somewhere, or only neutralised occurrences (the
+/// first reason), or nothing.
+fn job_verdict(job: &Job, word: &str) -> Option<Found> {
+    let mut neutralised = None;
+    for step in &job.steps {
+        match step_verdict(step, word) {
+            Some(Found::Runs) if is_true(job.node.get("continue-on-error")) => {
+                return Some(Found::Neutralised("the job has continue-on-error"));
+            }
+            Some(Found::Runs) => return Some(Found::Runs),
+            Some(Found::Neutralised(why)) => {
+                neutralised.get_or_insert(why);
+            }
+            None => {}
+        }
+    }
+    neutralised.map(Found::Neutralised)
+}
 
 fn run(cx: &Context) -> Outcome {
     let required = &cx.policy.workflows.required_jobs;
@@ -29,27 +137,21 @@ fn run(cx: &Context) -> Outcome {
             findings.push(at(dir, None, format!("no workflow has a job `{id}`")));
             continue;
         };
-        let text: String = job
-            .steps
-            .iter()
-            .flat_map(|s| s.uses.iter().chain(s.run.iter()))
-            .map(|l| l.text.to_lowercase())
-            .collect::<Vec<_>>()
-            .join("\n");
         for word in words {
-            if !text.contains(&word.to_lowercase()) {
-                findings.push(at(
-                    &wf.path,
-                    Some(job.line),
-                    format!("job `{id}` does not run `{word}`"),
-                ));
-            }
+            let message = match job_verdict(job, &word.to_lowercase()) {
+                Some(Found::Runs) => continue,
+                Some(Found::Neutralised(why)) => {
+                    format!("job `{id}` names `{word}` but does not really run it: {why}")
+                }
+                None => format!("job `{id}` does not run `{word}`"),
+            };
+            findings.push(at(&wf.path, Some(job.line), message));
         }
     }
     Outcome::from_findings(
         findings,
         format!(
-            "required jobs present: {}",
+            "required jobs present and running their commands: {}",
             required.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
     )
@@ -65,7 +167,7 @@ mod tests {
     fn passes_with_all_jobs() {
         assert_eq!(
             assert_pass(&Repo::compliant().run("WF-014")),
-            "required jobs present: lint, ops_compliance, security, smoke, test"
+            "required jobs present and running their commands: lint, ops_compliance, security, smoke, test"
         );
     }
 
@@ -81,6 +183,57 @@ mod tests {
         let outcome = repo.run("WF-014");
         assert_fail_at(&outcome, ".github/workflows", None);
         assert_fail_at(&outcome, CI, line_of(&repo, CI, "  security:"));
-        assert_eq!(outcome.locations.len(), 2);
+        // No lint job; security runs neither gitleaks nor with the repository's config.
+        assert_eq!(outcome.locations.len(), 3);
+    }
+
+    #[test]
+    fn words_that_only_print_or_ignore_failure_do_not_count() {
+        let gitleaks = "run: gitleaks detect --no-git --config config/gitleaks.toml --redact";
+        for (replacement, why) in [
+            ("run: echo \"gitleaks skipped\"; exit 0", "only printed"),
+            (
+                "run: gitleaks detect --no-git --config config/gitleaks.toml || true",
+                "its failure is ignored",
+            ),
+            (
+                "run: |\n          exit 0\n          gitleaks detect --config config/gitleaks.toml",
+                "the script exits 0 before it",
+            ),
+            (
+                "continue-on-error: true\n        run: gitleaks detect --config config/gitleaks.toml",
+                "the step has continue-on-error",
+            ),
+        ] {
+            let repo = Repo::compliant();
+            repo.edit(CI, gitleaks, replacement);
+            let outcome = repo.run("WF-014");
+            assert_fail_at(&outcome, CI, line_of(&repo, CI, "  security:"));
+            let expected =
+                format!("job `security` names `gitleaks` but does not really run it: {why}");
+            assert!(
+                outcome
+                    .locations
+                    .iter()
+                    .any(|l| l.note.as_deref() == Some(expected.as_str())),
+                "{replacement}: {:?}",
+                outcome.locations
+            );
+        }
+    }
+
+    #[test]
+    fn a_job_with_continue_on_error_does_not_count() {
+        let repo = Repo::compliant();
+        repo.edit(
+            CI,
+            "  ops_compliance:\n",
+            "  ops_compliance:\n    continue-on-error: true\n",
+        );
+        let outcome = repo.run("WF-014");
+        assert_eq!(
+            outcome.message,
+            "job `ops_compliance` names `ops-controls` but does not really run it: the job has continue-on-error"
+        );
     }
 }
