@@ -1,13 +1,27 @@
-//! DOC-001: the runbooks the policy requires exist, are not empty and have their headings.
+//! DOC-001: the runbooks the policy requires exist, are not empty and have their headings, and
+//! the playbook's lessons learned cover the incidents the evidence log closed.
 //!
 //! The `ops_compliance` job "requires the final runbooks": a missing or gutted runbook must
-//! fail before anyone needs it during an incident.
+//! fail before anyone needs it during an incident. The audit runbook asks that the playbook
+//! holds "as lições aprendidas mais recentes", and the playbook gives the post-incident review
+//! five working days: so every incident an emergency rotation in the log closed more than
+//! [`LESSONS_GRACE_DAYS`] days ago must have a row naming it in the table under the
+//! "Lições aprendidas" heading of a required document (issue 12).
 
 use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
+use bundle_core::ops::evidence::{EvidenceLog, Kind};
+
 use crate::context::{Context, ReadError};
 use crate::markdown;
+
+/// Days after an emergency rotation before its lessons-learned row is required (five working
+/// days, as the playbook's post-incident review allows).
+pub(crate) const LESSONS_GRACE_DAYS: i64 = 7;
+
+/// The heading of the lessons-learned table.
+const LESSONS_HEADING: &str = "lições aprendidas";
 
 pub(super) const CONTROL: Control = Control {
     id: "DOC-001",
@@ -54,6 +68,7 @@ fn run(cx: &Context) -> Outcome {
             }
         }
     }
+    findings.extend(missing_lessons(cx));
     Outcome::from_findings(
         findings,
         format!(
@@ -61,6 +76,55 @@ fn run(cx: &Context) -> Outcome {
             required.len()
         ),
     )
+}
+
+/// Incidents closed by an emergency rotation more than the grace period ago that no row of a
+/// lessons-learned table names. Without a readable log there is nothing to require here
+/// (DOC-004 reports the log itself).
+fn missing_lessons(cx: &Context) -> Vec<bundle_core::ops::report::Location> {
+    let dir = cx.policy.documents.evidence_dir.trim_end_matches('/');
+    let Ok(log) = EvidenceLog::load(&cx.path(dir)) else {
+        return Vec::new();
+    };
+    let due = cx.now.plus_seconds(-LESSONS_GRACE_DAYS * 86_400);
+    let closed: Vec<(&str, String)> = log
+        .entries()
+        .iter()
+        .map(|e| &e.execution)
+        .filter(|e| e.kind == Kind::Emergency && e.recorded_at <= due)
+        .filter_map(|e| e.incident.as_deref().map(|i| (i, e.id.clone())))
+        .collect();
+    if closed.is_empty() {
+        return Vec::new();
+    }
+    let mut tables = Vec::new();
+    for doc in &cx.policy.documents.required {
+        if let Ok(Some(text)) = cx.read(&doc.path)
+            && let Some((line, rows)) = markdown::table_under(&text, LESSONS_HEADING)
+        {
+            tables.push((doc.path.as_str(), line, rows));
+        }
+    }
+    let mut findings = Vec::new();
+    for (incident, entry) in closed {
+        let named = tables
+            .iter()
+            .flat_map(|(_, _, rows)| rows)
+            .any(|(_, cells)| cells.iter().any(|c| c.contains(incident)));
+        if !named {
+            let (file, line) = tables
+                .first()
+                .map_or((dir, None), |(path, line, _)| (*path, Some(*line)));
+            findings.push(at(
+                file,
+                line,
+                format!(
+                    "incident {incident} (closed by `{entry}`) has no row in the lessons learned (\"Lições aprendidas\")"
+                ),
+            ));
+        }
+    }
+    findings
 }
 
 #[cfg(test)]
@@ -101,5 +165,51 @@ mod tests {
             outcome.message,
             format!("{PLAYBOOK} has no heading `Lições aprendidas`")
         );
+    }
+
+    /// Appends an emergency rotation of `incident`, `days_ago` days before the tests' "now".
+    fn record_emergency(repo: &Repo, incident: &str, days_ago: i64) {
+        use bundle_core::ops::evidence::{EvidenceLog, Execution, Kind, LOG_FILE};
+        let dir = repo.root().join("docs/evidence/TASK-OPS-302");
+        let mut log = EvidenceLog::load(&dir).unwrap();
+        let at = crate::controls::testkit::now().plus_seconds(-days_ago * 86_400);
+        let mut e = Execution::new(Kind::Emergency, at);
+        e.reason = Some("token vazado".into());
+        e.responsible = vec!["Ana".into(), "Bruno".into()];
+        e.incident = Some(incident.into());
+        e.version_from = Some(3);
+        e.version_to = Some(4);
+        e.id = e.stable_id();
+        log.append(e);
+        fs_err::write(dir.join(LOG_FILE), log.to_jsonl()).unwrap();
+    }
+
+    #[test]
+    fn a_closed_incident_needs_its_lessons_learned_row() {
+        let repo = Repo::compliant();
+        record_emergency(&repo, "INC-2026-009", 10);
+        let outcome = repo.run("DOC-001");
+        assert_fail_at(
+            &outcome,
+            PLAYBOOK,
+            crate::controls::testkit::line_of(&repo, PLAYBOOK, "## Lições aprendidas"),
+        );
+        assert_eq!(
+            outcome.message,
+            "incident INC-2026-009 (closed by `emergency-v4`) has no row in the lessons learned (\"Lições aprendidas\")"
+        );
+        repo.edit(
+            PLAYBOOK,
+            "## Lições aprendidas\nTexto.\n",
+            "## Lições aprendidas\n\n| Data | Incidente | Lição |\n| --- | --- | --- |\n| 2026-11-20 | INC-2026-009 | rotacionar também o token do webhook |\n",
+        );
+        assert_pass(&repo.run("DOC-001"));
+    }
+
+    #[test]
+    fn a_recent_incident_is_within_the_review_period() {
+        let repo = Repo::compliant();
+        record_emergency(&repo, "INC-2026-010", 2);
+        assert_pass(&repo.run("DOC-001"));
     }
 }
