@@ -184,7 +184,7 @@ fn scan_tree_names(tree: &str, body: &[u8], matcher: &Matcher, found: &mut Vec<(
             return;
         };
         let name = &after[..nul];
-        if !matcher.spans(name).is_empty() {
+        if matcher.is_match(name) {
             found.push((tree.to_owned(), String::from_utf8_lossy(name).into_owned()));
         }
         let Some(next) = after.get(nul + 1 + hash_len..) else {

@@ -11,8 +11,8 @@
 //! value's encoding with line breaks, so no needle matches it as it is. Rather than adding
 //! needles for every layout (one per width, break offset, alignment and line ending: hundreds
 //! per value, and the automaton grows with them), each buffer gets a second, local pass: a
-//! line break (`\n` or `\r\n`) is *joinable* when the [`WRAP_MIN`] bytes before it and the
-//! byte after it are base64 characters. Only the neighbourhood of joinable breaks (up to the
+//! line break (`\n` or `\r\n`) is *joinable* when the [`WRAP_MIN`] bytes before it are
+//! base64 characters and the next line starts with as many (or is a shorter line of them). Only the neighbourhood of joinable breaks (up to the
 //! longest needle on each side) is copied without those breaks and searched again, and only
 //! matches that cross a removed break are kept (the others were found by the first pass).
 //! Finding the breaks is one look at each `\n` and a few bytes before it, so the scan stays
@@ -40,6 +40,41 @@ pub struct Hit {
     pub line: usize,
     /// The needle's index.
     pub needle: usize,
+}
+
+/// The offset of the first `\n` at or after `from`. Eight bytes at a time (the classic
+/// "word has a zero byte" test on the word xor `\n`): a byte-by-byte loop made the search
+/// for joinable breaks cost as much as the automaton itself.
+fn next_newline(haystack: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = ONES << 7;
+    const NEWLINES: u64 = ONES * b'\n' as u64;
+    let mut at = from;
+    while let Some(word) = haystack.get(at..at + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ NEWLINES;
+        // Exact for the lowest zero byte, which is the one wanted.
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    haystack
+        .get(at..)?
+        .iter()
+        .position(|b| *b == b'\n')
+        .map(|p| at + p)
+}
+
+/// Whether the line starting `rest` continues wrapped base64: its first [`WRAP_MIN`] bytes
+/// are base64 characters, or it is a shorter line of them (the last line of a block).
+fn continues_base64(rest: &[u8]) -> bool {
+    for (i, &b) in rest.iter().take(WRAP_MIN).enumerate() {
+        if !is_base64_byte(b) {
+            return i > 0 && matches!(b, b'\n' | b'\r');
+        }
+    }
+    !rest.is_empty()
 }
 
 /// The compiled needles.
@@ -92,6 +127,11 @@ impl Matcher {
         self.scan_part(haystack, 0, 0, hits);
     }
 
+    /// Whether `haystack` holds any needle.
+    pub fn is_match(&self, haystack: &[u8]) -> bool {
+        self.automaton.is_match(haystack)
+    }
+
     /// The byte ranges and needles of the matches in `haystack` (a short text such as a
     /// path), for redaction.
     pub fn spans(&self, haystack: &[u8]) -> Vec<(std::ops::Range<usize>, usize)> {
@@ -104,18 +144,20 @@ impl Matcher {
     /// The joinable line breaks of `haystack`: (offset, length 1 or 2).
     fn joinable_breaks(haystack: &[u8]) -> Vec<(usize, usize)> {
         let mut breaks = Vec::new();
-        for (pos, _) in haystack.iter().enumerate().filter(|(_, b)| **b == b'\n') {
+        let mut from = 0;
+        while let Some(pos) = next_newline(haystack, from) {
+            from = pos + 1;
             let start = if pos > 0 && haystack[pos - 1] == b'\r' {
                 pos - 1
             } else {
                 pos
             };
             if start >= WRAP_MIN
-                && haystack.get(pos + 1).copied().is_some_and(is_base64_byte)
                 && haystack[start - WRAP_MIN..start]
                     .iter()
                     .rev()
                     .all(|b| is_base64_byte(*b))
+                && continues_base64(&haystack[pos + 1..])
             {
                 breaks.push((start, pos + 1 - start));
             }
@@ -331,20 +373,40 @@ mod tests {
         use base64::Engine as _;
         let value = b"0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcdefghijklmnopqrstuvwxyz";
         let m = matcher_for(value);
-        let wrapped = wrap(
-            &base64::engine::general_purpose::STANDARD.encode(value),
-            64,
-            "\n",
-        );
-        for offset in (CHUNK - 120..CHUNK + 10).step_by(7) {
-            let mut data = vec![b'.'; 2 * CHUNK];
-            data[5] = b'\n';
-            data[offset..offset + wrapped.len()].copy_from_slice(wrapped.as_bytes());
-            let mut hits = Vec::new();
-            m.scan_reader(&data[..], &mut Vec::new(), &mut hits)
-                .unwrap();
-            assert_eq!(hits.len(), 1, "offset {offset}: {hits:?}");
-            assert_eq!(hits[0].line, 2, "offset {offset}");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(value);
+        // 16 columns (the narrowest joined) with CRLF puts the most breaks in a needle.
+        for (width, eol) in [(16, "\r\n"), (64, "\n")] {
+            let wrapped = wrap(&encoded, width, eol);
+            for offset in (CHUNK - wrapped.len() - 8..CHUNK + 4).step_by(3) {
+                let mut data = vec![b'.'; 2 * CHUNK];
+                data[5] = b'\n';
+                data[offset..offset + wrapped.len()].copy_from_slice(wrapped.as_bytes());
+                let mut hits = Vec::new();
+                m.scan_reader(&data[..], &mut Vec::new(), &mut hits)
+                    .unwrap();
+                assert_eq!(hits.len(), 1, "{width} offset {offset}: {hits:?}");
+                assert_eq!(hits[0].line, 2, "{width} offset {offset}");
+            }
+        }
+    }
+
+    #[test]
+    fn next_newline_agrees_with_a_plain_search() {
+        let mut text = Vec::new();
+        for i in 0..300u32 {
+            text.push(if i % 17 == 0 || i % 29 == 3 {
+                b'\n'
+            } else {
+                b'a' + (i % 26) as u8
+            });
+            text.push(0x8a); // \n with the high bit set must not match
+        }
+        for from in 0..=text.len() {
+            let expected = text[from..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map(|p| from + p);
+            assert_eq!(next_newline(&text, from), expected, "from {from}");
         }
     }
 
@@ -357,6 +419,15 @@ mod tests {
         assert_eq!(
             Matcher::joinable_breaks(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ\r\nabc\n"),
             [(26, 2)]
+        );
+        // A base64 line followed by prose is not joined.
+        assert_eq!(
+            Matcher::joinable_breaks(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ\nthe rotation\n"),
+            []
+        );
+        assert_eq!(
+            Matcher::joinable_breaks(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ\nABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+            [(26, 1)]
         );
     }
 }

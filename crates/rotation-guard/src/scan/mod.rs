@@ -444,10 +444,10 @@ fn path_findings(
     name: &str,
     place: impl Fn(String) -> Place,
 ) -> Vec<Finding> {
-    let spans = matcher.spans(name.as_bytes());
-    if spans.is_empty() {
+    if !matcher.is_match(name.as_bytes()) {
         return Vec::new();
     }
+    let spans = matcher.spans(name.as_bytes());
     let shown = redact(matcher, set, name);
     spans
         .into_iter()
