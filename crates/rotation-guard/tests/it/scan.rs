@@ -396,8 +396,12 @@ fn issue_12_wrapped_base64_is_found_in_the_tree_and_the_history() {
 #[test]
 fn issue_12_commit_and_tag_messages_and_path_names_are_searched() {
     let repo = Repo::new();
-    // A path name that is a secret, committed then deleted: only the history has it.
-    repo.write(&format!("config/{DB_PASSWORD}"), "harmless\n");
+    // A path name that is a secret, committed then deleted: only the history has it. Its
+    // content leaks another value: that finding's path must be redacted too.
+    repo.write(
+        &format!("config/{DB_PASSWORD}"),
+        &format!("x\n{API_TOKEN}\n"),
+    );
     repo.commit("add a file");
     let added = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
     fs_err::remove_file(repo.path(&format!("config/{DB_PASSWORD}"))).unwrap();
@@ -435,6 +439,20 @@ fn issue_12_commit_and_tag_messages_and_path_names_are_searched() {
             Some("config/[REDACTED:db.password]"),
             Some("db.password"),
             Some(true)
+        )
+    );
+    let blobs = of("history");
+    assert_eq!(blobs.len(), 1, "{json:#}");
+    assert_eq!(
+        (
+            blobs[0]["path"].as_str(),
+            blobs[0]["key"].as_str(),
+            blobs[0]["line"].as_u64()
+        ),
+        (
+            Some("config/[REDACTED:db.password]"),
+            Some("api.token"),
+            Some(2)
         )
     );
     let commits = of("commit");
