@@ -97,7 +97,8 @@ pub struct ScanArgs {
     /// Identity file [default: the sops key sources: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, keys.txt].
     #[arg(long, value_name = "FILE")]
     pub identity: Vec<PathBuf>,
-    /// Also scan every blob of the git object database, reachable or not.
+    /// Also scan every blob, commit and tag message and file name of the git object
+    /// database, reachable or not; refused on a shallow or partial clone.
     #[arg(long)]
     pub history: bool,
     /// Also scan files ignored by .gitignore.

@@ -57,6 +57,16 @@ pub enum Error {
         what: &'static str,
     },
 
+    /// `--history` on a clone that lacks part of the history (shallow or partial): a clean
+    /// result would prove nothing (issue 12).
+    #[error("history incomplete ({kind}): fetch full history or drop --history\nhint: {hint}")]
+    HistoryIncomplete {
+        /// `shallow clone` or `partial clone`.
+        kind: &'static str,
+        /// How to get the full history.
+        hint: &'static str,
+    },
+
     /// A git command failed, or git could not be started.
     #[error(transparent)]
     Git(#[from] bundle_core::ops::git::GitError),

@@ -3,9 +3,15 @@
 //!
 //! `git cat-file --batch-all-objects --batch-check --unordered` lists every object of the
 //! repository (loose and packed, reachable or not: a deleted branch, a dropped stash, a file
-//! staged then reset) exactly once, in pack order; the blob ids are fed to a second
-//! `git cat-file --batch`, whose output is handed to worker threads. Only when a blob matched does [`locate`] read the
-//! trees and commits (a second, smaller pass) to name a commit and a path for it.
+//! staged then reset) exactly once, in pack order; the ids of blobs, trees, commits and tags
+//! are fed to a second `git cat-file --batch`. Blobs go to worker threads; commit and tag
+//! objects (message, author, tag name) are searched whole, and each tree entry's name is
+//! searched, so a value in a commit message or in a file name is found too. Only when
+//! something matched does [`locate`] read the trees and commits again (a second pass) to
+//! name a commit and a path for it.
+//!
+//! A shallow or partial clone lacks objects, so a clean result would prove nothing:
+//! [`ensure_complete`] refuses it before the scan.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -22,8 +28,9 @@ use bundle_core::ops::git::{self, GitError};
 /// Blobs up to this size are handed to a worker whole; larger ones are scanned while read.
 const WHOLE_BLOB_MAX: u64 = 16 << 20;
 
-/// What the history scan found.
-#[derive(Debug, Default)]
+/// What the history scan found. Tree entry and tag names hold secrets, so its `Debug`
+/// prints only counts.
+#[derive(Default)]
 pub struct HistoryScan {
     /// Blobs scanned.
     pub blobs: u64,
@@ -31,6 +38,66 @@ pub struct HistoryScan {
     pub bytes: u64,
     /// (blob id, hit).
     pub hits: Vec<(String, Hit)>,
+    /// (commit id, hit) in commit objects.
+    pub commit_hits: Vec<(String, Hit)>,
+    /// (tag object id, tag name, hit) in annotated tags.
+    pub tag_hits: Vec<(String, String, Hit)>,
+    /// (tree id, entry name) for tree entries whose name matched.
+    pub name_hits: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for HistoryScan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistoryScan")
+            .field("blobs", &self.blobs)
+            .field("bytes", &self.bytes)
+            .field("hits", &self.hits)
+            .field("commit_hits", &self.commit_hits)
+            .field(
+                "tag_hits",
+                &format_args!("<{} redacted>", self.tag_hits.len()),
+            )
+            .field(
+                "name_hits",
+                &format_args!("<{} redacted>", self.name_hits.len()),
+            )
+            .finish()
+    }
+}
+
+/// Refuses a shallow or partial clone: objects are missing, so "no leak" would prove nothing.
+pub fn ensure_complete(repo: &Path) -> Result<(), Error> {
+    let shallow = git::run_text(repo, &["rev-parse", "--is-shallow-repository"])?;
+    if shallow.trim() == "true" {
+        return Err(Error::HistoryIncomplete {
+            kind: "shallow clone",
+            hint: "run `git fetch --unshallow` (in CI, check out with fetch-depth: 0)",
+        });
+    }
+    // A partial clone (`--filter=...`) marks its remote as a promisor of the missing objects.
+    let config = git::output(
+        repo,
+        &[
+            "config",
+            "--get-regexp",
+            r"^(extensions\.partialclone|remote\..*\.promisor)$",
+        ],
+    )?;
+    let partial = String::from_utf8_lossy(&config.stdout).lines().any(|line| {
+        let (name, value) = line.split_once(' ').unwrap_or((line, ""));
+        if name.ends_with(".promisor") {
+            value.trim() == "true"
+        } else {
+            !value.trim().is_empty()
+        }
+    });
+    if partial {
+        return Err(Error::HistoryIncomplete {
+            kind: "partial clone",
+            hint: "clone again without --filter (in CI, check out without a filter and with fetch-depth: 0)",
+        });
+    }
+    Ok(())
 }
 
 struct Header {
@@ -92,18 +159,75 @@ fn spawn(repo: &Path, args: &[&str], with_stdin: bool) -> Result<Child, Error> {
         .map_err(|source| Error::Git(GitError::Missing { source }))
 }
 
-/// Copies the blob ids of a `--batch-check` listing to a `--batch` process.
-fn feed_blob_ids(listing: ChildStdout, stdin: ChildStdin) {
+/// Copies the object ids of a `--batch-check` listing to a `--batch` process.
+fn feed_object_ids(listing: ChildStdout, stdin: ChildStdin) {
     let mut input = io::BufWriter::with_capacity(1 << 16, stdin);
     for line in BufReader::new(listing).split(b'\n') {
         let Ok(line) = line else { break };
-        if let Some(oid) = line.strip_suffix(b" blob")
-            && (input.write_all(oid).is_err() || input.write_all(b"\n").is_err())
-        {
+        let Some(space) = line.iter().position(|b| *b == b' ') else {
+            continue;
+        };
+        if input.write_all(&line[..space]).is_err() || input.write_all(b"\n").is_err() {
             break;
         }
     }
     let _ = input.flush();
+}
+
+/// The entry names of a tree object that hold a needle.
+fn scan_tree_names(tree: &str, body: &[u8], matcher: &Matcher, found: &mut Vec<(String, String)>) {
+    let hash_len = tree.len() / 2;
+    let mut rest = body;
+    while let Some(space) = rest.iter().position(|b| *b == b' ') {
+        let after = &rest[space + 1..];
+        let Some(nul) = after.iter().position(|b| *b == 0) else {
+            return;
+        };
+        let name = &after[..nul];
+        if matcher.is_match(name) {
+            found.push((tree.to_owned(), String::from_utf8_lossy(name).into_owned()));
+        }
+        let Some(next) = after.get(nul + 1 + hash_len..) else {
+            return;
+        };
+        rest = next;
+    }
+}
+
+/// Searches a tree's entry names, or a whole commit or tag object (other kinds: nothing).
+fn scan_object(
+    header: &Header,
+    body: &[u8],
+    matcher: &Matcher,
+    result: &mut HistoryScan,
+    hits: &mut Vec<Hit>,
+) {
+    match header.kind.as_str() {
+        "tree" => return scan_tree_names(&header.oid, body, matcher, &mut result.name_hits),
+        "commit" | "tag" => {}
+        _ => return,
+    }
+    hits.clear();
+    matcher.scan_slice(body, hits);
+    for hit in hits.iter() {
+        if header.kind == "commit" {
+            result.commit_hits.push((header.oid.clone(), *hit));
+        } else {
+            result
+                .tag_hits
+                .push((header.oid.clone(), tag_name(body), *hit));
+        }
+    }
+}
+
+/// The name of an annotated tag object (its `tag` header line).
+fn tag_name(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix("tag "))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 type Found = Mutex<Vec<(String, Hit)>>;
@@ -147,8 +271,8 @@ pub fn scan(
     workers: usize,
     mut progress: Option<&mut dyn Write>,
 ) -> Result<HistoryScan, Error> {
-    // Listing first and asking for blobs only spares git inflating every tree and commit,
-    // often as many bytes as the blobs themselves; pack order keeps the reads sequential.
+    // Trees and commits are read too (file names, commit messages, issue 12), although they
+    // are often as many bytes as the blobs; pack order keeps the reads sequential.
     const LIST: [&str; 4] = [
         "cat-file",
         "--batch-all-objects",
@@ -176,13 +300,15 @@ pub fn scan(
         scope.spawn(|| {
             let _ = lister_stderr.read_to_end(&mut lister_stderr_bytes);
         });
-        scope.spawn(move || feed_blob_ids(listing, stdin));
+        scope.spawn(move || feed_object_ids(listing, stdin));
         for _ in 0..workers {
             scope.spawn(|| scan_blobs(&rx, matcher, &found));
         }
         let mut reader = BufReader::with_capacity(1 << 20, stdout);
         let mut line = Vec::new();
         let mut buf = Vec::new();
+        let mut body = Vec::new();
+        let mut hits = Vec::new();
         let start = Instant::now();
         let mut shown = Instant::now();
         let mut started = false;
@@ -199,7 +325,7 @@ pub fn scan(
                             return Err(io::Error::other("the scanning threads stopped"));
                         }
                     } else {
-                        let mut hits = Vec::new();
+                        hits.clear();
                         matcher.scan_reader(
                             (&mut reader).take(header.size),
                             &mut buf,
@@ -208,10 +334,12 @@ pub fn scan(
                         found
                             .lock()
                             .expect("no worker panics while holding the lock")
-                            .extend(hits.into_iter().map(|h| (header.oid.clone(), h)));
+                            .extend(hits.drain(..).map(|h| (header.oid.clone(), h)));
                     }
                 } else {
-                    skip(&mut reader, header.size)?;
+                    body.resize(usize::try_from(header.size).map_err(io::Error::other)?, 0);
+                    reader.read_exact(&mut body)?;
+                    scan_object(&header, &body, matcher, &mut result, &mut hits);
                 }
                 skip(&mut reader, 1)?;
                 if let Some(out) = progress.as_deref_mut()
@@ -383,15 +511,22 @@ fn read_graph(repo: &Path, targets: &BTreeSet<String>) -> Result<Graph, Error> {
 /// earliest commit and count the commits of any real history.
 const MAX_PATHS: usize = 200_000;
 
-/// Names a commit and a path for each found blob.
-pub fn locate(repo: &Path, targets: &BTreeSet<String>) -> Result<HashMap<String, Place>, Error> {
+/// The commits a ref or reflog reaches.
+pub fn reachable_commits(repo: &Path) -> HashSet<String> {
+    String::from_utf8_lossy(&git::run(repo, &["rev-list", "--all", "--reflog"]).unwrap_or_default())
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Names a commit and a path for each found blob or tree, with that commit's time (0 when
+/// none). A tree's path is its directory's (empty for a root tree).
+pub fn locate(
+    repo: &Path,
+    targets: &BTreeSet<String>,
+) -> Result<HashMap<String, (Place, i64)>, Error> {
     let graph = read_graph(repo, targets)?;
-    let reachable: HashSet<String> = String::from_utf8_lossy(
-        &git::run(repo, &["rev-list", "--all", "--reflog"]).unwrap_or_default(),
-    )
-    .lines()
-    .map(str::to_owned)
-    .collect();
+    let reachable = reachable_commits(repo);
     let mut places = HashMap::new();
     for blob in targets {
         // Depth-first walk upward: (node, path below it).
@@ -433,22 +568,49 @@ pub fn locate(repo: &Path, targets: &BTreeSet<String>) -> Result<HashMap<String,
             }
         }
         let place = match best {
-            Some((unreachable, _, commit, path)) => Place::History {
-                blob: blob.clone(),
-                commit: Some(commit),
-                path: Some(path),
-                commits: commits.len(),
-                reachable: !unreachable,
-            },
-            None => Place::History {
-                blob: blob.clone(),
-                commit: None,
-                path: None,
-                commits: 0,
-                reachable: false,
-            },
+            Some((unreachable, time, commit, path)) => (
+                Place::History {
+                    blob: blob.clone(),
+                    commit: Some(commit),
+                    path: Some(path),
+                    commits: commits.len(),
+                    reachable: !unreachable,
+                },
+                time,
+            ),
+            None => (
+                Place::History {
+                    blob: blob.clone(),
+                    commit: None,
+                    path: None,
+                    commits: 0,
+                    reachable: false,
+                },
+                0,
+            ),
         };
         places.insert(blob.clone(), place);
     }
     Ok(places)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_redacted_in_debug() {
+        let scan = HistoryScan {
+            tag_hits: vec![(
+                "t".into(),
+                "tag-secret-name".into(),
+                Hit { line: 1, needle: 0 },
+            )],
+            name_hits: vec![("t".into(), "file-secret-name".into())],
+            ..HistoryScan::default()
+        };
+        let debug = format!("{scan:?}");
+        assert!(!debug.contains("secret-name"), "{debug}");
+        assert!(debug.contains("<1 redacted>"), "{debug}");
+    }
 }

@@ -3,10 +3,12 @@
 //! The bundle is decrypted in memory ([`secrets::SecretSet`]); the needles are compiled once
 //! ([`matcher::Matcher`]) and searched in every file of the working tree (git's list of
 //! tracked and untracked files, ignored ones only with `--include-ignored`; a directory walk
-//! honouring `.gitignore` outside git) and, with `--history`, in every blob of the object
-//! database, reachable or not ([`history`]). Work is spread over threads; progress is
-//! printed only when asked (on a terminal by default). Findings name a place, a line, a key
-//! path, an encoding and a fingerprint, never the value.
+//! honouring `.gitignore` outside git) and in their path names, and, with `--history`, in
+//! every blob, commit, annotated tag and tree entry name of the object database, reachable
+//! or not ([`history`]; a shallow or partial clone is refused). Work is spread over threads;
+//! progress is printed only when asked (on a terminal by default). Findings name a place, a
+//! line, a key path, an encoding and a fingerprint, never the value: every path or name
+//! shown has its matching parts replaced by `[REDACTED:<key path>]` (issue 12).
 
 pub mod history;
 pub mod matcher;
@@ -69,11 +71,12 @@ impl ScanOptions {
     }
 }
 
-/// Where a finding is.
+/// Where a finding is. Every path, file or tag name in it has the secrets it contains
+/// replaced by `[REDACTED:<key path>]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(tag = "source", rename_all = "lowercase")]
+#[serde(tag = "source", rename_all = "kebab-case")]
 pub enum Place {
-    /// A file of the working tree.
+    /// The content of a file of the working tree.
     Tree {
         /// Path relative to the repository.
         file: String,
@@ -92,6 +95,36 @@ pub enum Place {
         /// Whether a ref or reflog reaches one of those commits.
         reachable: bool,
     },
+    /// The path name of a file of the working tree.
+    Path {
+        /// Path relative to the repository, redacted.
+        file: String,
+    },
+    /// A file or directory name in a tree of the git history (with `--history`).
+    HistoryPath {
+        /// A commit whose tree holds the name: the earliest reachable one, else the earliest.
+        commit: Option<String>,
+        /// The path in that commit, redacted.
+        path: String,
+        /// How many commits hold that version of the directory.
+        commits: usize,
+        /// Whether a ref or reflog reaches one of those commits.
+        reachable: bool,
+    },
+    /// A commit object: its message, author or committer (with `--history`).
+    Commit {
+        /// The commit id.
+        commit: String,
+        /// Whether a ref or reflog reaches it.
+        reachable: bool,
+    },
+    /// An annotated tag object: its message or name (with `--history`).
+    Tag {
+        /// The tag object id.
+        object: String,
+        /// The tag's name, redacted.
+        name: String,
+    },
 }
 
 /// One leaked value.
@@ -100,8 +133,9 @@ pub struct Finding {
     /// Where.
     #[serde(flatten)]
     pub place: Place,
-    /// 1-based line.
-    pub line: usize,
+    /// 1-based line (of the file, blob, or object as `git cat-file -p` prints it); `None`
+    /// for a path name.
+    pub line: Option<usize>,
     /// The secret's key path in the bundle.
     pub key: String,
     /// How it was written there.
@@ -155,8 +189,10 @@ impl LeakReport {
     /// The text form: one line per finding, then a summary line.
     pub fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
         for f in &self.findings {
+            let line = f.line.unwrap_or(0);
+            let unreachable = |reachable: bool| if reachable { "" } else { ", unreachable" };
             let at = match &f.place {
-                Place::Tree { file } => format!("{file}:{}", f.line),
+                Place::Tree { file } => format!("{file}:{line}"),
                 Place::History {
                     blob,
                     commit: Some(commit),
@@ -164,14 +200,32 @@ impl LeakReport {
                     commits,
                     reachable,
                 } => format!(
-                    "history {}:{path}:{} (blob {}, in {commits} commit(s){})",
+                    "history {}:{path}:{line} (blob {}, in {commits} commit(s){})",
                     short(commit),
-                    f.line,
                     short(blob),
-                    if *reachable { "" } else { ", unreachable" }
+                    unreachable(*reachable)
                 ),
                 Place::History { blob, .. } => {
-                    format!("history blob {}:{} (in no commit)", short(blob), f.line)
+                    format!("history blob {}:{line} (in no commit)", short(blob))
+                }
+                Place::Path { file } => format!("path name {file}"),
+                Place::HistoryPath {
+                    commit,
+                    path,
+                    commits,
+                    reachable,
+                } => format!(
+                    "history path name {}:{path} (in {commits} commit(s){})",
+                    commit.as_deref().map_or("(no commit)", short),
+                    unreachable(*reachable)
+                ),
+                Place::Commit { commit, reachable } => format!(
+                    "commit {} message, line {line}{}",
+                    short(commit),
+                    unreachable(*reachable)
+                ),
+                Place::Tag { object, name } => {
+                    format!("tag {name} (object {}), line {line}", short(object))
                 }
             };
             writeln!(
@@ -347,15 +401,196 @@ pub fn load_secrets(
 }
 
 fn finding(set: &SecretSet, place: Place, hit: Hit) -> Finding {
-    let info = set.info(hit.needle);
+    name_finding(set, place, hit.needle, Some(hit.line))
+}
+
+fn name_finding(set: &SecretSet, place: Place, needle: usize, line: Option<usize>) -> Finding {
+    let info = set.info(needle);
     let secret = &set.secrets[info.secret];
     Finding {
         place,
-        line: hit.line,
+        line,
         key: secret.key.clone(),
         encoding: info.encoding,
         fingerprint: secret.fingerprint.clone(),
     }
+}
+
+/// `name` with every needle in it replaced by `[REDACTED:<key path>]`: paths and tag names
+/// are printed, and a secret can be part of one (issue 12).
+fn redact(matcher: &Matcher, set: &SecretSet, name: &str) -> String {
+    let bytes = name.as_bytes();
+    let spans = matcher.spans(bytes);
+    if spans.is_empty() {
+        return name.to_owned();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut at = 0;
+    for (range, needle) in spans {
+        out.push_str(&String::from_utf8_lossy(&bytes[at..range.start]));
+        out.push_str("[REDACTED:");
+        out.push_str(&set.secrets[set.info(needle).secret].key);
+        out.push(']');
+        at = range.end;
+    }
+    out.push_str(&String::from_utf8_lossy(&bytes[at..]));
+    out
+}
+
+/// One finding per secret in a path name, each naming the whole path redacted.
+fn path_findings(
+    matcher: &Matcher,
+    set: &SecretSet,
+    name: &str,
+    place: impl Fn(String) -> Place,
+) -> Vec<Finding> {
+    if !matcher.is_match(name.as_bytes()) {
+        return Vec::new();
+    }
+    let spans = matcher.spans(name.as_bytes());
+    let shown = redact(matcher, set, name);
+    spans
+        .into_iter()
+        .map(|(_, needle)| name_finding(set, place(shown.clone()), needle, None))
+        .collect()
+}
+
+/// Findings of names in history trees: the same name sits in many versions of its
+/// directory, so keep, per full path, the earliest reachable commit (else the earliest), as
+/// for blobs.
+fn name_findings(
+    matcher: &Matcher,
+    set: &SecretSet,
+    name_hits: &[(String, String)],
+    places: &std::collections::HashMap<String, (Place, i64)>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut by_path: std::collections::BTreeMap<String, (bool, i64, Place)> =
+        std::collections::BTreeMap::new();
+    for (tree, name) in name_hits {
+        let (commit, dir, commits, reachable, time) = match places.get(tree) {
+            Some((
+                Place::History {
+                    commit,
+                    path,
+                    commits,
+                    reachable,
+                    ..
+                },
+                time,
+            )) => (
+                commit.clone(),
+                path.clone().unwrap_or_default(),
+                *commits,
+                *reachable,
+                *time,
+            ),
+            _ => (None, String::new(), 0, false, 0),
+        };
+        let full = if dir.is_empty() {
+            name.clone()
+        } else {
+            format!("{dir}/{name}")
+        };
+        let place = Place::HistoryPath {
+            commit,
+            path: String::new(),
+            commits,
+            reachable,
+        };
+        let candidate = (!reachable, time, place);
+        match by_path.get(&full) {
+            Some(best) if (best.0, best.1) <= (candidate.0, candidate.1) => {}
+            _ => {
+                by_path.insert(full, candidate);
+            }
+        }
+    }
+    for (full, (_, _, place)) in by_path {
+        findings.extend(path_findings(matcher, set, &full, |shown| match &place {
+            Place::HistoryPath {
+                commit,
+                commits,
+                reachable,
+                ..
+            } => Place::HistoryPath {
+                commit: commit.clone(),
+                path: shown,
+                commits: *commits,
+                reachable: *reachable,
+            },
+            other => other.clone(),
+        }));
+    }
+}
+
+/// Findings of the history scan: blobs and directory entries located in a commit, commit
+/// messages, tags.
+fn history_findings(
+    repo: &Path,
+    matcher: &Matcher,
+    set: &SecretSet,
+    scan: history::HistoryScan,
+    findings: &mut Vec<Finding>,
+) -> Result<(), Error> {
+    let targets: std::collections::BTreeSet<String> = scan
+        .hits
+        .iter()
+        .map(|(oid, _)| oid.clone())
+        .chain(scan.name_hits.iter().map(|(tree, _)| tree.clone()))
+        .collect();
+    let places = if targets.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        history::locate(repo, &targets)?
+    };
+    for (oid, hit) in scan.hits {
+        let place = match places.get(&oid) {
+            Some((
+                Place::History {
+                    blob,
+                    commit,
+                    path,
+                    commits,
+                    reachable,
+                },
+                _,
+            )) => Place::History {
+                blob: blob.clone(),
+                commit: commit.clone(),
+                path: path.as_deref().map(|p| redact(matcher, set, p)),
+                commits: *commits,
+                reachable: *reachable,
+            },
+            _ => Place::History {
+                blob: oid.clone(),
+                commit: None,
+                path: None,
+                commits: 0,
+                reachable: false,
+            },
+        };
+        findings.push(finding(set, place, hit));
+    }
+    name_findings(matcher, set, &scan.name_hits, &places, findings);
+    if !scan.commit_hits.is_empty() {
+        let reachable = history::reachable_commits(repo);
+        for (commit, hit) in scan.commit_hits {
+            let place = Place::Commit {
+                reachable: reachable.contains(&commit),
+                commit,
+            };
+            findings.push(finding(set, place, hit));
+        }
+    }
+    for (object, name, hit) in scan.tag_hits {
+        let place = Place::Tag {
+            object,
+            name: redact(matcher, set, &name),
+        };
+        findings.push(finding(set, place, hit));
+    }
+    Ok(())
 }
 
 /// Runs the scan.
@@ -372,6 +607,9 @@ pub fn scan_leaks(options: &ScanOptions, stderr: &mut dyn Write) -> Result<LeakR
             path: repo,
             what: "--history",
         });
+    }
+    if options.history {
+        history::ensure_complete(&repo)?;
     }
     let (bundle, set) = load_secrets(
         &repo,
@@ -416,11 +654,18 @@ pub fn scan_leaks(options: &ScanOptions, stderr: &mut dyn Write) -> Result<LeakR
         finding(
             &set,
             Place::Tree {
-                file: files[i].clone(),
+                file: redact(&matcher, &set, &files[i]),
             },
             hit,
         )
     }));
+    for file in &files {
+        report
+            .findings
+            .extend(path_findings(&matcher, &set, file, |file| Place::Path {
+                file,
+            }));
+    }
 
     if options.history {
         let progress: Option<&mut dyn Write> = if options.progress {
@@ -431,20 +676,7 @@ pub fn scan_leaks(options: &ScanOptions, stderr: &mut dyn Write) -> Result<LeakR
         let scan = history::scan(&repo, &matcher, workers, progress)?;
         report.scanned.blobs = scan.blobs;
         report.scanned.blob_bytes = scan.bytes;
-        if !scan.hits.is_empty() {
-            let targets = scan.hits.iter().map(|(oid, _)| oid.clone()).collect();
-            let places = history::locate(&repo, &targets)?;
-            for (oid, hit) in scan.hits {
-                let place = places.get(&oid).cloned().unwrap_or(Place::History {
-                    blob: oid.clone(),
-                    commit: None,
-                    path: None,
-                    commits: 0,
-                    reachable: false,
-                });
-                report.findings.push(finding(&set, place, hit));
-            }
-        }
+        history_findings(&repo, &matcher, &set, scan, &mut report.findings)?;
     }
     report.findings.sort();
     report.findings.dedup();

@@ -7,17 +7,25 @@ use crate::common::*;
 use base64::Engine as _;
 
 fn scan(repo: &Repo, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    scan_with(repo, &repo.old_identity(), extra)
+}
+
+fn scan_with(
+    repo: &Repo,
+    identity: &std::path::Path,
+    extra: &[&str],
+) -> (i32, serde_json::Value, String) {
     let home = tempfile::tempdir().unwrap();
-    let identity = repo.old_identity();
     let output = rotation_guard(home.path())
         .args(["scan-leaks", "--json", "--progress", "never", "--repo"])
         .arg(repo.root())
         .arg("--identity")
-        .arg(&identity)
+        .arg(identity)
         .args(extra)
         .output()
         .unwrap();
     assert_no_canary(&output);
+    assert_no_long_canary(&output);
     let json = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", transcript(&output)));
     (
@@ -214,7 +222,10 @@ fn finds_values_in_an_old_commit_a_deleted_branch_and_a_dangling_blob() {
 fn text_output_names_places_never_values() {
     let repo = Repo::new();
     repo.write("notes.txt", &format!("{DB_PASSWORD}\n"));
-    repo.commit("leak");
+    // Issue 12: a value in a path name, a commit message and a tag message.
+    repo.write(&format!("keys/{DB_PASSWORD}.txt"), "nothing here\n");
+    repo.commit(&format!("leak\n\nthe token is {API_TOKEN}"));
+    repo.git(&["tag", "-a", "v1", "-m", &format!("release\n{AWS_SECRET}")]);
     let home = tempfile::tempdir().unwrap();
     let output = rotation_guard(home.path())
         .args(["scan-leaks", "--history", "--progress", "never", "--repo"])
@@ -227,6 +238,9 @@ fn text_output_names_places_never_values() {
     insta::with_settings!({filters => vec![
         (r"fingerprint [0-9a-f]{12}", "fingerprint [FP]"),
         (r"history [0-9a-f]{12}", "history [COMMIT]"),
+        (r"history path name [0-9a-f]{12}", "history path name [COMMIT]"),
+        (r"commit [0-9a-f]{12}", "commit [COMMIT]"),
+        (r"object [0-9a-f]{12}", "object [TAG]"),
         (r"blob [0-9a-f]{12}", "blob [BLOB]"),
         (r"\d+\.\d KiB|\d+ B", "[SIZE]"),
     ]}, {
@@ -289,4 +303,268 @@ fn exclude_key_skips_a_value() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// A 100-byte value: its base64 is longer than one wrapped line.
+const LONG_SECRET: &str = "long-canary-7Qm2Xv9Lp4Rt8Wz1Kc6Hn3Bd5Fs0Gj-long-canary-7Qm2Xv9Lp4Rt8Wz1Kc6Hn3Bd5Fs0Gj-long-canary-01";
+
+/// Panics when the long canary, or the start of its base64, was printed.
+fn assert_no_long_canary(output: &std::process::Output) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(LONG_SECRET);
+    for bytes in [&output.stdout, &output.stderr] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains(&LONG_SECRET[..20]), "{text}");
+        assert!(!text.contains(&b64[..16]), "{text}");
+    }
+}
+
+/// `base64 -w <columns>` of `input`, by the coreutils tool itself.
+fn wrapped_base64(input: &[u8], columns: &str) -> String {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("base64")
+        .args(["-w", columns])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn issue_12_wrapped_base64_is_found_in_the_tree_and_the_history() {
+    assert_eq!(LONG_SECRET.len(), 100);
+    let repo = Repo::new();
+    repo.rotate(&Rotation {
+        set: vec![("api.token", LONG_SECRET)],
+        ..Rotation::scheduled()
+    });
+    repo.commit("rotation");
+    // `base64` wraps at 76 columns; `openssl base64` (and PEM) at 64.
+    let at76 = wrapped_base64(LONG_SECRET.as_bytes(), "76");
+    assert!(at76.lines().count() > 1 && at76.lines().next().unwrap().len() == 76);
+    repo.write("certs/a.b64", &format!("payload:\n{at76}"));
+    let at64 = wrapped_base64(format!("key={LONG_SECRET}").as_bytes(), "64").replace('\n', "\r\n");
+    repo.write("certs/b.b64", &format!("# exported\r\n\r\n{at64}"));
+    repo.commit("add exports");
+    let (code, json, _) = scan_with(&repo, &repo.new_identity(), &["--history"]);
+    assert_eq!(code, 1, "{json:#}");
+    let got: Vec<(String, String, u64, String)> = findings(&json)
+        .iter()
+        .map(|f| {
+            (
+                f["source"].as_str().unwrap().to_owned(),
+                f["file"]
+                    .as_str()
+                    .or(f["path"].as_str())
+                    .unwrap()
+                    .to_owned(),
+                f["line"].as_u64().unwrap(),
+                format!(
+                    "{}/{}",
+                    f["key"].as_str().unwrap(),
+                    f["encoding"].as_str().unwrap()
+                ),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, u64, String)> = [
+        ("tree", "certs/a.b64", 2),
+        ("tree", "certs/b.b64", 3),
+        ("history", "certs/a.b64", 2),
+        ("history", "certs/b.b64", 3),
+    ]
+    .iter()
+    .map(|(s, f, l)| {
+        (
+            (*s).to_owned(),
+            (*f).to_owned(),
+            *l,
+            "api.token/base64".to_owned(),
+        )
+    })
+    .collect();
+    let mut got = got;
+    got.sort();
+    let mut expected = expected;
+    expected.sort();
+    assert_eq!(got, expected, "{json:#}");
+}
+
+#[test]
+fn issue_12_commit_and_tag_messages_and_path_names_are_searched() {
+    let repo = Repo::new();
+    // A path name that is a secret, committed then deleted: only the history has it. Its
+    // content leaks another value: that finding's path must be redacted too.
+    repo.write(
+        &format!("config/{DB_PASSWORD}"),
+        &format!("x\n{API_TOKEN}\n"),
+    );
+    repo.commit("add a file");
+    let added = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    fs_err::remove_file(repo.path(&format!("config/{DB_PASSWORD}"))).unwrap();
+    repo.commit(&format!("remove it\n\nold password was {DB_PASSWORD}"));
+    let message = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    repo.git(&[
+        "tag",
+        "-a",
+        "v1",
+        "-m",
+        &format!("release\n\naws {AWS_SECRET}"),
+    ]);
+    let tag = repo.git(&["rev-parse", "v1"]).trim().to_owned();
+    let (code, json, _) = scan(&repo, &["--history"]);
+    assert_eq!(code, 1);
+    let found = findings(&json);
+    let of = |source: &str| -> Vec<serde_json::Value> {
+        found
+            .iter()
+            .filter(|f| f["source"] == source)
+            .cloned()
+            .collect()
+    };
+    let paths = of("history-path");
+    assert_eq!(paths.len(), 1, "{json:#}");
+    assert_eq!(
+        (
+            paths[0]["commit"].as_str(),
+            paths[0]["path"].as_str(),
+            paths[0]["key"].as_str(),
+            paths[0]["reachable"].as_bool()
+        ),
+        (
+            Some(added.as_str()),
+            Some("config/[REDACTED:db.password]"),
+            Some("db.password"),
+            Some(true)
+        )
+    );
+    let blobs = of("history");
+    assert_eq!(blobs.len(), 1, "{json:#}");
+    assert_eq!(
+        (
+            blobs[0]["path"].as_str(),
+            blobs[0]["key"].as_str(),
+            blobs[0]["line"].as_u64()
+        ),
+        (
+            Some("config/[REDACTED:db.password]"),
+            Some("api.token"),
+            Some(2)
+        )
+    );
+    let commits = of("commit");
+    assert_eq!(commits.len(), 1, "{json:#}");
+    assert_eq!(
+        (
+            commits[0]["commit"].as_str(),
+            commits[0]["key"].as_str(),
+            commits[0]["reachable"].as_bool()
+        ),
+        (Some(message.as_str()), Some("db.password"), Some(true))
+    );
+    let tags = of("tag");
+    assert_eq!(tags.len(), 1, "{json:#}");
+    assert_eq!(
+        (
+            tags[0]["object"].as_str(),
+            tags[0]["name"].as_str(),
+            tags[0]["key"].as_str(),
+            tags[0]["line"].as_u64()
+        ),
+        (
+            Some(tag.as_str()),
+            Some("v1"),
+            Some("aws_secret_access_key"),
+            Some(8)
+        )
+    );
+}
+
+#[test]
+fn issue_12_history_of_a_shallow_or_partial_clone_is_refused() {
+    let repo = Repo::new();
+    repo.write("notes.txt", "nothing\n");
+    repo.commit("second");
+    repo.git(&["config", "uploadpack.allowFilter", "true"]);
+    let url = format!("file://{}", repo.root().display());
+    let clones = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    for (name, args) in [
+        ("shallow", &["--depth", "1"][..]),
+        ("partial", &["--filter=blob:none"][..]),
+    ] {
+        let mut clone_args = vec!["clone", "-q"];
+        clone_args.extend_from_slice(args);
+        clone_args.push(&url);
+        clone_args.push(name);
+        git(clones.path(), &clone_args);
+        let clone = clones.path().join(name);
+        let run = |extra: &[&str]| {
+            rotation_guard(home.path())
+                .args(["scan-leaks", "--progress", "never", "--repo"])
+                .arg(&clone)
+                .arg("--identity")
+                .arg(repo.old_identity())
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        let output = run(&["--history"]);
+        insta::assert_snapshot!(format!("issue_12_{name}_clone"), transcript(&output));
+        // Without --history the working tree is still checked.
+        let output = run(&[]);
+        assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    }
+}
+
+#[test]
+fn issue_12_path_names_in_the_working_tree_are_searched_and_redacted() {
+    let repo = Repo::new();
+    // In the working tree (untracked): a secret in a directory name, and content in it.
+    repo.write(&format!("dump/{AWS_SECRET}/x.txt"), "harmless\n");
+    repo.write(
+        &format!("dump/{DB_PASSWORD}.env.txt"),
+        &format!("{DB_PASSWORD}\n"),
+    );
+
+    let (code, json, _) = scan(&repo, &[]);
+    assert_eq!(code, 1);
+    let tree: Vec<(String, Option<u64>, String)> = findings(&json)
+        .iter()
+        .map(|f| {
+            (
+                format!(
+                    "{}:{}",
+                    f["source"].as_str().unwrap(),
+                    f["file"].as_str().unwrap()
+                ),
+                f["line"].as_u64(),
+                f["key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tree,
+        [
+            (
+                "tree:dump/[REDACTED:db.password].env.txt".to_owned(),
+                Some(1),
+                "db.password".to_owned()
+            ),
+            (
+                "path:dump/[REDACTED:aws_secret_access_key]/x.txt".to_owned(),
+                None,
+                "aws_secret_access_key".to_owned()
+            ),
+            (
+                "path:dump/[REDACTED:db.password].env.txt".to_owned(),
+                None,
+                "db.password".to_owned()
+            ),
+        ],
+        "{json:#}"
+    );
 }
