@@ -150,3 +150,68 @@ fn issue_15_tampered_comment_line_is_kept_with_a_warning() {
     assert!(plain.contains("    - 1\n    - 2\n"), "{plain}");
     assert_sops_exit(theirs(&text), 0, "Found possibly unencrypted comment");
 }
+
+/// A document with LS/PS and NEL in values kept in the clear (where the MAC covers the
+/// text as go-yaml reads it) and in an encrypted value.
+const UNICODE_BREAKS: &str =
+    "key: 'x\u{2028}    y'\nplain_note: \"p \u{85} q\"\nsecret: 'a\u{2029}  b'\n";
+
+fn clear_scope() -> bundle_core::scope::ScopeRule {
+    bundle_core::scope::ScopeRule::from_field("unencrypted_regex", "^(k|plain)").unwrap()
+}
+
+/// Issue 15: sops' file holding U+2028/U+2029 (and NEL) decrypts with us, MAC verified, to
+/// the same bytes sops prints; ours decrypts with sops.
+#[test]
+fn issue_15_unicode_line_breaks_interoperate_both_ways() {
+    let recipient = alice().recipients()[0].clone();
+    // Ours → sops.
+    let settings = bundle_core::sops::EncryptSettings {
+        key_groups: vec![vec![recipient.clone()]],
+        scope: Some(clear_scope()),
+        ..Default::default()
+    };
+    let file = bundle_core::sops::encrypt_plaintext(
+        Path::new("t.yaml"),
+        Format::Yaml,
+        UNICODE_BREAKS.as_bytes(),
+        &settings,
+        1_800_000_000,
+    )
+    .unwrap();
+    let ours_text = String::from_utf8(file.to_bytes(EmitOptions::default()).unwrap()).unwrap();
+    let our_plain = ours(&ours_text)
+        .unwrap()
+        .to_plaintext(Format::Yaml, EmitOptions::default())
+        .unwrap();
+    if let Some(out) = theirs(&ours_text) {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, our_plain.as_slice());
+    }
+    // sops → ours.
+    let Some(sops) = sops() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    fs_err::write(dir.path().join("p.yaml"), UNICODE_BREAKS).unwrap();
+    let encrypted = Command::new(&sops)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .args(["--disable-version-check", "encrypt", "--age", &recipient])
+        .args(["--unencrypted-regex", "^(k|plain)", "p.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(encrypted.status.code(), Some(0));
+    let sops_text = String::from_utf8(encrypted.stdout).unwrap();
+    let decrypted = ours(&sops_text).expect("sops' file decrypts with us, MAC verified");
+    let plain = decrypted
+        .to_plaintext(Format::Yaml, EmitOptions::default())
+        .unwrap();
+    let out = theirs(&sops_text).unwrap();
+    assert_eq!(out.stdout, plain.as_slice());
+}

@@ -334,6 +334,18 @@ impl<'s> Builder<'s> {
                 } else {
                     value
                 };
+                // Only breaks written raw in the file fold; granit also turns the escapes
+                // `\N`, `\L`, `\P` into these characters, which go-yaml keeps.
+                let raw = span
+                    .start
+                    .byte_offset()
+                    .zip(span.end.byte_offset())
+                    .and_then(|(start, end)| self.src.get(start..end));
+                let value = if raw.is_some_and(scalar::has_unicode_break) {
+                    scalar::go_yaml_unicode_breaks(value, style)
+                } else {
+                    value
+                };
                 let value = typed_scalar(value, style, tag.as_deref(), line)?;
                 if anchor != 0 {
                     let count = count_nodes(&value);

@@ -135,3 +135,65 @@ fn decode_binary(text: &str, line: usize) -> Result<Value, StoreError> {
         }
     }
 }
+
+/// NEL, LS and PS: line breaks to go-yaml, ordinary characters to granit.
+const BREAKS: [char; 3] = ['\u{85}', '\u{2028}', '\u{2029}'];
+
+/// Whether `source` (a scalar as written in the file) holds one of [`BREAKS`] raw.
+pub(super) fn has_unicode_break(source: &str) -> bool {
+    source.contains(BREAKS)
+}
+
+/// go-yaml's reading of the Unicode line breaks inside a flow scalar (plain, single- or
+/// double-quoted), which granit (YAML 1.2) reads as ordinary characters (issue 15). Callers
+/// apply it only when the scalar's source holds such a character raw ([`has_unicode_break`]).
+///
+/// go-yaml (YAML 1.1) treats NEL (U+0085), LS (U+2028) and PS (U+2029) as line breaks: the
+/// blanks before and after a run of breaks are dropped, NEL is read as `\n`, and the run is
+/// then folded as any line break is: a first break that is a `\n` becomes one space when it
+/// is alone and disappears before further breaks; LS and PS are kept as they are. So sops
+/// writes `x<LS>y` as `'x<LS>    y'` (indented continuation) and reads it back as `x<LS>y`,
+/// and a raw NEL in `"x<NEL>y"` reads as `x y`. A scalar that mixes raw breaks with the
+/// escapes `\N`, `\L`, `\P` (which granit has already turned into the same characters) is
+/// folded whole: an ambiguity this accepts, as sops never writes such a mix.
+pub(super) fn go_yaml_unicode_breaks(text: Cow<'_, str>, style: ScalarStyle) -> Cow<'_, str> {
+    let folds = matches!(
+        style,
+        ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
+    );
+    if !folds || !text.contains(BREAKS) {
+        return text;
+    }
+    let is_blank = |c: char| c == ' ' || c == '\t';
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !BREAKS.contains(&chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // A run of breaks with blanks between and around them.
+        while out.ends_with(is_blank) {
+            out.pop();
+        }
+        let mut run = Vec::new();
+        while i < chars.len() && (BREAKS.contains(&chars[i]) || is_blank(chars[i])) {
+            if BREAKS.contains(&chars[i]) {
+                run.push(if chars[i] == '\u{85}' { '\n' } else { chars[i] });
+            }
+            i += 1;
+        }
+        let (leading, trailing) = run.split_first().expect("the run starts with a break");
+        if *leading == '\n' {
+            if trailing.is_empty() {
+                out.push(' ');
+            }
+        } else {
+            out.push(*leading);
+        }
+        out.extend(trailing);
+    }
+    Cow::Owned(out)
+}

@@ -142,3 +142,30 @@ fn tagged_values_that_do_not_fit_their_tag_are_errors() {
         );
     }
 }
+
+/// Issue 15: NEL, LS and PS are line breaks to go-yaml (YAML 1.1). sops writes a value with LS
+/// as an indented continuation of a single-quoted scalar and reads it back without the
+/// indentation; a raw NEL inside double quotes folds to a space.
+#[test]
+fn unicode_line_breaks_read_as_go_yaml_reads_them() {
+    for (text, want) in [
+        ("'x\u{2028}    y'", "x\u{2028}y"),
+        ("'x  \u{2029}  y'", "x\u{2029}y"),
+        ("\"x\u{85}y\"", "x y"),
+        ("\"x \u{85}\u{85} y\"", "x\ny"),
+        ("'a\u{2028}\u{2028}b'", "a\u{2028}\u{2028}b"),
+        ("plain\u{2028}  text", "plain\u{2028}text"),
+        ("'no break here'", "no break here"),
+    ] {
+        assert_eq!(value_of(text), str_value(want), "{text:?}");
+    }
+    // What we write, we read back: the emitter indents the continuation as go-yaml does.
+    let file = doc(vec![entry("k\u{2028}ey", str_value("x\u{2028}y\u{2029}z"))]);
+    let bytes = emit_default(&file);
+    assert_eq!(
+        parse(&bytes).unwrap(),
+        file,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+}
