@@ -4,3 +4,4 @@
 mod bundle_cli;
 mod common;
 mod rotate_cli;
+mod rotate_crash;
