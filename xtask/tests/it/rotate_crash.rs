@@ -200,12 +200,7 @@ fn assert_before_or_complete(
     );
     let report = Path::new(DEFAULT_DIR).join("artifacts/scheduled-v4/ops-controls-report.json");
     assert!(now.contains_key(&report), "{context}: no attached report");
-    let changed: Vec<&PathBuf> = now
-        .keys()
-        .chain(before.keys())
-        .filter(|p| before.get(*p) != now.get(*p))
-        .collect();
-    for path in changed {
+    for path in differences(before, now) {
         let allowed = WATCHED.iter().any(|w| watched(Path::new(w)) == *path)
             || path.starts_with(Path::new(DEFAULT_DIR).join("artifacts/scheduled-v4"));
         assert!(
@@ -215,6 +210,20 @@ fn assert_before_or_complete(
         );
     }
     true
+}
+
+/// The paths whose bytes differ between two trees (a readable failure, not two byte dumps).
+fn differences(
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    now: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Vec<PathBuf> {
+    now.keys()
+        .chain(before.keys())
+        .filter(|p| before.get(*p) != now.get(*p))
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// A small xorshift, seeded from the clock unless `XTASK_KILL_SEED` is set.
@@ -314,7 +323,12 @@ impl Tally {
                 "{context}: SIGTERM left a journal\n{}",
                 stderr(&out)
             );
-            assert_eq!(tree(&lab.repo), *before, "{context}: {}", stderr(&out));
+            assert_eq!(
+                differences(before, &tree(&lab.repo)),
+                Vec::<PathBuf>::new(),
+                "{context}: {}",
+                stderr(&out)
+            );
         }
         if lab.journal().exists() {
             let rec = lab.recover();
@@ -430,7 +444,10 @@ fn issue_11_sigterm_rolls_back_at_the_next_step_and_the_key_stays_in_memory() {
     );
     assert!(err.contains("interrupted by a signal"), "{err}");
     assert!(err.contains("NÃO foi usada"), "{err}");
-    assert_eq!(tree(&lab.repo), before);
+    assert_eq!(
+        differences(&before, &tree(&lab.repo)),
+        Vec::<PathBuf>::new()
+    );
     assert!(!lab.journal().exists());
     assert!(key_out.exists(), "the key was delivered before the signal");
     assert!(
@@ -475,7 +492,10 @@ fn issue_11_a_journal_refuses_rotate_and_audit_until_recover() {
     // The whole group, as a terminal or a service manager does: the stand-in dies too.
     send(&format!("-{}", child.id()), "KILL");
     child.wait().unwrap();
-    assert_ne!(tree(&lab.repo), before, "the kill left the bundle changed");
+    assert!(
+        !differences(&before, &tree(&lab.repo)).is_empty(),
+        "the kill left the bundle changed"
+    );
     let mode = fs_err::metadata(lab.journal())
         .unwrap()
         .permissions()
@@ -518,7 +538,10 @@ fn issue_11_a_journal_refuses_rotate_and_audit_until_recover() {
     assert!(err.contains("no passo 4 (validate)"), "{err}");
     assert!(err.contains("NÃO foi usada"), "{err}");
     assert!(err.contains(&key_out.display().to_string()), "{err}");
-    assert_eq!(tree(&lab.repo), before);
+    assert_eq!(
+        differences(&before, &tree(&lab.repo)),
+        Vec::<PathBuf>::new()
+    );
     assert!(!lab.journal().exists());
     // Now a rotation runs, and sweeps the killed run's temporary directory.
     assert_eq!(lab.work_dirs().len(), 1);
@@ -528,4 +551,52 @@ fn issue_11_a_journal_refuses_rotate_and_audit_until_recover() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(lab.work_dirs(), Vec::<String>::new());
+}
+
+#[test]
+fn issue_11_with_sync_the_journal_has_no_plaintext_and_recover_leaves_mcp_home_alone() {
+    let lab = Lab::new();
+    let before = tree(&lab.repo);
+    let mcp = lab.tmp.path().join(".mcp");
+    fs_err::create_dir_all(&mcp).unwrap();
+    fs_err::set_permissions(&mcp, std::fs::Permissions::from_mode(0o700)).unwrap();
+    fs_err::write(mcp.join(".env"), "OLD=plaintext-before\n").unwrap();
+    fs_err::set_permissions(mcp.join(".env"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut child = lab
+        .rotate(&lab.keys.join("v4.txt"), false)
+        .arg("--sync")
+        .env("STANDIN_SLEEP", "30")
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // Killed once step 4 published into ~/.mcp (the stand-in then sleeps).
+    let deadline = Instant::now() + Duration::from_mins(2);
+    while fs_err::read_to_string(mcp.join(".env")).is_ok_and(|e| e.starts_with("OLD=")) {
+        assert!(Instant::now() < deadline, "step 4 never synced");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    send(&format!("-{}", child.id()), "KILL");
+    child.wait().unwrap();
+    let synced = fs_err::read_to_string(mcp.join(".env")).unwrap();
+    assert!(synced.contains("MCP_SECRETS_VERSION=4"), "{synced}");
+    let journal = fs_err::read_to_string(lab.journal()).unwrap();
+    assert!(journal.contains(".mcp/.env"), "the journal names the file");
+    for plaintext in ["OLD=plaintext-before", "T0xEPXBsYWludGV4dC1iZWZvcmUK"] {
+        assert!(
+            !journal.contains(plaintext),
+            "the journal holds ~/.mcp content"
+        );
+    }
+    let out = lab.recover();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("não foi restaurado"), "{err}");
+    assert!(err.contains("secrets-sync"), "{err}");
+    assert_eq!(
+        differences(&before, &tree(&lab.repo)),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(fs_err::read_to_string(mcp.join(".env")).unwrap(), synced);
 }
