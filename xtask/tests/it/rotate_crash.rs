@@ -600,3 +600,84 @@ fn issue_11_with_sync_the_journal_has_no_plaintext_and_recover_leaves_mcp_home_a
     );
     assert_eq!(fs_err::read_to_string(mcp.join(".env")).unwrap(), synced);
 }
+
+/// Whether `refs/heads/<branch>` exists in `repo`.
+fn has_branch(repo: &Path, branch: &str) -> bool {
+    Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn issue_11_killed_during_the_commit_recover_restores_branch_and_files() {
+    // The pre-commit hook is slow; the rotation is killed while it runs. Then the commit
+    // either lands on rotation/v4 (hook exit 0) or not, leaving a staged index (exit 1).
+    for hook_exit in [0, 1] {
+        let lab = Lab::new();
+        let before = tree(&lab.repo);
+        let hook = lab.repo.join(".git/hooks/pre-commit");
+        fs_err::create_dir_all(hook.parent().unwrap()).unwrap();
+        fs_err::write(&hook, format!("#!/bin/sh\nsleep 1\nexit {hook_exit}\n")).unwrap();
+        fs_err::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut child = lab
+            .rotate(&lab.keys.join("v4.txt"), true)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_mins(2);
+        while !has_branch(&lab.repo, "rotation/v4") {
+            assert!(Instant::now() < deadline, "step 7 never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Let the orphaned `git commit` finish (or fail) on its own.
+        let lock = lab.repo.join(".git/index.lock");
+        std::thread::sleep(Duration::from_millis(1500));
+        while lock.exists() {
+            assert!(Instant::now() < deadline, "git commit never ended");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(
+            head_branch(&lab.repo),
+            "rotation/v4",
+            "hook exit {hook_exit}"
+        );
+        assert!(lab.journal().exists());
+
+        let out = lab.recover();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "hook exit {hook_exit}: {err}");
+        assert!(err.contains("branch rotation/v4 removido"), "{err}");
+        assert_eq!(head_branch(&lab.repo), lab.branch);
+        assert!(!has_branch(&lab.repo, "rotation/v4"));
+        assert_eq!(rev(&lab.repo, "HEAD"), lab.base);
+        assert_eq!(
+            differences(&before, &tree(&lab.repo)),
+            Vec::<PathBuf>::new(),
+            "hook exit {hook_exit}"
+        );
+        assert!(!lab.repo.join(".git/rotation-v4-PR.md").exists());
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(&lab.repo)
+            .args(["status", "--porcelain"])
+            .output()
+            .unwrap();
+        assert!(
+            status.stdout.is_empty(),
+            "hook exit {hook_exit}: index or tree left dirty"
+        );
+        assert!(!lab.journal().exists());
+    }
+}
