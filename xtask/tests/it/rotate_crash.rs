@@ -22,7 +22,7 @@ use test_support::git;
 use crate::rotate_cli::{head_branch, sandbox, tree};
 
 /// A gitleaks that finds nothing, slowly; it can also look for a private key under
-/// `$TMPDIR` and send SIGTERM to the rotation that runs it.
+/// `$TMPDIR` and send a signal (once or twice) to the rotation that runs it.
 const GITLEAKS: &str = r#"#!/bin/sh
 out=""
 while [ $# -gt 0 ]; do
@@ -33,7 +33,8 @@ if [ -n "$STANDIN_SCAN" ]; then
   grep -rlE "AGE-SECRET-KEY-1[0-9A-Z]{58}" "$TMPDIR" >> "$STANDIN_SCAN" 2>/dev/null
   echo scanned >> "$STANDIN_SCAN.done"
 fi
-if [ -n "$STANDIN_TERM" ]; then kill -TERM "$PPID"; fi
+if [ -n "$STANDIN_SIGNAL" ]; then kill -"$STANDIN_SIGNAL" "$PPID"; fi
+if [ -n "$STANDIN_TWICE" ]; then sleep 0.2; kill -"$STANDIN_SIGNAL" "$PPID"; fi
 sleep "${STANDIN_SLEEP:-0}"
 echo '[]' > "$out"
 "#;
@@ -423,43 +424,66 @@ fn issue_11_kill_loop_leaves_the_tree_as_before_or_the_rotation_complete() {
 }
 
 #[test]
-fn issue_11_sigterm_rolls_back_at_the_next_step_and_the_key_stays_in_memory() {
+fn issue_11_sigterm_and_sigint_roll_back_at_the_next_step_and_the_key_stays_in_memory() {
+    for signal in ["TERM", "INT"] {
+        let lab = Lab::new();
+        let before = tree(&lab.repo);
+        let scan = lab.tmp.path().join("scan.txt");
+        let key_out = lab.keys.join("v4.txt");
+        // The stand-in runs in step 4: it looks for a private key under TMPDIR, then sends
+        // the signal; the rotation stops before step 5.
+        let out = lab
+            .rotate(&key_out, false)
+            .env("STANDIN_SCAN", &scan)
+            .env("STANDIN_SIGNAL", signal)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "SIG{signal}: {err}");
+        assert!(
+            err.contains("a rotação parou em [5/6] Sincronizar auditoria"),
+            "{err}"
+        );
+        assert!(err.contains("interrupted by a signal"), "{err}");
+        assert!(err.contains("NÃO foi usada"), "{err}");
+        assert_eq!(
+            differences(&before, &tree(&lab.repo)),
+            Vec::<PathBuf>::new()
+        );
+        assert!(!lab.journal().exists());
+        assert!(key_out.exists(), "the key was delivered before the signal");
+        assert!(
+            lab.tmp.path().join("scan.txt.done").exists(),
+            "the stand-in did not run"
+        );
+        assert_eq!(
+            fs_err::read_to_string(&scan).unwrap_or_default(),
+            "",
+            "a private key was written under TMPDIR"
+        );
+        assert_eq!(lab.work_dirs(), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn issue_11_a_second_signal_exits_130_at_once_and_leaves_the_journal_for_recover() {
     let lab = Lab::new();
     let before = tree(&lab.repo);
-    let scan = lab.tmp.path().join("scan.txt");
-    let key_out = lab.keys.join("v4.txt");
-    // The stand-in runs in step 4: it looks for a private key under TMPDIR, then sends
-    // SIGTERM; the rotation stops before step 5.
     let out = lab
-        .rotate(&key_out, false)
-        .env("STANDIN_SCAN", &scan)
-        .env("STANDIN_TERM", "1")
+        .rotate(&lab.keys.join("v4.txt"), false)
+        .env("STANDIN_SIGNAL", "INT")
+        .env("STANDIN_TWICE", "1")
+        .env("STANDIN_SLEEP", "1")
         .output()
         .unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("a rotação parou em [5/6] Sincronizar auditoria"),
-        "{err}"
-    );
-    assert!(err.contains("interrupted by a signal"), "{err}");
-    assert!(err.contains("NÃO foi usada"), "{err}");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(lab.journal().exists());
+    let out = lab.recover();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         differences(&before, &tree(&lab.repo)),
         Vec::<PathBuf>::new()
     );
-    assert!(!lab.journal().exists());
-    assert!(key_out.exists(), "the key was delivered before the signal");
-    assert!(
-        lab.tmp.path().join("scan.txt.done").exists(),
-        "the stand-in did not run"
-    );
-    assert_eq!(
-        fs_err::read_to_string(&scan).unwrap_or_default(),
-        "",
-        "a private key was written under TMPDIR"
-    );
-    assert_eq!(lab.work_dirs(), Vec::<String>::new());
 }
 
 #[test]
