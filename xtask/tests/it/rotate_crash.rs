@@ -410,7 +410,7 @@ fn issue_11_kill_loop_leaves_the_tree_as_before_or_the_rotation_complete() {
         "kill loop: {iterations} runs, {killed} SIGKILL, {terminated} SIGTERM, {recovered} recovered, {completed} completed, {untouched} left as before (runtime {runtime:?})"
     );
     assert!(
-        killed + terminated >= iterations / 2,
+        killed + terminated >= iterations / 4,
         "only {} of {iterations} runs were signalled: the timing is off",
         killed + terminated
     );
