@@ -254,6 +254,33 @@ impl Rng {
     }
 }
 
+/// Waits until no live process is left in the process group `group` (zombies do not count:
+/// the reaper of orphans here may never collect them).
+fn wait_for_group(group: u32) {
+    let deadline = Instant::now() + Duration::from_mins(1);
+    loop {
+        let alive = fs_err::read_dir("/proc").unwrap().flatten().any(|entry| {
+            let Ok(stat) = fs_err::read_to_string(entry.path().join("stat")) else {
+                return false;
+            };
+            // After the command name in parentheses: state, ppid, pgrp, ...
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            fields.len() > 2 && fields[2] == group.to_string() && fields[0] != "Z"
+        });
+        if !alive {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process group {group} never ended"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// `kill -SIGNAL target`; the process may have ended in the meantime.
 fn send(target: &str, signal: &str) {
     let _ = Command::new("kill")
@@ -289,8 +316,10 @@ impl Tally {
             .env("STANDIN_SLEEP", STANDIN_SLEEP)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
+            .process_group(0)
             .spawn()
             .unwrap();
+        let group = child.id();
         let permille = u32::try_from(rng.next() % 1000).unwrap();
         let delay = window.mul_f64(f64::from(permille) / 1000.0);
         std::thread::sleep(delay);
@@ -306,8 +335,9 @@ impl Tally {
             }
         }
         let out = child.wait_with_output().unwrap();
-        // A child the rotation started (git, the stand-in) may still be finishing.
-        std::thread::sleep(Duration::from_millis(200));
+        // A child the rotation started (git commit, the stand-in) outlives a SIGKILL of the
+        // rotation alone: wait until it ended, as a person would before `--recover`.
+        wait_for_group(group);
         let how = match (alive, term) {
             (false, _) => "finished",
             (true, true) => "SIGTERM",
