@@ -72,6 +72,8 @@ pub(crate) fn audit(
     stderr: &mut dyn Write,
 ) -> Result<AuditOutcome, Box<Failure>> {
     let repo = fs_err::canonicalize(repo)?;
+    // An interrupted rotation's files are half-changed: nothing to audit until it is undone.
+    crate::rotate::refuse_if_interrupted(&repo)?;
     let dir = repo.join(DEFAULT_DIR);
     writeln!(stderr, "Auditoria contínua em {}", repo.display())?;
     let mut report = ops_report(&repo, now)?;

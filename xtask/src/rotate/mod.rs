@@ -5,12 +5,24 @@
 //! Layout: [`request`] turns the command line into a [`Request`] and checks it; [`steps`]
 //! holds the [`Step`](steps::Step) list (names, numbers, order), the progress printer and one
 //! function per step, the larger ones in [`preflight`] (step 1), [`validate`] (step 4) and
-//! [`pr`] (step 7); [`snapshot`] is the rollback. This module orders them: checks, snapshot,
-//! steps, then restore (a step failed) or discard (all passed).
+//! [`pr`] (step 7); [`snapshot`] is the rollback, [`journal`] its copy on disk and
+//! [`recover`] the `--recover` that uses it after a kill. This module orders them: checks,
+//! snapshot and journal, steps, then restore (a step failed, or SIGINT/SIGTERM arrived and
+//! the rotation stopped before its next step) or discard (all passed).
+//!
+//! What must stay true, on top of each module's rules: while a journal exists nothing else
+//! runs but `--recover`; the new private key reaches disk only at `--key-out`; the
+//! rotation's temporary directory (0700, `xtask-rotate-<pid>-…`) is removed on every exit
+//! path, and the leftovers of a killed rotation (a dead pid, the same owner) at the next
+//! start; a signal is acted on between steps only, and a second one ends the process at
+//! once (exit 130, the journal left for `--recover`).
 
 use bundle_core::ExitStatus;
 use std::io::Write;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 use bundle_core::config::CONFIG_FILE_NAME;
 use bundle_core::ops::evidence::{DEFAULT_DIR, Kind};
@@ -18,13 +30,16 @@ use bundle_core::time::Timestamp;
 
 use crate::{Failure, TaskResult};
 
+mod journal;
 mod pr;
 mod preflight;
+mod recover;
 mod request;
 mod snapshot;
 mod steps;
 mod validate;
 
+pub(crate) use journal::refuse_if_interrupted;
 pub(crate) use request::{Emergency, KeySink, Request, RotateArgs, now_from_env};
 use snapshot::Snapshot;
 use steps::{Inputs, Progress, Step};
@@ -76,6 +91,9 @@ impl<'a> Rotation<'a> {
 
 /// Runs `cargo xtask rotate`.
 pub(crate) fn run(args: RotateArgs, stderr: &mut dyn Write) -> TaskResult {
+    if args.recover {
+        return recover::recover(&args.repo, stderr);
+    }
     let (now, explicit) = now_from_env()?;
     let request = Request::from_args(args, now, explicit)?;
     let outcome = rotate(&request, stderr)?;
@@ -95,6 +113,7 @@ pub(crate) fn rotate(
     stderr: &mut dyn Write,
 ) -> Result<Option<Outcome>, Box<Failure>> {
     let repo = fs_err::canonicalize(&request.repo)?;
+    refuse_if_interrupted(&repo)?;
     let rotation = Rotation::new(request, &repo);
     request.check_emergency()?;
     let planned = Step::planned(request.commit);
@@ -114,28 +133,102 @@ pub(crate) fn rotate(
     // Read every --set value before touching anything.
     let values = request.read_values()?;
 
+    let interrupted = stop_flag()?;
+    let work = work_dir()?;
+
     let (files, roots) = rotation.snapshot_scope();
-    let snapshot = Snapshot::record(&files, &roots)?;
-    let work = tempfile::Builder::new()
-        .prefix("xtask-rotate-")
-        .tempdir()
-        .map_err(|e| Failure::usage(format!("temporary directory: {e}")))?;
+    let mut snapshot = Snapshot::record(&files, &roots)?;
+    snapshot.journal(
+        journal::journal_path(&repo)?,
+        &repo,
+        journal::GitStart::read(&repo)?,
+        Request::describe(&sink),
+        request.sync_to.as_deref(),
+    )?;
     let inputs = Inputs {
         sink: &sink,
         values: &values,
         work: work.path(),
+        stop: &interrupted,
     };
     let mut delivered: Option<String> = None;
     let mut progress = Progress::new(rotation.kind, planned, stderr);
-    match steps::run_all(&rotation, &inputs, &mut progress, &mut delivered) {
+    match steps::run_all(
+        &rotation,
+        &inputs,
+        &mut progress,
+        &mut snapshot,
+        &mut delivered,
+    ) {
         Ok(outcome) => {
-            snapshot.discard();
+            snapshot.discard()?;
             Ok(Some(outcome))
         }
-        Err((step, err)) => {
+        Err((step, failure)) => {
             let label = progress.label(step);
             roll_back(snapshot, request, &label, delivered, progress.out())?;
-            Err(err)
+            Err(failure)
+        }
+    }
+}
+
+/// The flag SIGINT and SIGTERM set (registered once per process): the rotation stops before
+/// its next step. While it is set a second signal ends the process at once, with exit 130.
+fn stop_flag() -> Result<Arc<AtomicBool>, Box<Failure>> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    if let Some(flag) = FLAG.get() {
+        return Ok(Arc::clone(flag));
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // The shutdown is registered first so that it sees the flag before this signal sets it.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag))?;
+        signal_hook::flag::register(signal, Arc::clone(&flag))?;
+    }
+    Ok(Arc::clone(FLAG.get_or_init(|| flag)))
+}
+
+/// The prefix of the rotation's temporary directories; the pid follows.
+const WORK_PREFIX: &str = "xtask-rotate-";
+
+/// The rotation's private temporary directory (0700), after removing the ones earlier
+/// rotations left when they were killed.
+fn work_dir() -> Result<tempfile::TempDir, Box<Failure>> {
+    let work = tempfile::Builder::new()
+        .prefix(&format!("{WORK_PREFIX}{}-", std::process::id()))
+        .tempdir()
+        .map_err(|e| Failure::usage(format!("temporary directory: {e}")))?;
+    fs_err::set_permissions(work.path(), std::fs::Permissions::from_mode(0o700))?;
+    let owner = fs_err::metadata(work.path())?.uid();
+    if let Some(parent) = work.path().parent() {
+        sweep_work_dirs(parent, owner, work.path());
+    }
+    Ok(work)
+}
+
+/// Removes `xtask-rotate-<pid>-…` directories under `tmp` owned by `owner` whose process is
+/// gone. Without `/proc` nothing is removed (a live rotation's directory must never be).
+fn sweep_work_dirs(tmp: &Path, owner: u32, ours: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs_err::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(WORK_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let mine = fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_dir() && m.uid() == owner);
+        if mine && path != ours && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = fs_err::remove_dir_all(&path);
         }
     }
 }
@@ -161,7 +254,10 @@ fn roll_back(
                 ""
             }
         )?,
-        Err(e) => writeln!(out, "ATENÇÃO: falha ao restaurar os arquivos: {e}")?,
+        Err(e) => writeln!(
+            out,
+            "ATENÇÃO: falha ao restaurar os arquivos: {e}\nhint: o diário ficou; rode `cargo xtask rotate --recover`"
+        )?,
     }
     if let Some(to) = delivered {
         writeln!(

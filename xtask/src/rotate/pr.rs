@@ -2,7 +2,8 @@
 //! commit of the bundle, `.sops.yaml` and the evidence, and the PR body written to
 //! `<git dir>/rotation-v<N>-PR.md` for the person who opens the pull request.
 //!
-//! What must stay true: the branch is new (an existing one stops the rotation), a failing
+//! What must stay true: the branch is new (an existing one stops the rotation), it and the
+//! PR body are journaled before they are created (recovery after a kill deletes them), a failing
 //! commit puts git back where it was (index, branch, the new branch deleted; the files
 //! themselves are the snapshot's job), and the body's checklist only lists steps that ran:
 //! this step runs after all of them passed.
@@ -14,6 +15,7 @@ use bundle_core::config::CONFIG_FILE_NAME;
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::ops::evidence::DEFAULT_DIR;
 
+use super::snapshot::Snapshot;
 use super::steps::{Step, StepBody, Versions};
 use super::{BUNDLE, Rotation, git, kind_title};
 use crate::Failure;
@@ -23,6 +25,7 @@ pub(super) fn open_pr(
     rotation: &Rotation<'_>,
     versions: Versions,
     evidence_id: &str,
+    snapshot: &mut Snapshot,
 ) -> StepBody<()> {
     let repo = rotation.repo;
     let branch = format!("rotation/v{}", versions.to);
@@ -42,6 +45,10 @@ pub(super) fn open_pr(
         )));
     }
     let previous = git(repo, &["rev-parse", "--abbrev-ref", "HEAD"])?;
+    let git_dir = git(repo, &["rev-parse", "--absolute-git-dir"])?;
+    let body_path = PathBuf::from(git_dir.trim()).join(format!("rotation-v{}-PR.md", versions.to));
+    // Journaled first, so that recovery after a kill deletes what this step made.
+    snapshot.will_create(&branch, &body_path)?;
     git(repo, &["switch", "-q", "-c", &branch])?;
     let message = format!(
         "{}: MCP_SECRETS_VERSION {} -> {}",
@@ -59,8 +66,6 @@ pub(super) fn open_pr(
         return Err(e);
     }
     let body = pr_body(rotation, versions, evidence_id);
-    let git_dir = git(repo, &["rev-parse", "--absolute-git-dir"])?;
-    let body_path = PathBuf::from(git_dir.trim()).join(format!("rotation-v{}-PR.md", versions.to));
     fsio::write_atomic(&body_path, body.as_bytes(), WriteOptions::PUBLIC)?;
     Ok((
         (),

@@ -25,16 +25,16 @@ use crate::Failure;
 #[derive(Args, Debug)]
 pub(crate) struct RotateArgs {
     /// Why (scheduled): audit, expiry, legal requirement...
-    #[arg(long, value_name = "TEXT", required_unless_present = "emergency")]
+    #[arg(long, value_name = "TEXT", required_unless_present_any = ["emergency", "recover"])]
     reason: Option<String>,
     /// A person responsible (repeat; an emergency needs two).
-    #[arg(long, value_name = "NAME", required = true)]
+    #[arg(long, value_name = "NAME", required_unless_present = "recover")]
     responsible: Vec<String>,
     /// Replace a value: `KEY=@FILE` reads it from a file, `KEY=-` from stdin (never from argv).
     #[arg(long = "set", value_name = "KEY=@FILE|KEY=-")]
     sets: Vec<String>,
     /// Write the new private key here (mode 0600, outside the repository, never overwritten).
-    #[arg(long, value_name = "PATH", conflicts_with = "key_cmd", required_unless_present_any = ["key_cmd", "dry_run"])]
+    #[arg(long, value_name = "PATH", conflicts_with = "key_cmd", required_unless_present_any = ["key_cmd", "dry_run", "recover"])]
     key_out: Option<PathBuf>,
     /// Run this shell command with the new private key on stdin (e.g. a password-manager CLI).
     #[arg(long, value_name = "CMD")]
@@ -54,7 +54,11 @@ pub(crate) struct RotateArgs {
     sync: bool,
     /// The repository.
     #[arg(long, value_name = "DIR", default_value = ".")]
-    repo: PathBuf,
+    pub(super) repo: PathBuf,
+    /// Undo a rotation that was killed and left its journal in the git dir (files, branch),
+    /// then exit; nothing else runs.
+    #[arg(long, conflicts_with_all = ["dry_run", "commit", "sync", "emergency", "key_out", "key_cmd"])]
+    pub(super) recover: bool,
     /// Tests only: skip the 24 h plan rule (recorded in the evidence).
     #[arg(long, hide = true)]
     no_window_check: bool,
@@ -207,6 +211,14 @@ impl Request {
             ));
         }
         Ok(())
+    }
+
+    /// Where the new private key goes, as the journal and the rollback name it.
+    pub(super) fn describe(sink: &KeySink) -> String {
+        match sink {
+            KeySink::File(path) => format!("--key-out {}", path.display()),
+            KeySink::Command(_) => "--key-cmd".to_owned(),
+        }
     }
 
     /// Where the new private key goes; a file must be new and outside `repo`.

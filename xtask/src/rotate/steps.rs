@@ -6,18 +6,22 @@
 //! which is returned with its step so the caller can roll back and name it. A step writes
 //! only files the snapshot covers (the bundle, `.sops.yaml`, the evidence directory, the sync
 //! directory) or files in the rotation's private temporary directory, the new private key
-//! only to the sink the user named, and (step 7 only) git's branch, index and commit, which
-//! that step undoes itself when its commit fails.
+//! only to the sink the user named (the tools get it in memory, never from a file), and
+//! (step 7 only) git's branch, index and commit, which that step journals before it creates
+//! them and undoes itself when its commit fails. A signal is acted on only between steps,
+//! where the snapshot and the journal describe the whole change so far.
 
 use bundle_core::ExitStatus;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use age::secrecy::SecretString;
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients};
 use bundle_core::fsio::{self, WriteOptions};
-use bundle_core::keys::KeyPair;
+use bundle_core::keys::{KeyEnv, KeyPair};
 use bundle_core::ops::evidence::{DEFAULT_DIR, Kind, Link};
 use bundle_core::ops::mcp::{HEADER_KEYS, Header, Version};
 use bundle_core::sops::SopsFile;
@@ -27,6 +31,7 @@ use zeroize::Zeroizing;
 
 use super::preflight::Current;
 use super::request::{KeySink, Values};
+use super::snapshot::Snapshot;
 use super::{Outcome, Rotation, blocking_ids, ops_report, outcome_id};
 use crate::Failure;
 
@@ -65,6 +70,24 @@ impl Step {
     pub(crate) fn planned(commit: bool) -> &'static [Self] {
         let all: &'static [Self] = &Self::ALL;
         if commit { all } else { &all[..all.len() - 1] }
+    }
+
+    /// The step's stable id, as the journal records it.
+    pub(crate) fn id(self) -> &'static str {
+        match self {
+            Self::Preflight => "preflight",
+            Self::GenerateKey => "generate-key",
+            Self::UpdateBundle => "update-bundle",
+            Self::Validate => "validate",
+            Self::RecordEvidence => "record-evidence",
+            Self::Guard => "guard",
+            Self::OpenPr => "open-pr",
+        }
+    }
+
+    /// The step of a journal's id.
+    pub(crate) fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.id() == id)
     }
 
     /// The step's number, from 1, as printed in `[n/N]`.
@@ -199,14 +222,20 @@ pub(super) struct Inputs<'a> {
     pub(super) values: &'a Values,
     /// The rotation's private temporary directory (removed on every exit path).
     pub(super) work: &'a Path,
+    /// Set by SIGINT/SIGTERM: the rotation stops before its next step.
+    pub(super) stop: &'a AtomicBool,
+}
+
+/// The new identity for the tools, in memory only (the sops variable `SOPS_AGE_KEY`, never
+/// the process environment and never a file).
+pub(super) fn new_key_env(pair: &KeyPair) -> KeyEnv {
+    KeyEnv {
+        sops_age_key: Some(SecretString::from(pair.expose_identity().to_owned())),
+        ..KeyEnv::default()
+    }
 }
 
 impl Inputs<'_> {
-    /// The new identity, for the tools that read a key file (removed with `work`).
-    pub(super) fn key_file(&self) -> PathBuf {
-        self.work.join("new-key.txt")
-    }
-
     /// The ops-controls report of the validation, attached to the evidence.
     pub(super) fn report_path(&self) -> PathBuf {
         self.work.join(super::REPORT_NAME)
@@ -226,14 +255,32 @@ struct NewKey {
     delivered_to: String,
 }
 
-/// Runs every planned step after the preflight's checks; `delivered` says where the new
-/// key went once it did (the key is useless if the rotation then fails).
+/// Runs every planned step. Before each one: a pending SIGINT/SIGTERM stops the rotation
+/// (the caller rolls back), else the journal records the step. `delivered` says where the
+/// new key went once it did (the key is useless if the rotation then fails).
 pub(super) fn run_all(
     rotation: &Rotation<'_>,
     inputs: &Inputs<'_>,
     progress: &mut Progress<'_>,
+    snapshot: &mut Snapshot,
     delivered: &mut Option<String>,
 ) -> StepResult<Outcome> {
+    let enter = |snapshot: &mut Snapshot, step: Step, delivered: &Option<String>| {
+        if inputs.stop.load(Ordering::SeqCst) {
+            return Err((
+                step,
+                Failure::problem(format!(
+                    "interrupted by a signal before step {} ({}); the rotation was rolled back",
+                    step.number(),
+                    step.id()
+                )),
+            ));
+        }
+        snapshot
+            .enter(step, delivered.as_deref())
+            .map_err(|e| (step, e))
+    };
+    enter(snapshot, Step::Preflight, delivered)?;
     let current = progress.run(Step::Preflight, |notes| {
         super::preflight::preflight(rotation, notes)
     })?;
@@ -241,22 +288,28 @@ pub(super) fn run_all(
         from: current.version,
         to: current.version + 1,
     };
+    enter(snapshot, Step::GenerateKey, delivered)?;
     let key = progress.run(Step::GenerateKey, |_| generate_key(rotation, inputs))?;
     *delivered = Some(key.delivered_to);
     let recipient = key.pair.recipient();
+    enter(snapshot, Step::UpdateBundle, delivered)?;
     let updated = progress.run(Step::UpdateBundle, |_| {
         update_bundle(rotation, inputs, &current, &recipient, versions)
     })?;
+    enter(snapshot, Step::Validate, delivered)?;
     progress.run(Step::Validate, |notes| {
         super::validate::validate(rotation, inputs, &current, &key.pair, &updated, notes)
     })?;
+    enter(snapshot, Step::RecordEvidence, delivered)?;
     let evidence_id = progress.run(Step::RecordEvidence, |_| {
         record_evidence(rotation, inputs, versions)
     })?;
-    progress.run(Step::Guard, |_| guard(rotation, inputs))?;
+    enter(snapshot, Step::Guard, delivered)?;
+    progress.run(Step::Guard, |_| guard(rotation, &key.pair))?;
     if rotation.request.commit {
+        enter(snapshot, Step::OpenPr, delivered)?;
         progress.run(Step::OpenPr, |_| {
-            super::pr::open_pr(rotation, versions, &evidence_id)
+            super::pr::open_pr(rotation, versions, &evidence_id, snapshot)
         })?;
     }
     if rotation.kind == Kind::Emergency {
@@ -465,10 +518,10 @@ fn record_evidence(
 
 /// Step 6: rotation-guard's rules against `HEAD` (RG-014 waived by `--no-window-check`),
 /// then ops-controls once more.
-fn guard(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<()> {
+fn guard(rotation: &Rotation<'_>, pair: &KeyPair) -> StepBody<()> {
     let request = rotation.request;
     let mut options = rotation_guard::check::CheckOptions::new(rotation.repo.to_owned(), "HEAD");
-    options.keys = rotation_guard::keys::KeySource::Files(vec![inputs.key_file()]);
+    options.keys = rotation_guard::keys::KeySource::Env(new_key_env(pair));
     let report = rotation_guard::check::check(&options).map_err(Failure::tool)?;
     let failed: Vec<String> = report
         .rules

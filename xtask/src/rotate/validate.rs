@@ -3,20 +3,22 @@
 //! one does not, secrets-sync publishes it, ops-controls passes, gitleaks (when installed) and
 //! scan-leaks find no secret value in the tree.
 //!
-//! What must stay true: the tools get the new key through a key file in the rotation's
-//! private temporary directory, never through the process environment, and the ops-controls
-//! report written here is the one the evidence step attaches.
+//! What must stay true: the tools get the new key in memory (a `KeyEnv` built for them,
+//! never the process environment, never a file: the private key reaches disk only at
+//! `--key-out`), secrets-sync publishes into the rotation's 0700 temporary directory unless
+//! `--sync` names the real one, and the ops-controls report written here is the one the
+//! evidence step attaches.
 
 use bundle_core::ExitStatus;
 use std::io::Write;
 use std::path::PathBuf;
 
 use bundle_core::fsio::{self, WriteOptions};
-use bundle_core::keys::{Identities, KeyEnv, KeyPair};
+use bundle_core::keys::{Identities, KeyPair};
 use bundle_core::sops::SopsFile;
 
 use super::preflight::Current;
-use super::steps::{Inputs, StepBody};
+use super::steps::{Inputs, StepBody, new_key_env};
 use super::{Rotation, blocking_ids, ops_report};
 use crate::Failure;
 
@@ -29,18 +31,12 @@ pub(super) fn validate(
     updated: &SopsFile,
     notes: &mut dyn Write,
 ) -> StepBody<()> {
-    let key_file = inputs.key_file();
-    fsio::write_atomic(
-        &key_file,
-        format!("{}\n", pair.expose_identity()).as_bytes(),
-        WriteOptions::PRIVATE,
-    )?;
     updated.decrypt(&pair.to_identities())?;
     prove_replaced_key_fails(rotation, current, updated, notes)?;
-    sync_with_new_key(rotation, inputs, notes)?;
+    sync_with_new_key(rotation, inputs, pair, notes)?;
     check_controls(rotation, inputs, notes)?;
     run_gitleaks(rotation, notes)?;
-    scan_leaks(rotation, inputs, notes)?;
+    scan_leaks(rotation, pair, notes)?;
     Ok(((), "bundle validado com a chave nova".to_owned()))
 }
 
@@ -88,6 +84,7 @@ fn prove_replaced_key_fails(
 fn sync_with_new_key(
     rotation: &Rotation<'_>,
     inputs: &Inputs<'_>,
+    pair: &KeyPair,
     notes: &mut dyn Write,
 ) -> Result<(), Box<Failure>> {
     let out_dir: PathBuf = rotation
@@ -105,10 +102,7 @@ fn sync_with_new_key(
         json: false,
     };
     let ctx = secrets_sync::Context {
-        keys: KeyEnv {
-            sops_age_key_file: Some(inputs.key_file()),
-            ..KeyEnv::default()
-        },
+        keys: new_key_env(pair),
         mcp_home: None,
         home: None,
         step_hook: None,
@@ -195,13 +189,13 @@ fn run_gitleaks(rotation: &Rotation<'_>, notes: &mut dyn Write) -> Result<(), Bo
 /// rotation-guard's scan: no value of the new bundle appears in the tree.
 fn scan_leaks(
     rotation: &Rotation<'_>,
-    inputs: &Inputs<'_>,
+    pair: &KeyPair,
     notes: &mut dyn Write,
 ) -> Result<(), Box<Failure>> {
     let scan = rotation_guard::scan::scan_leaks(
         &rotation_guard::scan::ScanOptions::new(
             rotation.repo.to_owned(),
-            rotation_guard::keys::KeySource::Files(vec![inputs.key_file()]),
+            rotation_guard::keys::KeySource::Env(new_key_env(pair)),
         ),
         &mut Vec::new(),
     )

@@ -5,3 +5,4 @@ mod bundle_cli;
 mod common;
 mod issue_15;
 mod rotate_cli;
+mod rotate_crash;

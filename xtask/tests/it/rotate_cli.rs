@@ -14,7 +14,7 @@ use test_support::{git, sops};
 use crate::common::xtask;
 
 /// A sandbox built by the demo (bundle v3), its audit committed.
-fn sandbox() -> (tempfile::TempDir, PathBuf, PathBuf) {
+pub(crate) fn sandbox() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("sandbox");
     xtask(tmp.path())
@@ -30,7 +30,7 @@ fn sandbox() -> (tempfile::TempDir, PathBuf, PathBuf) {
 }
 
 /// Every file of the repository but `.git`, with its bytes.
-fn tree(repo: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub(crate) fn tree(repo: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
         for entry in fs_err::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -54,7 +54,7 @@ fn tree(repo: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 /// `rotate` on the sandbox with the current (v3) key, without the window check (the demo's
 /// log ends with an audit at "now", after which no plan can be dated 24 h back).
-fn rotate_cmd(tmp: &Path, repo: &Path, keys: &Path) -> Command {
+pub(crate) fn rotate_cmd(tmp: &Path, repo: &Path, keys: &Path) -> Command {
     let mut cmd = xtask(tmp);
     cmd.env("SOPS_AGE_KEY_FILE", keys.join("equipe-v3.txt"))
         .arg("rotate")
@@ -325,7 +325,7 @@ fn audit_records_and_verifies() {
         .failure();
 }
 
-fn head_branch(repo: &Path) -> String {
+pub(crate) fn head_branch(repo: &Path) -> String {
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(repo)
