@@ -72,14 +72,17 @@ pub fn read_regular(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    if link.file_type().is_symlink()
-        && let Some(root) = root
-    {
+    // The whole path is resolved, so a linked directory on the way (`docs -> /`) counts as
+    // much as a linked file.
+    if let Some(root) = root {
         let target = fs_err::canonicalize(path)?;
         if !target.starts_with(fs_err::canonicalize(root)?) {
-            return Err(refuse(
-                "a symbolic link to outside the repository (not followed)".to_owned(),
-            ));
+            let what = if link.file_type().is_symlink() {
+                "a symbolic link to outside the repository (not followed)"
+            } else {
+                "reached through a symbolic link to outside the repository (not followed)"
+            };
+            return Err(refuse(what.to_owned()));
         }
     }
     let meta = fs_err::metadata(path)?;
@@ -130,6 +133,14 @@ mod tests {
         assert!(err.to_string().contains("outside the repository"), "{err}");
         let err = read_regular(&root.join("zero.md"), None, 10).unwrap_err();
         assert!(err.to_string().ends_with("not a regular file"), "{err}");
+        let outside = tempfile::tempdir().unwrap();
+        fs_err::write(outside.path().join("f.md"), "outside").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("linked-dir")).unwrap();
+        let err = read_regular(&root.join("linked-dir/f.md"), Some(root), 10).unwrap_err();
+        assert!(
+            err.to_string().contains("reached through a symbolic link"),
+            "{err}"
+        );
         std::os::unix::fs::symlink(root.join("a.md"), root.join("inside.md")).unwrap();
         assert!(
             read_regular(&root.join("inside.md"), Some(root), 10)
