@@ -190,7 +190,14 @@ impl Journal {
     pub(super) fn begin(path: PathBuf, doc: Doc) -> Result<Self, Box<Failure>> {
         let bytes = to_bytes(&doc)?;
         match fsio::write_atomic(&path, &bytes, WriteOptions::PRIVATE_NEW) {
-            Ok(()) => Ok(Self { path, doc }),
+            Ok(()) => {
+                // This rotation holds the journal now; a journal temp file beside it is what
+                // a rotation killed while writing its own left (the only writer there).
+                if let Some(dir) = path.parent() {
+                    fsio::sweep_temp_files(dir)?;
+                }
+                Ok(Self { path, doc })
+            }
             Err(bundle_core::Error::Exists { .. }) => Err(Failure::usage(format!(
                 "another rotation is running or was interrupted: {} exists\nhint: if none is running, run `cargo xtask rotate --recover`",
                 path.display()

@@ -201,14 +201,23 @@ fn work_dir() -> Result<tempfile::TempDir, Box<Failure>> {
     fs_err::set_permissions(work.path(), std::fs::Permissions::from_mode(0o700))?;
     let owner = fs_err::metadata(work.path())?.uid();
     if let Some(parent) = work.path().parent() {
-        sweep_work_dirs(parent, owner, work.path());
+        sweep_work_dirs(parent, owner, Some(work.path()));
     }
     Ok(work)
 }
 
+/// `--recover`: removes the temporary directories of killed rotations at once (they may
+/// hold the validation's plaintext), rather than at the next rotation's start.
+pub(super) fn sweep_killed_work_dirs() {
+    // The owner of `/proc/self` is this process's user; without `/proc` nothing is removed.
+    if let Ok(meta) = fs_err::metadata("/proc/self") {
+        sweep_work_dirs(&std::env::temp_dir(), meta.uid(), None);
+    }
+}
+
 /// Removes `xtask-rotate-<pid>-…` directories under `tmp` owned by `owner` whose process is
 /// gone. Without `/proc` nothing is removed (a live rotation's directory must never be).
-fn sweep_work_dirs(tmp: &Path, owner: u32, ours: &Path) {
+fn sweep_work_dirs(tmp: &Path, owner: u32, ours: Option<&Path>) {
     if !Path::new("/proc/self").exists() {
         return;
     }
@@ -227,7 +236,10 @@ fn sweep_work_dirs(tmp: &Path, owner: u32, ours: &Path) {
             continue;
         };
         let mine = fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_dir() && m.uid() == owner);
-        if mine && path != ours && !Path::new("/proc").join(pid.to_string()).exists() {
+        if mine
+            && Some(path.as_path()) != ours
+            && !Path::new("/proc").join(pid.to_string()).exists()
+        {
             let _ = fs_err::remove_dir_all(&path);
         }
     }

@@ -23,7 +23,12 @@ use crate::{Failure, TaskResult};
 pub(super) fn recover(repo: &Path, out: &mut dyn Write) -> TaskResult {
     let repo = fs_err::canonicalize(repo)?;
     let path = journal_path(&repo)?;
+    super::sweep_killed_work_dirs();
     let Some(doc) = Journal::load(&path)? else {
+        // A rotation killed while it wrote its first journal left only the temp file.
+        if let Some(dir) = path.parent() {
+            bundle_core::fsio::sweep_temp_files(dir)?;
+        }
         writeln!(
             out,
             "nenhuma rotação interrompida em {}: nada a recuperar",

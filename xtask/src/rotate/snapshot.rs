@@ -166,6 +166,10 @@ pub(crate) fn restore_journaled(doc: &Doc, path: &Path) -> Result<(), Box<Failur
         files.push((file.path.clone(), file.prior()?));
     }
     put_back(&files, &doc.roots, &doc.dirs)?;
+    // A kill while the journal itself was being rewritten left its temp file beside it.
+    if let Some(dir) = path.parent() {
+        fsio::sweep_temp_files(dir)?;
+    }
     journal::remove(path)
 }
 
@@ -203,6 +207,15 @@ fn put_back(
                 }
             }
         }
+    }
+    // A writer killed between its temp file and the rename leaves the temp file beside the
+    // target (under a root it was removed above as new; beside the bundle or `.sops.yaml`
+    // it is not a recorded file): remove ours, by prefix.
+    let mut parents: Vec<&Path> = files.iter().filter_map(|(p, _)| p.parent()).collect();
+    parents.sort();
+    parents.dedup();
+    for parent in parents {
+        fsio::sweep_temp_files(parent)?;
     }
     for root in roots {
         prune_new_dirs(root, dirs);
@@ -333,8 +346,13 @@ mod tests {
                 .contains("another rotation")
         );
 
-        // The changes, then a "kill": the in-memory snapshot is gone, the journal stays.
+        // The changes, then a "kill": the in-memory snapshot is gone, the journal stays. The
+        // kill came while the bundle's next temp file was written, before its rename.
         fs_err::write(&bundle, b"new bundle").unwrap();
+        let temp = dir
+            .path()
+            .join(format!("{}bundle.yaml.k1LL3d", fsio::TEMP_PREFIX));
+        fs_err::write(&temp, b"half a bundle").unwrap();
         fs_err::write(evidence.join("log.jsonl"), b"one\ntwo\n").unwrap();
         fs_err::create_dir_all(evidence.join("artifacts/v2")).unwrap();
         fs_err::write(evidence.join("artifacts/v2/r.json"), b"{}").unwrap();
@@ -344,6 +362,7 @@ mod tests {
         assert_eq!(doc.key_delivered_to.as_deref(), Some("--key-cmd"));
         restore_journaled(&doc, &journal).unwrap();
         assert_eq!(fs_err::read(&bundle).unwrap(), b"old bundle");
+        assert!(!temp.exists(), "a killed writer's temp file is left");
         assert_eq!(fs_err::read(evidence.join("log.jsonl")).unwrap(), b"one\n");
         assert!(!evidence.join("artifacts").exists());
         assert_eq!(fs_err::read(mcp.join(".env")).unwrap(), b"TOKEN=new\n");
