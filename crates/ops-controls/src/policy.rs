@@ -16,6 +16,8 @@ use crate::error::Error;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
+    /// Which set of checks applies: the general auditor, or that plus the MCP runbook's own.
+    pub profile: Profile,
     /// Failing checks at or above this severity make the run fail (exit 1).
     pub severity_threshold: Severity,
     /// Per-check overrides, by check id.
@@ -30,6 +32,18 @@ pub struct Policy {
     pub scanning: Scanning,
     /// `.gitignore`, tracked files, CODEOWNERS.
     pub hygiene: Hygiene,
+}
+
+/// A named set of checks. `general` audits any repository; `mcp` (which `init` writes) adds
+/// the checks only the MCP secrets runbook asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Checks that hold for any repository.
+    #[default]
+    General,
+    /// The general checks plus the MCP runbook's.
+    Mcp,
 }
 
 /// Changes to one check.
@@ -173,6 +187,7 @@ pub struct Hygiene {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
+            profile: Profile::default(),
             severity_threshold: Severity::Medium,
             checks: BTreeMap::new(),
             documents: Documents::default(),
