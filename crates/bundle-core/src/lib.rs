@@ -18,6 +18,7 @@ pub mod fsio;
 pub mod keys;
 pub mod metadata;
 pub mod ops;
+pub mod process;
 pub mod scope;
 pub mod shamir;
 pub mod sops;

@@ -8,7 +8,7 @@
 //! is told how to republish it; a delivered key is reported as unused.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bundle_core::ExitStatus;
 use bundle_core::config::CONFIG_FILE_NAME;
@@ -81,6 +81,16 @@ fn restore_git(repo: &Path, doc: &Doc, out: &mut dyn Write) -> Result<(), Box<Fa
     let Some(created) = &doc.created_branch else {
         return Ok(());
     };
+    // A git command killed with the rotation (power loss, a kill of the whole group) leaves
+    // its lock; whether another git still runs cannot be known from here, so say what to do.
+    let lock =
+        PathBuf::from(git(repo, &["rev-parse", "--absolute-git-dir"])?.trim()).join("index.lock");
+    if fs_err::symlink_metadata(&lock).is_ok() {
+        return Err(Failure::usage(format!(
+            "{} exists: a git command is running in this repository, or one was killed with the rotation\nhint: when no git command is running, remove that file and run `cargo xtask rotate --recover` again (nothing was changed yet)",
+            lock.display()
+        )));
+    }
     // Unstage whatever step 7 added; the files themselves come back from the journal.
     git(repo, &["reset", "-q"])?;
     let current = git(repo, &["rev-parse", "--abbrev-ref", "HEAD"])?;

@@ -39,6 +39,10 @@ pub(crate) struct RotateArgs {
     /// Run this shell command with the new private key on stdin (e.g. a password-manager CLI).
     #[arg(long, value_name = "CMD")]
     key_cmd: Option<String>,
+    /// Seconds `--key-cmd` may run before it and its children are killed (the rotation then
+    /// stops at step 2 and rolls back).
+    #[arg(long, value_name = "SECS", default_value_t = 60, requires = "key_cmd", value_parser = clap::value_parser!(u64).range(1..))]
+    key_cmd_timeout: u64,
     /// A link for the evidence (CI run, PR, alert), `LABEL=URL` (repeatable).
     #[arg(long, value_name = "LABEL=URL")]
     link: Vec<String>,
@@ -82,8 +86,8 @@ pub(crate) struct RotateArgs {
 pub(crate) enum KeySink {
     /// A new 0600 file outside the repository.
     File(PathBuf),
-    /// A shell command reading the key on stdin.
-    Command(String),
+    /// A shell command reading the key on stdin, and how long it may run.
+    Command(String, std::time::Duration),
 }
 
 /// A value replacement: the path and where its value comes from.
@@ -160,7 +164,10 @@ impl Request {
         }
         let key_sink = match (args.key_out, args.key_cmd) {
             (Some(path), _) => Some(KeySink::File(path)),
-            (None, Some(cmd)) => Some(KeySink::Command(cmd)),
+            (None, Some(cmd)) => Some(KeySink::Command(
+                cmd,
+                std::time::Duration::from_secs(args.key_cmd_timeout),
+            )),
             (None, None) => None,
         };
         Ok(Self {
@@ -217,7 +224,7 @@ impl Request {
     pub(super) fn describe(sink: &KeySink) -> String {
         match sink {
             KeySink::File(path) => format!("--key-out {}", path.display()),
-            KeySink::Command(_) => "--key-cmd".to_owned(),
+            KeySink::Command(..) => "--key-cmd".to_owned(),
         }
     }
 

@@ -13,10 +13,11 @@
 
 use bundle_core::ExitStatus;
 use std::io::Write;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use age::secrecy::SecretString;
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients};
@@ -357,8 +358,8 @@ fn generate_key(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<NewKey
             fsio::write_atomic(path, text.as_bytes(), WriteOptions::PRIVATE_NEW)?;
             format!("{} (0600)", path.display())
         }
-        KeySink::Command(cmd) => {
-            deliver_to_command(cmd, text.as_bytes())?;
+        KeySink::Command(cmd, timeout) => {
+            deliver_to_command(cmd, text.as_bytes(), *timeout)?;
             "--key-cmd".to_owned()
         }
     };
@@ -372,27 +373,33 @@ fn generate_key(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<NewKey
     ))
 }
 
-fn deliver_to_command(cmd: &str, key: &[u8]) -> Result<(), Box<Failure>> {
+fn deliver_to_command(cmd: &str, key: &[u8], timeout: Duration) -> Result<(), Box<Failure>> {
+    // A group of its own: at the deadline the command and whatever it started are killed.
     let mut child = Process::new("sh")
         .arg("-c")
         .arg(cmd)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
+        .process_group(0)
         .spawn()
         .map_err(|e| Failure::usage(format!("--key-cmd: cannot start the command: {e}")))?;
     if let Some(mut stdin) = child.stdin.take() {
-        // A command that exits without reading gives a broken pipe: its status decides.
+        // The key fits in the pipe's buffer, so this returns even if the command never reads;
+        // a command that exits without reading gives a broken pipe: its status decides.
         let _ = stdin.write_all(key);
     }
-    let status = child
-        .wait()
+    let status = bundle_core::process::wait_with_deadline(&mut child, timeout)
         .map_err(|e| Failure::usage(format!("--key-cmd: {e}")))?;
-    if !status.success() {
-        return Err(Failure::usage(format!(
+    match status {
+        Some(status) if status.success() => Ok(()),
+        Some(status) => Err(Failure::usage(format!(
             "--key-cmd exited with {status}: the key was not stored"
-        )));
+        ))),
+        None => Err(Failure::usage(format!(
+            "--key-cmd did not finish within {} s and was killed with its children; whatever it stored is not used (raise --key-cmd-timeout if it needs longer)",
+            timeout.as_secs()
+        ))),
     }
-    Ok(())
 }
 
 /// The recipients of the new rule: the kept ones (an emergency naming `--compromised`

@@ -478,6 +478,39 @@ fn key_cmd_gets_the_key_on_stdin_and_set_reads_stdin() {
 }
 
 #[test]
+fn a_hanging_key_cmd_is_killed_at_its_deadline_and_the_rotation_rolls_back() {
+    let (tmp, repo, keys) = sandbox();
+    let before = tree(&repo);
+    let pid_file = tmp.path().join("helper.pid");
+    // The command reads the key, starts a helper that would wait forever, and waits on it.
+    let out = rotate_cmd(tmp.path(), &repo, &keys)
+        .arg("--key-cmd")
+        .arg(format!(
+            "cat > /dev/null; sleep 300 & echo $! > '{}'; wait",
+            pid_file.display()
+        ))
+        .args(["--key-cmd-timeout", "1"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("--key-cmd did not finish within 1 s and was killed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a rotação parou em [2/"), "{stderr}");
+    assert_eq!(tree(&repo), before, "the rotation did not roll back");
+    let helper = fs_err::read_to_string(&pid_file).unwrap();
+    let stat = fs_err::read_to_string(format!("/proc/{}/stat", helper.trim())).unwrap_or_default();
+    let state = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.trim_start().chars().next());
+    assert!(
+        matches!(state, None | Some(Some('Z' | 'X'))),
+        "the key command's child outlived the deadline: {stat}"
+    );
+}
+
+#[test]
 fn sync_publishes_to_mcp_home_and_a_failure_puts_the_old_files_back() {
     let (tmp, repo, keys) = sandbox();
     let mcp = tmp.path().join(".mcp");

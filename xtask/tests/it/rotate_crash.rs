@@ -175,6 +175,7 @@ fn watched(path: &Path) -> PathBuf {
 /// bundle at v4, `.sops.yaml` and every evidence file changed, the report attached.
 #[track_caller]
 fn assert_before_or_complete(
+    repo: &Path,
     before: &BTreeMap<PathBuf, Vec<u8>>,
     now: &BTreeMap<PathBuf, Vec<u8>>,
     context: &str,
@@ -202,6 +203,14 @@ fn assert_before_or_complete(
     );
     let report = Path::new(DEFAULT_DIR).join("artifacts/scheduled-v4/ops-controls-report.json");
     assert!(now.contains_key(&report), "{context}: no attached report");
+    let verified =
+        evidence_writer::verify(&repo.join(DEFAULT_DIR), bundle_core::time::Timestamp::now())
+            .unwrap();
+    assert!(
+        verified.is_ok(),
+        "{context}: evidence-writer verify: {:?}",
+        verified.problems
+    );
     for path in differences(before, now) {
         let allowed = WATCHED.iter().any(|w| watched(Path::new(w)) == *path)
             || path.starts_with(Path::new(DEFAULT_DIR).join("artifacts/scheduled-v4"));
@@ -393,7 +402,7 @@ impl Tally {
             self.recovered += 1;
         }
         assert_eq!(lab.recover().status.code(), Some(0), "{context}");
-        if assert_before_or_complete(before, &tree(&lab.repo), &context) {
+        if assert_before_or_complete(&lab.repo, before, &tree(&lab.repo), &context) {
             self.completed += 1;
             if commit {
                 assert_eq!(head_branch(&lab.repo), "rotation/v4", "{context}");
@@ -451,6 +460,7 @@ fn issue_11_kill_loop_leaves_the_tree_as_before_or_the_rotation_complete() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let runtime = start.elapsed();
     assert!(assert_before_or_complete(
+        &lab.repo,
         &before,
         &tree(&lab.repo),
         "timed run"
@@ -814,7 +824,7 @@ fn issue_11_a_killed_recover_is_finished_by_the_next_one() {
             );
             continue;
         };
-        let delay = full.mul_f64((rng.next() % 1000) as f64 / 1000.0);
+        let delay = full.mul_f64(f64::from(u32::try_from(rng.next() % 1000).unwrap()) / 1000.0);
         let mut child = lab
             .xtask()
             .args(["rotate", "--recover", "--repo"])
@@ -848,4 +858,59 @@ fn issue_11_a_killed_recover_is_finished_by_the_next_one() {
         killed >= iterations / 4,
         "only {killed} recoveries were killed"
     );
+}
+
+#[test]
+fn issue_11_a_stale_git_lock_stops_recover_with_what_to_do_and_changes_nothing() {
+    let lab = Lab::new();
+    let before = tree(&lab.repo);
+    // Killed in step 7, while a slow pre-commit hook runs: the journal names the branch.
+    let hook = lab.repo.join(".git/hooks/pre-commit");
+    fs_err::create_dir_all(hook.parent().unwrap()).unwrap();
+    fs_err::write(&hook, "#!/bin/sh\nsleep 1\nexit 1\n").unwrap();
+    fs_err::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = lab
+        .rotate(&lab.keys.join("v4.txt"), true)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_mins(2);
+    while !has_branch(&lab.repo, "rotation/v4") {
+        assert!(Instant::now() < deadline, "step 7 never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let lock = lab.repo.join(".git/index.lock");
+    std::thread::sleep(Duration::from_millis(1500));
+    while lock.exists() {
+        assert!(Instant::now() < deadline, "git commit never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // As if the git command had been killed with the rotation.
+    fs_err::write(&lock, "").unwrap();
+    let during = tree(&lab.repo);
+    let out = lab.recover();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("index.lock exists"), "{err}");
+    assert!(
+        err.contains("remove that file and run `cargo xtask rotate --recover` again"),
+        "{err}"
+    );
+    assert!(lab.journal().exists());
+    assert_eq!(
+        differences(&during, &tree(&lab.repo)),
+        Vec::<PathBuf>::new()
+    );
+
+    fs_err::remove_file(&lock).unwrap();
+    let out = lab.recover();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(head_branch(&lab.repo), lab.branch);
+    assert_eq!(
+        differences(&before, &tree(&lab.repo)),
+        Vec::<PathBuf>::new()
+    );
+    assert!(!lab.journal().exists());
 }

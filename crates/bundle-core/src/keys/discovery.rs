@@ -11,7 +11,7 @@ use std::io::Read as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
@@ -238,7 +238,7 @@ fn run_key_command(command_line: &str, timeout: Option<&str>) -> Result<Zeroizin
             let _ = err_pipe.read_to_end(&mut buf);
             buf
         });
-        let status = wait_with_deadline(&mut child, timeout);
+        let status = crate::process::wait_with_deadline(&mut child, timeout);
         let stdout = out.join().unwrap_or_default();
         let stderr = err.join().unwrap_or_default();
         (stdout, stderr, status)
@@ -259,34 +259,6 @@ fn run_key_command(command_line: &str, timeout: Option<&str>) -> Result<Zeroizin
     let text =
         std::str::from_utf8(&stdout).map_err(|_| fail("its output is not UTF-8".to_owned()))?;
     Ok(Zeroizing::new(text.to_owned()))
-}
-
-/// Waits for `child` until `timeout`; `None` when it had to be killed. Killing targets the
-/// child's process group (it leads one, see [`run_key_command`]) through the system's `kill`
-/// command, since the standard library signals one process only, and then the child itself.
-fn wait_with_deadline(
-    child: &mut std::process::Child,
-    timeout: Duration,
-) -> std::io::Result<Option<std::process::ExitStatus>> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        if start.elapsed() >= timeout {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &group])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// The command line as it may appear in a message: hidden whole if it seems to hold a key.
