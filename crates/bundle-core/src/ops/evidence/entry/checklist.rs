@@ -175,8 +175,8 @@ pub const CATALOG: &[CatalogItem] = &[
     },
     CatalogItem {
         id: OPS_CONTROLS_ITEM,
-        pt: "Relatório do `ops-controls` anexado, sem falhas",
-        en: "`ops-controls` report attached, no failure",
+        pt: "Relatório do `ops-controls` anexado",
+        en: "`ops-controls` report attached",
         kinds: &[Kind::Scheduled, Kind::Emergency, Kind::Audit],
     },
     CatalogItem {
