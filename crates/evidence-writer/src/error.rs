@@ -143,7 +143,9 @@ pub enum Error {
     },
 
     /// A `--done`/`--skipped` item that cannot be read.
-    #[error("invalid checklist item `{spec}`: {reason}\nhint: --done ITEM=attach:NAME (a file given with --attach), ITEM=link:LABEL (a --link) or ITEM=entry:ID; --skipped ITEM=REASON")]
+    #[error(
+        "invalid checklist item `{spec}`: {reason}\nhint: --done ITEM=attach:NAME (a file given with --attach), ITEM=link:LABEL (a --link) or ITEM=entry:ID; --skipped ITEM=REASON"
+    )]
     BadItem {
         /// What was given.
         spec: String,

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use bundle_core::ExitStatus;
 use bundle_core::ops::evidence::{self, DEFAULT_DIR, EvidenceLog, Kind, LOG_FILE, Link};
-pub use bundle_core::time::Now;
 use bundle_core::ops::evidence::{CheckItem, Proof};
+pub use bundle_core::time::Now;
 use bundle_core::time::Timestamp;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -423,16 +423,23 @@ fn report_record(
 /// The checklist given on the command line: `--done ITEM=attach:NAME|link:LABEL|entry:ID`
 /// and `--skipped ITEM=REASON`. An attachment proof names the file; `record` fills in its
 /// path and sha256 from the copy it makes.
-fn parse_items(done: &[String], skipped: &[String], links: &[Link]) -> Result<Vec<CheckItem>, Error> {
+fn parse_items(
+    done: &[String],
+    skipped: &[String],
+    links: &[Link],
+) -> Result<Vec<CheckItem>, Error> {
     let bad = |spec: &str, reason: &'static str| Error::BadItem {
         spec: spec.to_owned(),
         reason,
     };
     let mut items = Vec::new();
     for spec in done {
-        let (id, proof) = spec
-            .split_once('=')
-            .ok_or_else(|| bad(spec, "expected ITEM=attach:NAME, ITEM=link:LABEL or ITEM=entry:ID"))?;
+        let (id, proof) = spec.split_once('=').ok_or_else(|| {
+            bad(
+                spec,
+                "expected ITEM=attach:NAME, ITEM=link:LABEL or ITEM=entry:ID",
+            )
+        })?;
         let proof = match proof.split_once(':') {
             Some(("attach", name)) => Proof::Artifact {
                 path: name.to_owned(),
@@ -451,7 +458,12 @@ fn parse_items(done: &[String], skipped: &[String], links: &[Link]) -> Result<Ve
             Some(("entry", entry)) => Proof::Entry {
                 id: entry.to_owned(),
             },
-            _ => return Err(bad(spec, "the proof must be attach:NAME, link:LABEL or entry:ID")),
+            _ => {
+                return Err(bad(
+                    spec,
+                    "the proof must be attach:NAME, link:LABEL or entry:ID",
+                ));
+            }
         };
         items.push(CheckItem::done(id.trim(), proof));
     }

@@ -18,8 +18,8 @@ use crate::files::{self, Change, Paths};
 use crate::incidents::incidents;
 use crate::lang::Lang;
 use crate::render::{self, EXECUTIONS_BLOCK, HISTORY_BLOCK};
-use bundle_core::ops::evidence::markdown::CHECKLIST_BLOCK;
 use crate::{Error, Now};
+use bundle_core::ops::evidence::markdown::CHECKLIST_BLOCK;
 
 /// One execution to record, as given on the command line (texts are trimmed here).
 #[derive(Debug, Clone, PartialEq, Eq)]

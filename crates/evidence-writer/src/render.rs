@@ -345,7 +345,9 @@ pub fn checklist_lines(entry: &Entry, lang: Lang) -> Vec<String> {
                     "- [x] `{key}` {} — {}: {}",
                     item.label(en),
                     if en { "proof" } else { "prova" },
-                    item.proof.as_ref().map_or_else(String::new, |p| proof(p, en))
+                    item.proof
+                        .as_ref()
+                        .map_or_else(String::new, |p| proof(p, en))
                 ),
                 Some(item) => format!(
                     "- [ ] `{key}` {} — **{}**: {}",
@@ -355,9 +357,16 @@ pub fn checklist_lines(entry: &Entry, lang: Lang) -> Vec<String> {
                 ),
                 None => format!(
                     "- [ ] `{key}` {} — {}",
-                    bundle_core::ops::evidence::catalog_item(id)
-                        .map_or(id, |c| if en { c.en } else { c.pt }),
-                    if en { "not recorded" } else { "não registrado" }
+                    bundle_core::ops::evidence::catalog_item(id).map_or(id, |c| if en {
+                        c.en
+                    } else {
+                        c.pt
+                    }),
+                    if en {
+                        "not recorded"
+                    } else {
+                        "não registrado"
+                    }
                 ),
             }
         })

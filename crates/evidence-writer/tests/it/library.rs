@@ -271,7 +271,10 @@ fn checklist_items_are_earned_with_their_proof_and_skips_are_shown() {
     let ticked: Vec<&str> = readme.lines().filter(|l| l.starts_with("- [x]")).collect();
     assert!(!ticked.is_empty(), "{readme}");
     for line in &ticked {
-        assert!(line.contains(" — prova: "), "a tick without its proof: {line}");
+        assert!(
+            line.contains(" — prova: "),
+            "a tick without its proof: {line}"
+        );
     }
     let gitleaks = readme
         .lines()
