@@ -13,7 +13,7 @@ use bundle_core::Format;
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig};
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{KeyEnv, KeyPair};
-use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind, README_FILE, checklist_items};
+use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind};
 use bundle_core::ops::mcp::HEADER_UNENCRYPTED_REGEX;
 use bundle_core::sops::{EncryptSettings, encrypt_plaintext};
 use bundle_core::store::EmitOptions;
@@ -109,12 +109,16 @@ fn key_env(file: &Path) -> KeyEnv {
     }
 }
 
+/// Records `request` at the demo's simulated time `at`: claimed and written then, as a run
+/// with `SOURCE_DATE_EPOCH` at `at` would (the demo replays three days in seconds).
 fn record(
     dir: &Path,
     request: &evidence_writer::RecordRequest,
     at: Timestamp,
 ) -> Result<(), Box<Failure>> {
-    evidence_writer::record(dir, request, evidence_writer::Now::fixed(at), None)
+    let mut request = request.clone();
+    request.written_at = Some(at);
+    evidence_writer::record(dir, &request, evidence_writer::Now::fixed(at), None)
         .map_err(Failure::wrap(ExitStatus::Usage))?;
     Ok(())
 }
@@ -238,18 +242,13 @@ fn create_bundle(sandbox: &Sandbox, created: Timestamp) -> Result<PathBuf, Box<F
     Ok(first_key)
 }
 
-/// The evidence skeleton, its checklist marked, and the history of version 1; committed
-/// with the bundle.
+/// The evidence skeleton and the history of version 1; committed with the bundle. Nothing
+/// is ticked here (issue 12): the checklist of each execution is earned by the steps of
+/// `rotate` and `audit` that run next, and the creation of v1, made by hand before the
+/// toolkit, is recorded without a checklist item it did not run.
 fn seed_evidence(sandbox: &Sandbox, created: Timestamp) -> Result<(), Box<Failure>> {
     let evidence = sandbox.evidence();
     evidence_writer::init(&evidence, evidence_writer::Lang::Pt).map_err(Failure::tool)?;
-    let readme = fs_err::read_to_string(evidence.join(README_FILE))?;
-    let ids: Vec<String> = checklist_items(&readme)
-        .map_err(Failure::wrap(ExitStatus::Usage))?
-        .into_iter()
-        .map(|i| i.id)
-        .collect();
-    evidence_writer::set_checked(&evidence, &ids, true).map_err(Failure::tool)?;
     plan(&evidence, created.plus_seconds(-26 * HOUR), created, 1)?;
     let mut first_entry = evidence_writer::RecordRequest::new(Kind::Scheduled);
     first_entry.reason = Some("criação do bundle (demonstração)".to_owned());

@@ -180,11 +180,12 @@ impl EvidenceLog {
     }
 
     /// Appends `execution` after the head, numbering and hashing it. The caller checks the
-    /// fields first ([`Execution::check_fields`]) and sets `written_at`; when it did not,
-    /// the system clock's time is stored (a written time is never left out of schema 2).
+    /// fields first ([`Execution::check_fields`]) and sets `written_at` (evidence-writer sets
+    /// it from the clock or `SOURCE_DATE_EPOCH`); when it did not, the claimed time is stored
+    /// there too, which gives a plan no more notice than it claims.
     pub fn append(&mut self, mut execution: Execution) -> &Entry {
         if execution.written_at.is_none() {
-            execution.written_at = Some(crate::time::Timestamp::now());
+            execution.written_at = Some(execution.recorded_at);
         }
         let seq = self.entries.last().map_or(1, |e| e.seq + 1);
         let entry = Entry::seal(seq, execution, self.head());
