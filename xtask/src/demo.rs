@@ -170,6 +170,7 @@ pub(crate) fn demo(
     let created = now.plus_seconds(-72 * HOUR);
     writeln!(stderr, "== Sandbox: {}", root.display())?;
     init_repository(source, &sandbox.repo)?;
+    waive_gitleaks_if_absent(&sandbox.repo, stderr)?;
     let first_key = create_bundle(&sandbox, created)?;
     seed_evidence(&sandbox, created)?;
     plan_window(&sandbox, now, stderr)?;
@@ -204,6 +205,43 @@ fn init_repository(source: &Path, repo: &Path) -> Result<(), Box<Failure>> {
     ] {
         git(repo, &["config", k, v])?;
     }
+    Ok(())
+}
+
+/// Without gitleaks on `PATH` the rotations cannot earn their `gitleaks` item, and a policy
+/// requiring it refuses them before they start: the sandbox's policy then drops `gitleaks`
+/// from the required items, says so, and the rotations record it as skipped with the reason
+/// (shown unticked in the evidence and the PR body), as a team without gitleaks would.
+fn waive_gitleaks_if_absent(repo: &Path, stderr: &mut dyn Write) -> Result<(), Box<Failure>> {
+    if crate::rotate::gitleaks_installed() {
+        return Ok(());
+    }
+    let path = repo.join(ops_controls::DEFAULT_POLICY);
+    let mut text = fs_err::read_to_string(&path)?;
+    if text.lines().any(|l| l.starts_with("documents:")) {
+        return Err(Failure::usage(format!(
+            "{}: gitleaks is not installed and the policy already has a `documents` section\nhint: install gitleaks to run the demo",
+            path.display()
+        )));
+    }
+    let without = |kind| {
+        bundle_core::ops::evidence::default_required(kind)
+            .iter()
+            .filter(|i| **i != "gitleaks")
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    text.push_str(&format!(
+        "\n# Demo sandbox: gitleaks is not installed here, so the rotations record its item as\n# skipped and this policy does not require it.\ndocuments:\n  checklist_required:\n    scheduled: [{}]\n    emergency: [{}]\n",
+        without(Kind::Scheduled),
+        without(Kind::Emergency)
+    ));
+    fsio::write_atomic(&path, text.as_bytes(), WriteOptions::PUBLIC)?;
+    writeln!(
+        stderr,
+        "gitleaks não está no PATH: a política do sandbox não exige o item `gitleaks`; as rotações o registram como ignorado"
+    )?;
     Ok(())
 }
 

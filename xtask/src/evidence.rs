@@ -31,8 +31,6 @@ pub(crate) struct ReportFile {
     pub(crate) pass: usize,
     /// Checks run.
     pub(crate) total: usize,
-    /// The report's verdict.
-    pub(crate) passed: bool,
     /// The blocking checks' ids.
     pub(crate) blocking: Vec<String>,
 }
@@ -71,7 +69,6 @@ pub(crate) fn report_for(
         path,
         pass: report.summary.pass,
         total: report.summary.total,
-        passed: report.summary.passed,
         blocking: report.blocking_checks().map(|c| c.id.clone()).collect(),
     })
 }

@@ -347,6 +347,11 @@ pub(crate) fn unearned(
         .collect())
 }
 
+/// Whether gitleaks is on `PATH` (the rotation's `gitleaks` item can be earned).
+pub(crate) fn gitleaks_installed() -> bool {
+    validate::gitleaks_binary().is_some()
+}
+
 /// The ids of the report's blocking checks.
 fn blocking_ids(report: &bundle_core::ops::report::Report) -> Vec<String> {
     report.blocking_checks().map(|c| c.id.clone()).collect()
