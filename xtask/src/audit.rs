@@ -75,6 +75,21 @@ fn previous_report(dir: &Path, log: &EvidenceLog) -> Option<(PathBuf, String)> {
     })
 }
 
+/// The `verify` item: the log verified before the audit is recorded (proof: its last entry).
+fn verify_item(dir: &Path, log: &EvidenceLog, now: Timestamp) -> Result<CheckItem, Box<Failure>> {
+    let before = evidence_writer::verify(dir, now).map_err(Failure::tool)?;
+    Ok(match (before.problems.len(), log.entries().last()) {
+        (0, Some(last)) => CheckItem::done(
+            "verify",
+            Proof::Entry {
+                id: last.execution.id.clone(),
+            },
+        ),
+        (0, None) => CheckItem::skipped("verify", "nenhuma entrada para verificar"),
+        (n, _) => CheckItem::skipped("verify", format!("{n} problema(s) de verificação")),
+    })
+}
+
 /// One audit at `now`.
 pub(crate) fn audit(
     repo: &Path,
@@ -90,17 +105,7 @@ pub(crate) fn audit(
     writeln!(stderr, "Auditoria contínua em {}", repo.display())?;
     let mut report = ops_report(&repo, now)?;
     let log = EvidenceLog::load(&dir).map_err(Failure::wrap(ExitStatus::Usage))?;
-    let before = evidence_writer::verify(&dir, now).map_err(Failure::tool)?;
-    let mut items = vec![match (before.problems.len(), log.entries().last()) {
-        (0, Some(last)) => CheckItem::done(
-            "verify",
-            Proof::Entry {
-                id: last.execution.id.clone(),
-            },
-        ),
-        (0, None) => CheckItem::skipped("verify", "nenhuma entrada para verificar"),
-        (n, _) => CheckItem::skipped("verify", format!("{n} problema(s) de verificação")),
-    }];
+    let mut items = vec![verify_item(&dir, &log, now)?];
     let previous = previous_report(&dir, &log);
     match &previous {
         Some((path, _)) => {

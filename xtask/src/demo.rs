@@ -6,6 +6,7 @@
 //! outside the repository as the runbook requires).
 
 use bundle_core::ExitStatus;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -232,11 +233,12 @@ fn waive_gitleaks_if_absent(repo: &Path, stderr: &mut dyn Write) -> Result<(), B
             .collect::<Vec<_>>()
             .join(", ")
     };
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "\n# Demo sandbox: gitleaks is not installed here, so the rotations record its item as\n# skipped and this policy does not require it.\ndocuments:\n  checklist_required:\n    scheduled: [{}]\n    emergency: [{}]\n",
         without(Kind::Scheduled),
         without(Kind::Emergency)
-    ));
+    );
     fsio::write_atomic(&path, text.as_bytes(), WriteOptions::PUBLIC)?;
     writeln!(
         stderr,

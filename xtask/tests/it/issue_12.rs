@@ -3,10 +3,11 @@
 //! runbooks look for them, the attached reports pass, and the audit runbook's documented
 //! commands exit 0; without gitleaks, its step is shown skipped, never ticked.
 #![allow(clippy::unwrap_used)]
+// One scenario, read top to bottom like the runbook.
+#![allow(clippy::too_many_lines)]
 
 use std::path::{Path, PathBuf};
 
-use bundle_core::ops::cli::ToolError as _;
 use clap::Parser as _;
 
 use crate::common::xtask;
@@ -112,7 +113,7 @@ fn issue_12_the_demo_earns_its_ticks_and_the_audit_runbook_commands_exit_0() {
         .assert()
         .code(0);
     let report = evidence.join("ops-controls-report.json");
-    let args = ops_controls::cli::Args::try_parse_from([
+    let compare = ops_controls::cli::Args::try_parse_from([
         "ops-controls".as_ref(),
         "--repo".as_ref(),
         repo.as_os_str(),
@@ -122,7 +123,7 @@ fn issue_12_the_demo_earns_its_ticks_and_the_audit_runbook_commands_exit_0() {
     .unwrap();
     assert_eq!(
         code(ops_controls::cli::run(
-            args,
+            compare,
             &mut Vec::new(),
             &mut Vec::new()
         )),

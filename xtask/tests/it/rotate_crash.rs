@@ -819,7 +819,7 @@ fn issue_11_a_killed_recover_is_finished_by_the_next_one() {
             );
             continue;
         };
-        let delay = full.mul_f64((rng.next() % 1000) as f64 / 1000.0);
+        let delay = full.mul_f64(f64::from(u32::try_from(rng.next() % 1000).unwrap()) / 1000.0);
         let mut child = lab
             .xtask()
             .args(["rotate", "--recover", "--repo"])

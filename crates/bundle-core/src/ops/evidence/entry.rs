@@ -245,6 +245,8 @@ struct WireOut<'a> {
     id: &'a str,
     kind: Kind,
     recorded_at: Timestamp,
+    // Outer: the field is in the line (schema 2) or not (schema 1); inner: its value.
+    #[allow(clippy::option_option)]
     #[serde(skip_serializing_if = "Option::is_none")]
     written_at: Option<Option<Timestamp>>,
     reason: Option<&'a str>,
