@@ -6,6 +6,7 @@
 //! outside the repository as the runbook requires).
 
 use bundle_core::ExitStatus;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ use bundle_core::Format;
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig};
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{KeyEnv, KeyPair};
-use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind, README_FILE, checklist_items};
+use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind};
 use bundle_core::ops::mcp::HEADER_UNENCRYPTED_REGEX;
 use bundle_core::sops::{EncryptSettings, encrypt_plaintext};
 use bundle_core::store::EmitOptions;
@@ -109,12 +110,16 @@ fn key_env(file: &Path) -> KeyEnv {
     }
 }
 
+/// Records `request` at the demo's simulated time `at`: claimed and written then, as a run
+/// with `SOURCE_DATE_EPOCH` at `at` would (the demo replays three days in seconds).
 fn record(
     dir: &Path,
     request: &evidence_writer::RecordRequest,
     at: Timestamp,
 ) -> Result<(), Box<Failure>> {
-    evidence_writer::record(dir, request, evidence_writer::Now::fixed(at), None)
+    let mut request = request.clone();
+    request.written_at = Some(at);
+    evidence_writer::record(dir, &request, evidence_writer::Now::fixed(at), None)
         .map_err(Failure::wrap(ExitStatus::Usage))?;
     Ok(())
 }
@@ -166,6 +171,7 @@ pub(crate) fn demo(
     let created = now.plus_seconds(-72 * HOUR);
     writeln!(stderr, "== Sandbox: {}", root.display())?;
     init_repository(source, &sandbox.repo)?;
+    waive_gitleaks_if_absent(&sandbox.repo, stderr)?;
     let first_key = create_bundle(&sandbox, created)?;
     seed_evidence(&sandbox, created)?;
     plan_window(&sandbox, now, stderr)?;
@@ -200,6 +206,44 @@ fn init_repository(source: &Path, repo: &Path) -> Result<(), Box<Failure>> {
     ] {
         git(repo, &["config", k, v])?;
     }
+    Ok(())
+}
+
+/// Without gitleaks on `PATH` the rotations cannot earn their `gitleaks` item, and a policy
+/// requiring it refuses them before they start: the sandbox's policy then drops `gitleaks`
+/// from the required items, says so, and the rotations record it as skipped with the reason
+/// (shown unticked in the evidence and the PR body), as a team without gitleaks would.
+fn waive_gitleaks_if_absent(repo: &Path, stderr: &mut dyn Write) -> Result<(), Box<Failure>> {
+    if crate::rotate::gitleaks_installed() {
+        return Ok(());
+    }
+    let path = repo.join(ops_controls::DEFAULT_POLICY);
+    let mut text = fs_err::read_to_string(&path)?;
+    if text.lines().any(|l| l.starts_with("documents:")) {
+        return Err(Failure::usage(format!(
+            "{}: gitleaks is not installed and the policy already has a `documents` section\nhint: install gitleaks to run the demo",
+            path.display()
+        )));
+    }
+    let without = |kind| {
+        bundle_core::ops::evidence::default_required(kind)
+            .iter()
+            .filter(|i| **i != "gitleaks")
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = write!(
+        text,
+        "\n# Demo sandbox: gitleaks is not installed here, so the rotations record its item as\n# skipped and this policy does not require it.\ndocuments:\n  checklist_required:\n    scheduled: [{}]\n    emergency: [{}]\n",
+        without(Kind::Scheduled),
+        without(Kind::Emergency)
+    );
+    fsio::write_atomic(&path, text.as_bytes(), WriteOptions::PUBLIC)?;
+    writeln!(
+        stderr,
+        "gitleaks não está no PATH: a política do sandbox não exige o item `gitleaks`; as rotações o registram como ignorado"
+    )?;
     Ok(())
 }
 
@@ -238,18 +282,13 @@ fn create_bundle(sandbox: &Sandbox, created: Timestamp) -> Result<PathBuf, Box<F
     Ok(first_key)
 }
 
-/// The evidence skeleton, its checklist marked, and the history of version 1; committed
-/// with the bundle.
+/// The evidence skeleton and the history of version 1; committed with the bundle. Nothing
+/// is ticked here (issue 12): the checklist of each execution is earned by the steps of
+/// `rotate` and `audit` that run next, and the creation of v1, made by hand before the
+/// toolkit, is recorded without a checklist item it did not run.
 fn seed_evidence(sandbox: &Sandbox, created: Timestamp) -> Result<(), Box<Failure>> {
     let evidence = sandbox.evidence();
     evidence_writer::init(&evidence, evidence_writer::Lang::Pt).map_err(Failure::tool)?;
-    let readme = fs_err::read_to_string(evidence.join(README_FILE))?;
-    let ids: Vec<String> = checklist_items(&readme)
-        .map_err(Failure::wrap(ExitStatus::Usage))?
-        .into_iter()
-        .map(|i| i.id)
-        .collect();
-    evidence_writer::set_checked(&evidence, &ids, true).map_err(Failure::tool)?;
     plan(&evidence, created.plus_seconds(-26 * HOUR), created, 1)?;
     let mut first_entry = evidence_writer::RecordRequest::new(Kind::Scheduled);
     first_entry.reason = Some("criação do bundle (demonstração)".to_owned());

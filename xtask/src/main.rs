@@ -14,6 +14,7 @@ mod audit;
 mod bench;
 mod bundle;
 mod demo;
+mod evidence;
 mod rotate;
 mod walk;
 

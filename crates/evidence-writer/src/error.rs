@@ -142,22 +142,15 @@ pub enum Error {
         path: PathBuf,
     },
 
-    /// The README with the checklist is missing.
-    #[error("{} does not exist\nhint: run `evidence-writer init` to create the evidence skeleton", path.display())]
-    NoReadme {
-        /// The README path.
-        path: PathBuf,
-    },
-
-    /// A checklist id that the README does not have.
-    #[error("checklist item `{id}` is not in {}\nhint: known ids: {known}", path.display())]
-    UnknownItem {
-        /// The id given.
-        id: String,
-        /// The README.
-        path: PathBuf,
-        /// The ids it has, comma-separated.
-        known: String,
+    /// A `--done`/`--skipped` item that cannot be read.
+    #[error(
+        "invalid checklist item `{spec}`: {reason}\nhint: --done ITEM=attach:NAME (a file given with --attach), ITEM=link:LABEL (a --link) or ITEM=entry:ID; --skipped ITEM=REASON"
+    )]
+    BadItem {
+        /// What was given.
+        spec: String,
+        /// What is wrong.
+        reason: &'static str,
     },
 
     /// The latest attached ops-controls report is written in another version of the format.

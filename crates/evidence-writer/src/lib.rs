@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 
 use bundle_core::ExitStatus;
 use bundle_core::ops::evidence::{self, DEFAULT_DIR, EvidenceLog, Kind, LOG_FILE, Link};
+use bundle_core::ops::evidence::{CheckItem, Proof};
 pub use bundle_core::time::Now;
 use bundle_core::time::Timestamp;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-mod checklist;
 mod error;
 mod files;
 mod incidents;
@@ -32,10 +32,10 @@ mod show;
 mod summary;
 mod verify;
 
-pub use checklist::set_checked;
 pub use error::Error;
 pub use lang::Lang;
 pub use record::{RecordOutcome, RecordRequest, record, render};
+pub use render::checklist_lines;
 pub use show::{SHOW_SCHEMA_VERSION, write_json as write_show_json, write_text as write_show_text};
 pub use summary::{
     SUMMARY_SCHEMA_VERSION, Summary, summary, write_markdown as write_summary_markdown,
@@ -92,20 +92,6 @@ pub enum Command {
     /// Append a communication update of an incident (every 30 minutes while it is open).
     #[command(after_help = EXIT_CODES)]
     Comms(CommsArgs),
-    /// Mark checklist items of README.md by stable id.
-    #[command(after_help = EXIT_CODES)]
-    Check {
-        /// Item ids, e.g. OPS302-PROG-01.
-        #[arg(required = true, value_name = "ITEM-ID")]
-        ids: Vec<String>,
-    },
-    /// Unmark checklist items of README.md by stable id.
-    #[command(after_help = EXIT_CODES)]
-    Uncheck {
-        /// Item ids, e.g. OPS302-PROG-01.
-        #[arg(required = true, value_name = "ITEM-ID")]
-        ids: Vec<String>,
-    },
     /// Recompute the hash chain and the artifacts' hashes, compare the markdown with the log,
     /// and check the communication cadence of open incidents (exit 1 on any problem).
     #[command(after_help = EXIT_CODES)]
@@ -187,6 +173,14 @@ pub struct RecordArgs {
     /// A file to copy into the evidence directory and hash (repeatable).
     #[arg(long, value_name = "FILE")]
     pub attach: Vec<PathBuf>,
+    /// A checklist item this execution did, with its proof (repeatable):
+    /// `ITEM=attach:NAME` (an --attach file's name), `ITEM=link:LABEL` (a --link),
+    /// `ITEM=entry:ID` (an entry already in the log).
+    #[arg(long, value_name = "ITEM=PROOF")]
+    pub done: Vec<String>,
+    /// A checklist item this execution skipped, with the reason (repeatable).
+    #[arg(long, value_name = "ITEM=REASON")]
+    pub skipped: Vec<String>,
 }
 
 /// Arguments of `comms`.
@@ -224,6 +218,12 @@ impl Cli {
     /// The evidence directory: `--dir` under `--repo` unless absolute.
     pub fn evidence_dir(&self) -> PathBuf {
         self.repo.join(&self.dir)
+    }
+
+    /// When an entry is written: `SOURCE_DATE_EPOCH`, else the clock; never `--at` (issue 12:
+    /// a claimed time cannot buy a plan its 24 h notice).
+    fn written_at(&self) -> Result<Timestamp, Error> {
+        Ok(Now::from_source_date_epoch(self.source_date_epoch.as_deref())?.at)
     }
 
     fn now(&self) -> Result<Now, Error> {
@@ -269,6 +269,7 @@ pub fn init(dir: &Path, lang: Lang) -> Result<Vec<PathBuf>, Error> {
 /// code (0, or 1 when `verify` finds a problem); errors are usage or input errors (exit 2).
 pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<ExitStatus, Error> {
     let now = cli.now()?;
+    let written_at = cli.written_at()?;
     let dir = cli.evidence_dir();
     match cli.command {
         Command::Init => {
@@ -294,6 +295,8 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<E
             request.window_start = args.window_start;
             request.links = parse_links(&args.link)?;
             request.attachments = args.attach;
+            request.checklist = parse_items(&args.done, &args.skipped, &request.links)?;
+            request.written_at = Some(written_at);
             report_record(record(&dir, &request, now, cli.lang)?, stdout, stderr)?;
         }
         Command::Comms(args) => {
@@ -301,11 +304,8 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<E
             request.incident = Some(args.incident);
             request.message = Some(args.message);
             request.links = parse_links(&args.link)?;
+            request.written_at = Some(written_at);
             report_record(record(&dir, &request, now, cli.lang)?, stdout, stderr)?;
-        }
-        Command::Check { ids } => report_marks(&set_checked(&dir, &ids, true)?, "checked", stdout)?,
-        Command::Uncheck { ids } => {
-            report_marks(&set_checked(&dir, &ids, false)?, "unchecked", stdout)?;
         }
         Command::Render => {
             let changed = render(&dir, cli.lang)?;
@@ -420,17 +420,58 @@ fn report_record(
     Ok(())
 }
 
-fn report_marks(
-    outcome: &[(String, bool)],
-    verb: &str,
-    stdout: &mut dyn Write,
-) -> Result<(), Error> {
-    for (id, changed) in outcome {
-        if *changed {
-            writeln!(stdout, "{verb} {id}")?;
-        } else {
-            writeln!(stdout, "{id} was already {verb}")?;
-        }
+/// The checklist given on the command line: `--done ITEM=attach:NAME|link:LABEL|entry:ID`
+/// and `--skipped ITEM=REASON`. An attachment proof names the file; `record` fills in its
+/// path and sha256 from the copy it makes.
+fn parse_items(
+    done: &[String],
+    skipped: &[String],
+    links: &[Link],
+) -> Result<Vec<CheckItem>, Error> {
+    let bad = |spec: &str, reason: &'static str| Error::BadItem {
+        spec: spec.to_owned(),
+        reason,
+    };
+    let mut items = Vec::new();
+    for spec in done {
+        let (id, proof) = spec.split_once('=').ok_or_else(|| {
+            bad(
+                spec,
+                "expected ITEM=attach:NAME, ITEM=link:LABEL or ITEM=entry:ID",
+            )
+        })?;
+        let proof = match proof.split_once(':') {
+            Some(("attach", name)) => Proof::Artifact {
+                path: name.to_owned(),
+                sha256: String::new(),
+            },
+            Some(("link", label)) => {
+                let link = links
+                    .iter()
+                    .find(|l| l.label == label)
+                    .ok_or_else(|| bad(spec, "no --link has that label"))?;
+                Proof::Link {
+                    label: link.label.clone(),
+                    url: link.url.clone(),
+                }
+            }
+            Some(("entry", entry)) => Proof::Entry {
+                id: entry.to_owned(),
+            },
+            _ => {
+                return Err(bad(
+                    spec,
+                    "the proof must be attach:NAME, link:LABEL or entry:ID",
+                ));
+            }
+        };
+        items.push(CheckItem::done(id.trim(), proof));
     }
-    Ok(())
+    for spec in skipped {
+        let (id, reason) = spec
+            .split_once('=')
+            .ok_or_else(|| bad(spec, "expected ITEM=REASON"))?;
+        items.push(CheckItem::skipped(id.trim(), reason.trim()));
+    }
+    Ok(items)
 }

@@ -9,7 +9,8 @@
 use std::path::PathBuf;
 
 use bundle_core::ops::evidence::{
-    ARTIFACTS_DIR, Artifact, EvidenceLog, Execution, Kind, Link, MIN_PLAN_NOTICE_SECS, sha256_hex,
+    ARTIFACTS_DIR, Artifact, CheckItem, EvidenceLog, Execution, Kind, Link, MIN_PLAN_NOTICE_SECS,
+    Proof, sha256_hex,
 };
 use bundle_core::time::Timestamp;
 
@@ -18,6 +19,7 @@ use crate::incidents::incidents;
 use crate::lang::Lang;
 use crate::render::{self, EXECUTIONS_BLOCK, HISTORY_BLOCK};
 use crate::{Error, Now};
+use bundle_core::ops::evidence::markdown::CHECKLIST_BLOCK;
 
 /// One execution to record, as given on the command line (texts are trimmed here).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +44,13 @@ pub struct RecordRequest {
     pub links: Vec<Link>,
     /// Files to copy into the evidence directory.
     pub attachments: Vec<PathBuf>,
+    /// The checklist items the steps of this execution did or skipped. An artifact proof
+    /// names one of `attachments` by its file name (its path and sha256 are filled in from
+    /// the copy), or gives the full `artifacts/<id>/<name>` path and sha256 of that copy.
+    pub checklist: Vec<CheckItem>,
+    /// When the entry is written (the clock or `SOURCE_DATE_EPOCH`, never the claimed time);
+    /// `None` reads [`Now::from_env`](bundle_core::time::Now::from_env).
+    pub written_at: Option<Timestamp>,
 }
 
 impl RecordRequest {
@@ -58,6 +67,8 @@ impl RecordRequest {
             message: None,
             links: Vec::new(),
             attachments: Vec::new(),
+            checklist: Vec::new(),
+            written_at: None,
         }
     }
 }
@@ -132,6 +143,8 @@ fn record_locked(
         if !now.explicit {
             same.recorded_at = existing.execution.recorded_at;
         }
+        // When the first run wrote the line is not part of what was recorded.
+        same.written_at = existing.execution.written_at;
         return if existing.execution == same {
             // Idempotent render: a no-op on intact markdown, a repair after a killed run.
             files::apply(&rendered(
@@ -189,6 +202,10 @@ fn execution_from(
     execution.window_start = request.window_start;
     execution.message = request.message.as_ref().map(trimmed);
     execution.links.clone_from(&request.links);
+    execution.written_at = Some(match request.written_at {
+        Some(at) => at,
+        None => bundle_core::time::Now::from_env()?.at,
+    });
     execution.id = execution.stable_id();
     execution.check_fields()?;
 
@@ -201,6 +218,12 @@ fn execution_from(
         execution.artifacts.push(artifact);
         copies.push(Change { path, bytes });
     }
+    execution.checklist = request
+        .checklist
+        .iter()
+        .cloned()
+        .map(|item| with_attachment_path(item, &execution.artifacts))
+        .collect();
     execution.check_fields()?;
     Ok((execution, copies))
 }
@@ -270,6 +293,15 @@ fn rendered(
         &render::executions_block(log, lang),
         || render::readme_template(log, lang),
     )?;
+    let readme = files::with_block(
+        &paths.readme,
+        Some(&readme),
+        CHECKLIST_BLOCK,
+        labels.checklist,
+        lang,
+        &render::checklist_block(log, lang),
+        || unreachable!("the README text was just made"),
+    )?;
     let activation = files::with_block(
         &paths.activation,
         activation,
@@ -319,6 +351,21 @@ fn read_attachment(source: &std::path::Path, id: &str) -> Result<(Artifact, Vec<
         sha256: sha256_hex(&bytes),
     };
     Ok((artifact, bytes))
+}
+
+/// An artifact proof naming an attachment by its file name gets that attachment's path and
+/// sha256 (a sha256 given must match); anything else is kept as given, for
+/// [`Execution::check_fields`] to judge.
+fn with_attachment_path(mut item: CheckItem, artifacts: &[Artifact]) -> CheckItem {
+    if let Some(Proof::Artifact { path, sha256 }) = &mut item.proof
+        && !path.contains('/')
+        && let Some(artifact) = artifacts.iter().find(|a| a.file_name() == path.as_str())
+        && (sha256.is_empty() || *sha256 == artifact.sha256)
+    {
+        path.clone_from(&artifact.path);
+        sha256.clone_from(&artifact.sha256);
+    }
+    item
 }
 
 fn is_keepable_name(name: &str) -> bool {

@@ -8,7 +8,9 @@
 
 use std::fmt::Write as _;
 
-use bundle_core::ops::evidence::{ACTIVATION_FILE, Entry, EvidenceLog, Kind, markdown};
+use bundle_core::ops::evidence::{
+    ACTIVATION_FILE, CATALOG, CHECKLIST_KINDS, Entry, EvidenceLog, Kind, Proof, markdown,
+};
 
 use crate::lang::Lang;
 
@@ -211,26 +213,26 @@ pub(crate) fn readme_template(log: &EvidenceLog, lang: Lang) -> String {
         Lang::Pt => (
             "# Evidências — TASK-OPS-302",
             "Evidências da iniciativa OPS-ACT-301 / TASK-OPS-302, conforme o runbook de gestão de segredos MCP.\n\
-             Os trechos entre marcadores `evidence-writer` são mantidos pela ferramenta: o checklist é marcado com\n\
-             `evidence-writer check ID` e a lista de execuções é gerada a partir de `executions.jsonl` (cadeia de\n\
-             hashes sha256; confira com `evidence-writer verify`). O restante deste arquivo é texto livre e é\n\
-             preservado como está.",
+             Os trechos entre marcadores `evidence-writer` são mantidos pela ferramenta a partir de\n\
+             `executions.jsonl` (cadeia de hashes sha256; confira com `evidence-writer verify`): o checklist mostra,\n\
+             para a última execução de cada tipo, os itens que os próprios passos marcaram, cada um com a sua prova\n\
+             (relatório e sha256, link, entrada), e os ignorados com o motivo. O restante deste arquivo é texto livre\n\
+             e é preservado como está.",
             "## Checklist OPS-302",
         ),
         Lang::En => (
             "# Evidence — TASK-OPS-302",
             "Evidence of the OPS-ACT-301 / TASK-OPS-302 initiative, following the MCP secrets management runbook.\n\
-             The parts between `evidence-writer` markers are maintained by the tool: checklist items are marked\n\
-             with `evidence-writer check ID` and the list of executions is rendered from `executions.jsonl` (a\n\
-             sha256 hash chain; check it with `evidence-writer verify`). Everything else in this file is free text\n\
-             and is kept as it is.",
+             The parts between `evidence-writer` markers are rendered by the tool from `executions.jsonl` (a sha256\n\
+             hash chain; check it with `evidence-writer verify`): the checklist shows, for the latest execution of\n\
+             each kind, the items its own steps ticked, each with its proof (report and sha256, link, entry), and the\n\
+             skipped ones with their reason. Everything else in this file is free text and is kept as it is.",
             "## OPS-302 checklist",
         ),
     };
     format!(
         "{title}\n\n{intro}\n\n{checklist_heading}\n\n{}\n## {}\n\n{}",
-        block(markdown::CHECKLIST_BLOCK, lang, &checklist(lang))
-            .replace(&format!(" lang={}", lang.code()), ""),
+        block(markdown::CHECKLIST_BLOCK, lang, &checklist_block(log, lang)),
         lang.labels().readme_heading,
         block(EXECUTIONS_BLOCK, lang, &executions_block(log, lang)),
     )
@@ -263,274 +265,134 @@ pub(crate) fn activation_template(log: &EvidenceLog, lang: Lang) -> String {
     )
 }
 
-/// The OPS-302 checklist of a new README: the runbook's sections, one stable id per item.
-pub(crate) fn checklist(lang: Lang) -> String {
-    let sections: &[(&str, &[(&str, &str)])] = match lang {
-        Lang::Pt => CHECKLIST_PT,
-        Lang::En => CHECKLIST_EN,
-    };
+/// The OPS-302 checklist block of `README.md`: for each kind that carries a checklist, the
+/// latest execution's items as its steps recorded them (issue 12). A done item is `[x]` with
+/// its proof; a skipped one is `[ ]` with **ignorado** and the reason; an item of the kind's
+/// catalog that no step recorded is `[ ]` "não registrado". Nothing is ticked here that the
+/// log does not hold with a proof. Item ids are `<entry id>.<item id>`, unique in the block.
+pub(crate) fn checklist_block(log: &EvidenceLog, lang: Lang) -> String {
+    let en = lang == Lang::En;
     let mut out = String::new();
-    for (i, (heading, items)) in sections.iter().enumerate() {
-        if i > 0 {
+    for kind in CHECKLIST_KINDS {
+        let title = match (kind, en) {
+            (Kind::Scheduled, false) => "Rotação programada",
+            (Kind::Scheduled, true) => "Scheduled rotation",
+            (Kind::Emergency, false) => "Rotação emergencial",
+            (Kind::Emergency, true) => "Emergency rotation",
+            (_, false) => "Auditoria contínua",
+            (_, true) => "Continuous audit",
+        };
+        let latest = log
+            .entries()
+            .iter()
+            .rev()
+            .find(|e| e.execution.kind == kind);
+        let Some(entry) = latest else {
+            let none = if en {
+                "_No execution recorded._"
+            } else {
+                "_Nenhuma execução registrada._"
+            };
+            let _ = write!(out, "### {title}\n\n{none}\n\n");
+            continue;
+        };
+        let e = &entry.execution;
+        let _ = write!(
+            out,
+            "### {title}: {} ({})\n\n",
+            link(&e.id, &format!("{ACTIVATION_FILE}#{}", e.id)),
+            e.recorded_at
+        );
+        if entry.schema_version < 2 {
+            let old = if en {
+                "_Recorded before per-execution checklists (schema 1): no item recorded._"
+            } else {
+                "_Registrada antes dos checklists por execução (schema 1): nenhum item registrado._"
+            };
+            let _ = write!(out, "{old}\n\n");
+            continue;
+        }
+        for line in checklist_lines(entry, lang) {
+            out.push_str(&line);
             out.push('\n');
         }
-        let _ = writeln!(out, "### {heading}\n");
-        for (id, text) in *items {
-            let _ = writeln!(out, "- [ ] `{id}` {text}");
-        }
+        out.push('\n');
     }
     out
 }
 
-type Checklist = &'static [(&'static str, &'static [(&'static str, &'static str)])];
+/// The task-list lines of one execution's checklist: the catalog items of its kind in catalog
+/// order (recorded or not), then the items outside the catalog in the order recorded. Shared
+/// by the README block and the PR body (`xtask rotate --commit`).
+pub fn checklist_lines(entry: &Entry, lang: Lang) -> Vec<String> {
+    let e = &entry.execution;
+    let en = lang == Lang::En;
+    let mut ids: Vec<&str> = CATALOG
+        .iter()
+        .filter(|c| c.kinds.contains(&e.kind))
+        .map(|c| c.id)
+        .collect();
+    for item in &e.checklist {
+        if !ids.contains(&item.id.as_str()) {
+            ids.push(&item.id);
+        }
+    }
+    ids.into_iter()
+        .map(|id| {
+            let key = format!("{}.{id}", e.id);
+            match e.item(id) {
+                Some(item) if item.is_done() => format!(
+                    "- [x] `{key}` {} — {}: {}",
+                    item.label(en),
+                    if en { "proof" } else { "prova" },
+                    item.proof
+                        .as_ref()
+                        .map_or_else(String::new, |p| proof(p, en))
+                ),
+                Some(item) => format!(
+                    "- [ ] `{key}` {} — **{}**: {}",
+                    item.label(en),
+                    if en { "skipped" } else { "ignorado" },
+                    md(item.reason.as_deref().unwrap_or_default())
+                ),
+                None => format!(
+                    "- [ ] `{key}` {} — {}",
+                    bundle_core::ops::evidence::catalog_item(id).map_or(id, |c| if en {
+                        c.en
+                    } else {
+                        c.pt
+                    }),
+                    if en {
+                        "not recorded"
+                    } else {
+                        "não registrado"
+                    }
+                ),
+            }
+        })
+        .collect()
+}
 
-const CHECKLIST_PT: Checklist = &[
-    (
-        "Rotação programada",
-        &[
-            (
-                "OPS302-PROG-01",
-                "Janela alinhada com o Incident Commander e comunicada em `#mcp-ops` com pelo menos 24 h de antecedência (`record --kind plan`).",
-            ),
-            (
-                "OPS302-PROG-02",
-                "Nova chave *age* gerada: a chave privada está só no cofre e apenas a chave pública foi versionada em `.sops.yaml`.",
-            ),
-            (
-                "OPS302-PROG-03",
-                "Bundle atualizado: tokens expirados substituídos, `MCP_SECRETS_VERSION` incrementado e motivo documentado no cabeçalho.",
-            ),
-            (
-                "OPS302-PROG-04",
-                "Pipelines validados: `secrets-sync` com permissões `600` e `ops-controls-report.json` gerado nesta pasta.",
-            ),
-            (
-                "OPS302-PROG-05",
-                "PR aberto com o relatório, os diffs cifrados e este checklist; dupla revisão (SecOps + Engenharia) antes do merge.",
-            ),
-            (
-                "OPS302-PROG-06",
-                "Execução registrada neste README e histórico atualizado em `runbooks-activation.md`.",
-            ),
-        ],
-    ),
-    (
-        "Rotação emergencial",
-        &[
-            (
-                "OPS302-EMERG-01",
-                "Acionamento conforme o fluxo de severidade do playbook de incidentes de segredos.",
-            ),
-            (
-                "OPS302-EMERG-02",
-                "Tokens revogados nos provedores MCP antes de alterar o bundle; deploys e workflows dependentes suspensos quando necessário.",
-            ),
-            (
-                "OPS302-EMERG-03",
-                "Bundle reconstruído com nova chave *age*, `.sops.yaml` atualizado, `MCP_SECRETS_VERSION` incrementado e incidente anotado.",
-            ),
-            (
-                "OPS302-EMERG-04",
-                "Validação cruzada: relatórios de `ops-controls` e do gitleaks registrados nesta pasta.",
-            ),
-            (
-                "OPS302-EMERG-05",
-                "Atualizações publicadas em `#mcp-incident` a cada 30 minutos até a rotação estar concluída e verificada (`comms`).",
-            ),
-            (
-                "OPS302-EMERG-06",
-                "Resumo entregue à Auditoria Operacional e links de execução incluídos em \"Execuções registradas\".",
-            ),
-        ],
-    ),
-    (
-        "Validação pós-rotação",
-        &[
-            (
-                "OPS302-VAL-01",
-                "Jobs `security` (gitleaks) e `ops_compliance` (ops-controls) verdes.",
-            ),
-            (
-                "OPS302-VAL-02",
-                "`gitleaks-post-rotation.json` gerado novamente nesta pasta.",
-            ),
-            (
-                "OPS302-VAL-03",
-                "Os workflows não retêm `~/.config/sops/age/keys.txt` após o step de sincronização.",
-            ),
-            (
-                "OPS302-VAL-04",
-                "`runbooks-activation.md` atualizado com data/hora, responsáveis e links para CI, relatórios e PRs.",
-            ),
-            (
-                "OPS302-VAL-05",
-                "Auditoria Operacional notificada da rotação concluída.",
-            ),
-        ],
-    ),
-    (
-        "Auditoria contínua",
-        &[
-            (
-                "OPS302-AUD-01",
-                "Checklist de Auditoria Operacional executado logo após a rotação.",
-            ),
-            (
-                "OPS302-AUD-02",
-                "Playbook de incidentes de segredos com as lições aprendidas mais recentes e matrizes de contato atualizadas.",
-            ),
-            (
-                "OPS302-AUD-03",
-                "`ops-controls-report.json` comparado com a versão anterior, sem regressões de permissões ou de inventário.",
-            ),
-            (
-                "OPS302-AUD-04",
-                "Auditoria registrada neste README com os arquivos anexados e as execuções referenciadas (`record --kind audit`).",
-            ),
-        ],
-    ),
-    (
-        "Comunicação e evidências",
-        &[
-            (
-                "OPS302-COM-01",
-                "Checklists concluídos marcados neste README e PR correspondente vinculado.",
-            ),
-            (
-                "OPS302-COM-02",
-                "Notas de mudança registradas em `runbooks-activation.md` com o ID do alerta ou o motivo (auditoria, incidente, requisito legal).",
-            ),
-            (
-                "OPS302-COM-03",
-                "Resumo compartilhado no relatório semanal de auditoria (`evidence-writer summary`).",
-            ),
-        ],
-    ),
-];
-
-const CHECKLIST_EN: Checklist = &[
-    (
-        "Scheduled rotation",
-        &[
-            (
-                "OPS302-PROG-01",
-                "Window agreed with the Incident Commander and announced in `#mcp-ops` at least 24 h ahead (`record --kind plan`).",
-            ),
-            (
-                "OPS302-PROG-02",
-                "New *age* key generated: the private key is only in the vault and only the public key is versioned in `.sops.yaml`.",
-            ),
-            (
-                "OPS302-PROG-03",
-                "Bundle updated: expired tokens replaced, `MCP_SECRETS_VERSION` incremented and the reason stated in the header.",
-            ),
-            (
-                "OPS302-PROG-04",
-                "Pipelines validated: `secrets-sync` with mode `600` and `ops-controls-report.json` generated in this folder.",
-            ),
-            (
-                "OPS302-PROG-05",
-                "PR opened with the report, the encrypted diffs and this checklist; two reviews (SecOps + Engineering) before merging.",
-            ),
-            (
-                "OPS302-PROG-06",
-                "Execution recorded in this README and history updated in `runbooks-activation.md`.",
-            ),
-        ],
-    ),
-    (
-        "Emergency rotation",
-        &[
-            (
-                "OPS302-EMERG-01",
-                "Triggered following the severity flow of the secrets incident playbook.",
-            ),
-            (
-                "OPS302-EMERG-02",
-                "Tokens revoked at the MCP providers before changing the bundle; dependent deploys and workflows suspended when needed.",
-            ),
-            (
-                "OPS302-EMERG-03",
-                "Bundle rebuilt with a new *age* key, `.sops.yaml` updated, `MCP_SECRETS_VERSION` incremented and the incident noted.",
-            ),
-            (
-                "OPS302-EMERG-04",
-                "Cross-validation: `ops-controls` and gitleaks reports recorded in this folder.",
-            ),
-            (
-                "OPS302-EMERG-05",
-                "Updates posted in `#mcp-incident` every 30 minutes until the rotation is done and verified (`comms`).",
-            ),
-            (
-                "OPS302-EMERG-06",
-                "Summary handed to Operational Audit and execution links added under \"Recorded executions\".",
-            ),
-        ],
-    ),
-    (
-        "Post-rotation validation",
-        &[
-            (
-                "OPS302-VAL-01",
-                "Jobs `security` (gitleaks) and `ops_compliance` (ops-controls) green.",
-            ),
-            (
-                "OPS302-VAL-02",
-                "`gitleaks-post-rotation.json` generated again in this folder.",
-            ),
-            (
-                "OPS302-VAL-03",
-                "Workflows do not keep `~/.config/sops/age/keys.txt` after the sync step.",
-            ),
-            (
-                "OPS302-VAL-04",
-                "`runbooks-activation.md` updated with date/time, people responsible and links to CI runs, reports and PRs.",
-            ),
-            (
-                "OPS302-VAL-05",
-                "Operational Audit notified that the rotation is complete.",
-            ),
-        ],
-    ),
-    (
-        "Continuous audit",
-        &[
-            (
-                "OPS302-AUD-01",
-                "Operational Audit checklist run right after the rotation.",
-            ),
-            (
-                "OPS302-AUD-02",
-                "Secrets incident playbook holds the latest lessons learned and the contact matrices are up to date.",
-            ),
-            (
-                "OPS302-AUD-03",
-                "`ops-controls-report.json` compared with the previous one, with no regression in permissions or inventory.",
-            ),
-            (
-                "OPS302-AUD-04",
-                "Audit recorded in this README with the attached files and the executions referenced (`record --kind audit`).",
-            ),
-        ],
-    ),
-    (
-        "Communication and evidence",
-        &[
-            (
-                "OPS302-COM-01",
-                "Completed checklists marked in this README and the corresponding PR linked.",
-            ),
-            (
-                "OPS302-COM-02",
-                "Change notes recorded in `runbooks-activation.md` with the alert id or the reason (audit, incident, legal requirement).",
-            ),
-            (
-                "OPS302-COM-03",
-                "Summary shared in the weekly audit report (`evidence-writer summary`).",
-            ),
-        ],
-    ),
-];
+fn proof(proof: &Proof, en: bool) -> String {
+    let short = |sha: &str| sha.get(..12).unwrap_or(sha).to_owned();
+    match proof {
+        Proof::Artifact { path, sha256 } => {
+            format!("{} (sha256 `{}`)", link(path, path), short(sha256))
+        }
+        Proof::Link { label, url } => link(label, url),
+        Proof::Entry { id } => format!(
+            "{} {}",
+            if en { "entry" } else { "entrada" },
+            link(id, &format!("{ACTIVATION_FILE}#{id}"))
+        ),
+        Proof::Recipient { recipient } => format!(
+            "{} `{}`",
+            if en { "recipient" } else { "destinatário" },
+            md(recipient)
+        ),
+        Proof::Bundle { sha256 } => format!("bundle sha256 `{}`", short(sha256)),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -557,16 +419,10 @@ mod tests {
             Lang::Pt,
         ))
         .unwrap();
-        let en = bundle_core::ops::evidence::checklist_items(&readme_template(
-            &EvidenceLog::new(),
-            Lang::En,
-        ))
-        .unwrap();
-        assert_eq!(pt.len(), 24);
-        assert_eq!(
-            pt.iter().map(|i| &i.id).collect::<Vec<_>>(),
-            en.iter().map(|i| &i.id).collect::<Vec<_>>()
-        );
-        assert!(pt.iter().all(|i| !i.checked));
+        // A new README ticks nothing: no execution, no item.
+        assert!(pt.is_empty());
+        let text = readme_template(&EvidenceLog::new(), Lang::Pt);
+        assert!(text.contains("_Nenhuma execução registrada._"), "{text}");
+        assert!(!text.contains("[x]"), "{text}");
     }
 }

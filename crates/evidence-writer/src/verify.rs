@@ -19,6 +19,7 @@ use crate::files::{self, Paths};
 use crate::incidents;
 use crate::lang::Lang;
 use crate::render::{self, EXECUTIONS_BLOCK, HISTORY_BLOCK};
+use markdown::CHECKLIST_BLOCK;
 
 /// One problem found, with a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,6 +99,7 @@ pub fn verify(dir: &Path, now: Timestamp) -> Result<VerifyReport, Error> {
         .collect();
     for (path, block) in [
         (&paths.readme, EXECUTIONS_BLOCK),
+        (&paths.readme, CHECKLIST_BLOCK),
         (&paths.activation, HISTORY_BLOCK),
     ] {
         if let Some(finding) = drift(path, block, &log)? {
@@ -188,6 +190,7 @@ fn drift(path: &Path, block: &str, log: &EvidenceLog) -> Result<Option<Finding>,
         .unwrap_or(Lang::Pt);
     let expected = match block {
         EXECUTIONS_BLOCK => render::executions_block(log, lang),
+        CHECKLIST_BLOCK => render::checklist_block(log, lang),
         _ => render::history_block(log, lang),
     };
     if actual == expected {

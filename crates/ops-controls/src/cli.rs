@@ -91,6 +91,7 @@ pub fn run(
         policy: args.policy,
         only: args.only,
         now: bundle_core::time::Now::from_env()?.at,
+        pending: None,
     };
     let mut report = generate(&options)?;
     if let Some(previous) = &args.compare {

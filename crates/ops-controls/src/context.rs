@@ -24,6 +24,8 @@ pub(crate) struct Context {
     pub(crate) policy: Policy,
     /// "Now", for age checks.
     pub(crate) now: Timestamp,
+    /// The execution about to be recorded ([`crate::Options::pending`]).
+    pub(crate) pending: Option<bundle_core::ops::evidence::Execution>,
     workflows: OnceLock<Workflows>,
     files: OnceLock<Result<Vec<String>, String>>,
     bundle: OnceLock<BundleState>,
@@ -40,11 +42,26 @@ impl Context {
             root,
             policy,
             now,
+            pending: None,
             workflows: OnceLock::new(),
             files: OnceLock::new(),
             bundle: OnceLock::new(),
             gitleaks: OnceLock::new(),
         }
+    }
+
+    /// The execution log of the evidence directory, with the pending execution (if any)
+    /// appended in memory: what the evidence checks read.
+    pub(crate) fn evidence_log(
+        &self,
+    ) -> Result<bundle_core::ops::evidence::EvidenceLog, bundle_core::ops::evidence::EvidenceError>
+    {
+        let dir = self.policy.documents.evidence_dir.trim_end_matches('/');
+        let mut log = bundle_core::ops::evidence::EvidenceLog::load(&self.path(dir))?;
+        if let Some(pending) = &self.pending {
+            log.append(pending.clone());
+        }
+        Ok(log)
     }
 
     /// Loads the inputs every report needs in parallel: the workflows and the file list on

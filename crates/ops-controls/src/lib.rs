@@ -64,6 +64,12 @@ pub struct Options {
     /// "Now", for the bundle's age and `generated_at` (the binary takes it from
     /// [`bundle_core::time::Now::from_env`]).
     pub now: Timestamp,
+    /// An execution about to be recorded whose `ops-controls` item this report will prove
+    /// (`xtask rotate`/`audit`): the evidence checks (DOC-001, DOC-003, DOC-004) read the log
+    /// as if it were appended, and count its `ops-controls` item as earned by this report.
+    /// So the report attached to an execution judges the log *with* that execution in it
+    /// (issue 12: no DOC-004 failure for a rotation that is being recorded).
+    pub pending: Option<bundle_core::ops::evidence::Execution>,
 }
 
 impl Options {
@@ -74,6 +80,7 @@ impl Options {
             policy: None,
             only: Vec::new(),
             now,
+            pending: None,
         }
     }
 }
@@ -136,7 +143,8 @@ pub fn generate(options: &Options) -> Result<Report, Error> {
         })?;
     let selected = select(&options.only)?;
     let (policy, source) = policy_for(&root, options.policy.as_deref())?;
-    let cx = Context::new(root.clone(), policy, options.now);
+    let mut cx = Context::new(root.clone(), policy, options.now);
+    cx.pending.clone_from(&options.pending);
     cx.preload(selected.iter().any(|c| c.id == "HYG-002"));
 
     let checks: Vec<CheckResult> = selected

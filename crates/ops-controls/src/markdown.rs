@@ -1,18 +1,11 @@
-//! Just enough markdown for the document checks: ATX headings, task-list items and pipe
-//! tables, each with its line, ignoring fenced code blocks.
+//! Just enough markdown for the document checks: ATX headings and pipe tables, each with
+//! its line, ignoring fenced code blocks. (Task-list items are no longer read: DOC-003 judges
+//! the execution log's checklists, not ticked boxes, issue 12.)
 
 /// A `#`-heading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Heading {
     pub(crate) level: usize,
-    pub(crate) text: String,
-    pub(crate) line: usize,
-}
-
-/// A `- [ ]` / `- [x]` item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Task {
-    pub(crate) checked: bool,
     pub(crate) text: String,
     pub(crate) line: usize,
 }
@@ -49,34 +42,6 @@ pub(crate) fn headings(text: &str) -> Vec<Heading> {
                     text: rest.trim().trim_end_matches('#').trim().to_owned(),
                     line,
                 }
-            })
-        })
-        .collect()
-}
-
-/// Every task-list item (`-`, `*` or `+` bullets, `[ ]`, `[x]` or `[X]`).
-pub(crate) fn tasks(text: &str) -> Vec<Task> {
-    prose_lines(text)
-        .filter_map(|(line, l)| {
-            let t = l.trim_start();
-            let rest = t
-                .strip_prefix("- ")
-                .or_else(|| t.strip_prefix("* "))
-                .or_else(|| t.strip_prefix("+ "))?;
-            let (checked, text) = if let Some(r) = rest.strip_prefix("[ ]") {
-                (false, r)
-            } else if let Some(r) = rest
-                .strip_prefix("[x]")
-                .or_else(|| rest.strip_prefix("[X]"))
-            {
-                (true, r)
-            } else {
-                return None;
-            };
-            Some(Task {
-                checked,
-                text: text.trim().to_owned(),
-                line,
             })
         })
         .collect()
@@ -125,7 +90,7 @@ mod tests {
     const DOC: &str = "# Title\n\n## Matriz de contato\n\n| Papel | Contato |\n| --- | :---: |\n| IC | Plantão |\n\n```\n# not a heading\n- [ ] not a task\n```\n- [x] done\n* [ ] open\n## Next\n| other | table |\n";
 
     #[test]
-    fn finds_headings_tasks_and_tables_outside_fences() {
+    fn finds_headings_and_tables_outside_fences() {
         let h = headings(DOC);
         assert_eq!(
             h.iter()
@@ -136,11 +101,6 @@ mod tests {
                 (2, "Matriz de contato", 3),
                 (2, "Next", 15)
             ]
-        );
-        let t = tasks(DOC);
-        assert_eq!(
-            t.iter().map(|t| (t.checked, t.line)).collect::<Vec<_>>(),
-            [(true, 13), (false, 14)]
         );
         let (line, rows) = table_under(DOC, "matriz de contato").unwrap();
         assert_eq!(line, 3);

@@ -81,6 +81,46 @@ pub struct Documents {
     pub evidence_dir: String,
     /// Regex that finds a version in an activation entry; `(?P<v>…)` captures the number.
     pub activation_entry_pattern: String,
+    /// The checklist items the latest execution of each kind must have earned (DOC-003).
+    pub checklist_required: ChecklistRequired,
+}
+
+/// The checklist items each kind of execution requires (DOC-003). Ids are those of
+/// `bundle_core::ops::evidence::CATALOG` or a team's own; a kind not listed keeps its
+/// default (`bundle_core::ops::evidence::default_required`); an empty list requires nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChecklistRequired {
+    /// Items of a scheduled rotation.
+    pub scheduled: Vec<String>,
+    /// Items of an emergency rotation.
+    pub emergency: Vec<String>,
+    /// Items of an audit.
+    pub audit: Vec<String>,
+}
+
+impl Default for ChecklistRequired {
+    fn default() -> Self {
+        use bundle_core::ops::evidence::{Kind, default_required};
+        ChecklistRequired {
+            scheduled: strings(default_required(Kind::Scheduled)),
+            emergency: strings(default_required(Kind::Emergency)),
+            audit: strings(default_required(Kind::Audit)),
+        }
+    }
+}
+
+impl ChecklistRequired {
+    /// The items `kind` requires (none for plan and comms).
+    pub fn for_kind(&self, kind: bundle_core::ops::evidence::Kind) -> &[String] {
+        use bundle_core::ops::evidence::Kind;
+        match kind {
+            Kind::Scheduled => &self.scheduled,
+            Kind::Emergency => &self.emergency,
+            Kind::Audit => &self.audit,
+            Kind::Plan | Kind::Comms => &[],
+        }
+    }
 }
 
 /// The SOPS bundle.
@@ -244,6 +284,7 @@ impl Default for Documents {
             contact_matrix_heading: "Matriz de contato".to_owned(),
             evidence_dir: "docs/evidence/TASK-OPS-302".to_owned(),
             activation_entry_pattern: DEFAULT_ACTIVATION_PATTERN.to_owned(),
+            checklist_required: ChecklistRequired::default(),
         }
     }
 }

@@ -46,8 +46,15 @@ use steps::{Inputs, Progress, Step};
 
 /// The bundle, relative to the repository.
 pub(crate) const BUNDLE: &str = "config/secrets.enc.yaml";
-/// The name of the ops-controls report attached to the evidence.
+/// The name of the ops-controls report attached to the evidence, and of the latest one kept
+/// at the top of the evidence directory (the path the runbooks' `--compare` and `--attach`
+/// use).
 pub(crate) const REPORT_NAME: &str = "ops-controls-report.json";
+/// The name of gitleaks' redacted report, attached and kept at the top of the evidence
+/// directory (runbook, Validação pós-rotação 2).
+pub(crate) const GITLEAKS_REPORT: &str = "gitleaks-post-rotation.json";
+/// The name of the scan-leaks report attached to a rotation.
+pub(crate) const SCAN_REPORT: &str = "scan-leaks.json";
 
 /// What a successful rotation produced.
 #[derive(Debug)]
@@ -300,6 +307,49 @@ pub(crate) fn ops_report(
     now: Timestamp,
 ) -> Result<bundle_core::ops::report::Report, Box<Failure>> {
     ops_controls::generate(&ops_controls::Options::new(repo.to_owned(), now)).map_err(Failure::tool)
+}
+
+/// ops-controls on `repo` at `now` for `pending`, an execution about to be recorded: the
+/// evidence checks read the log with it appended (ops-controls' `Options::pending`).
+pub(crate) fn pending_report(
+    repo: &Path,
+    now: Timestamp,
+    pending: &bundle_core::ops::evidence::Execution,
+) -> Result<bundle_core::ops::report::Report, Box<Failure>> {
+    let mut options = ops_controls::Options::new(repo.to_owned(), now);
+    options.pending = Some(pending.clone());
+    ops_controls::generate(&options).map_err(Failure::tool)
+}
+
+/// The checklist items the repository's policy requires of an execution of `kind`.
+pub(crate) fn required_items(repo: &Path, kind: Kind) -> Result<Vec<String>, Box<Failure>> {
+    let policy = ops_controls::Policy::load(&repo.join(ops_controls::DEFAULT_POLICY), false)
+        .map_err(Failure::tool)?;
+    Ok(policy.documents.checklist_required.for_kind(kind).to_vec())
+}
+
+/// The execution `id` of the evidence in `dir`, checked to have earned every item `required`
+/// names (bundle-core's one rule, the one DOC-003 applies); the problems, one per line.
+pub(crate) fn unearned(
+    dir: &Path,
+    id: &str,
+    required: &[String],
+) -> Result<Vec<String>, Box<Failure>> {
+    let log = bundle_core::ops::evidence::EvidenceLog::load(dir)
+        .map_err(Failure::wrap(ExitStatus::Usage))?;
+    let entry = log
+        .get(id)
+        .ok_or_else(|| Failure::problem(format!("the execution {id} is not in the evidence")))?;
+    Ok(log
+        .unearned(entry, dir, required, &[])
+        .into_iter()
+        .map(|u| u.to_string())
+        .collect())
+}
+
+/// Whether gitleaks is on `PATH` (the rotation's `gitleaks` item can be earned).
+pub(crate) fn gitleaks_installed() -> bool {
+    validate::gitleaks_binary().is_some()
 }
 
 /// The ids of the report's blocking checks.

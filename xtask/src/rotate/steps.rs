@@ -23,7 +23,7 @@ use age::secrecy::SecretString;
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients};
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{KeyEnv, KeyPair};
-use bundle_core::ops::evidence::{DEFAULT_DIR, Kind, Link};
+use bundle_core::ops::evidence::{CheckItem, DEFAULT_DIR, Kind, Link, OPS_CONTROLS_ITEM, Proof};
 use bundle_core::ops::mcp::{HEADER_KEYS, Header, Version};
 use bundle_core::sops::SopsFile;
 use bundle_core::store::EmitOptions;
@@ -132,22 +132,6 @@ impl Step {
             Self::OpenPr => Some("branch rotation/v<N>, um commit, corpo do PR"),
         }
     }
-
-    /// The step's line in the PR body's checklist; `None` for the step that writes the body.
-    /// Every line is ticked: the body is written only after all these steps passed.
-    pub(crate) fn pr_checklist_item(self) -> Option<&'static str> {
-        match self {
-            Self::Preflight => Some("Pré-verificação (árvore limpa, ops-controls, plano com 24 h)"),
-            Self::GenerateKey => Some("Nova chave age entregue fora do repositório"),
-            Self::UpdateBundle => Some("Bundle recifrado com nova chave de dados, versão + 1"),
-            Self::Validate => {
-                Some("secrets-sync com a chave nova, ops-controls, gitleaks, scan-leaks")
-            }
-            Self::RecordEvidence => Some("Evidência registrada"),
-            Self::Guard => Some("rotation-guard check --base HEAD"),
-            Self::OpenPr => None,
-        }
-    }
 }
 
 /// A step's failure, with the step it stopped at.
@@ -236,13 +220,6 @@ pub(super) fn new_key_env(pair: &KeyPair) -> KeyEnv {
     }
 }
 
-impl Inputs<'_> {
-    /// The ops-controls report of the validation, attached to the evidence.
-    pub(super) fn report_path(&self) -> PathBuf {
-        self.work.join(super::REPORT_NAME)
-    }
-}
-
 /// The version a rotation goes from and to.
 #[derive(Clone, Copy)]
 pub(super) struct Versions {
@@ -297,16 +274,51 @@ pub(super) fn run_all(
     let updated = progress.run(Step::UpdateBundle, |_| {
         update_bundle(rotation, inputs, &current, &recipient, versions)
     })?;
+    let updated_sha = fs_err::read(&rotation.bundle)
+        .map(|bytes| bundle_core::ops::evidence::sha256_hex(&bytes))
+        .map_err(|e| (Step::UpdateBundle, Box::<Failure>::from(e)))?;
     enter(snapshot, Step::Validate, delivered)?;
-    progress.run(Step::Validate, |notes| {
+    let mut earned = progress.run(Step::Validate, |notes| {
         super::validate::validate(rotation, inputs, &current, &key.pair, &updated, notes)
     })?;
+    // Each item is earned by the step that did it (issue 12): the plan the preflight found,
+    // the key and the bundle steps 2 and 3 produced, a CI link given with --link CI=.
+    let mut items = Vec::new();
+    if rotation.kind == Kind::Scheduled {
+        items.push(match &current.plan {
+            Some(id) => CheckItem::done("plan", Proof::Entry { id: id.clone() }),
+            None => CheckItem::skipped(
+                "plan",
+                "janela não verificada (--no-window-check): nenhum plano com 24 h encontrado",
+            ),
+        });
+    }
+    items.push(CheckItem::done(
+        "new-key",
+        Proof::Recipient {
+            recipient: recipient.clone(),
+        },
+    ));
+    items.push(CheckItem::done(
+        "bundle",
+        Proof::Bundle {
+            sha256: updated_sha.clone(),
+        },
+    ));
+    items.append(&mut earned.items);
     enter(snapshot, Step::RecordEvidence, delivered)?;
-    let evidence_id = progress.run(Step::RecordEvidence, |_| {
-        record_evidence(rotation, inputs, versions)
+    let evidence_id = progress.run(Step::RecordEvidence, |notes| {
+        record_evidence(
+            rotation,
+            inputs,
+            versions,
+            items,
+            &earned.attachments,
+            notes,
+        )
     })?;
     enter(snapshot, Step::Guard, delivered)?;
-    progress.run(Step::Guard, |_| guard(rotation, &key.pair))?;
+    progress.run(Step::Guard, |_| guard(rotation, &key.pair, &evidence_id))?;
     if rotation.request.commit {
         enter(snapshot, Step::OpenPr, delivered)?;
         progress.run(Step::OpenPr, |_| {
@@ -484,12 +496,18 @@ fn update_bundle(
     Ok((encrypted, summary))
 }
 
-/// Step 5: the execution recorded (an emergency records its communication first), the
-/// validation's ops-controls report attached.
+/// Step 5: the execution recorded (an emergency records its communication first) with the
+/// checklist the steps earned and the files that prove it. The ops-controls report attached
+/// is taken with this execution in the log (ops-controls' pending execution), so it judges
+/// the rotation as recorded: no DOC-004 failure for the version being recorded (issue 12).
+/// The gitleaks report is also kept at the top of the evidence directory.
 fn record_evidence(
     rotation: &Rotation<'_>,
     inputs: &Inputs<'_>,
     versions: Versions,
+    mut items: Vec<CheckItem>,
+    attachments: &[PathBuf],
+    notes: &mut dyn Write,
 ) -> StepBody<String> {
     let request = rotation.request;
     let at = evidence_writer::Now {
@@ -503,7 +521,15 @@ fn record_evidence(
             "Bundle rotacionado para v{}; destinatários comprometidos removidos",
             versions.to
         ));
-        evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::tool)?;
+        comms.written_at = Some(request.now);
+        let recorded =
+            evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::tool)?;
+        items.push(CheckItem::done(
+            "comms",
+            Proof::Entry {
+                id: outcome_id(&recorded),
+            },
+        ));
     }
     let mut record = evidence_writer::RecordRequest::new(rotation.kind);
     record.reason = Some(request.rotation_reason());
@@ -511,21 +537,76 @@ fn record_evidence(
     record.incident = request.emergency.as_ref().map(|e| e.incident.clone());
     record.version_from = Some(versions.from);
     record.version_to = Some(versions.to);
+    record.written_at = Some(request.now);
     for link in &request.links {
         record
             .links
             .push(Link::parse(link).map_err(Failure::wrap(ExitStatus::Usage))?);
     }
-    record.attachments.push(inputs.report_path());
+    items.push(match record.links.iter().find(|l| l.label == "CI") {
+        Some(ci) => CheckItem::done(
+            "ci",
+            Proof::Link {
+                label: ci.label.clone(),
+                url: ci.url.clone(),
+            },
+        ),
+        None => CheckItem::skipped("ci", "nenhum link de CI informado (--link CI=URL)"),
+    });
+    record.attachments = attachments.to_vec();
+    record.checklist = items;
+    let report = crate::evidence::report_for(
+        rotation.repo,
+        &rotation.evidence,
+        &record,
+        request.now,
+        inputs.work,
+    )?;
+    // DOC-003 judges the evidence: this execution's own items are judged by the guard step
+    // (with the user's waivers), the earlier executions' do not stop a rotation.
+    let blocking: Vec<&String> = report
+        .blocking
+        .iter()
+        .filter(|id| *id != "DOC-003")
+        .collect();
+    if !blocking.is_empty() {
+        return Err(Failure::problem(format!(
+            "ops-controls fails with this execution recorded: {}",
+            blocking
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    record.attachments.push(report.path);
+    record.checklist.push(CheckItem::done(
+        OPS_CONTROLS_ITEM,
+        super::validate::attached(super::REPORT_NAME),
+    ));
     let outcome =
         evidence_writer::record(&rotation.evidence, &record, at, None).map_err(Failure::tool)?;
     let id = outcome_id(&outcome);
+    if let Some(gitleaks) = attachments
+        .iter()
+        .find(|p| p.file_name().is_some_and(|n| n == super::GITLEAKS_REPORT))
+    {
+        fs_err::copy(gitleaks, rotation.evidence.join(super::GITLEAKS_REPORT))?;
+    }
+    writeln!(
+        notes,
+        "      ops-controls com a execução registrada: {} ok de {}",
+        report.pass, report.total
+    )?;
     Ok((id.clone(), format!("{id} em {DEFAULT_DIR}")))
 }
 
 /// Step 6: rotation-guard's rules against `HEAD` (RG-014 waived by `--no-window-check`),
-/// then ops-controls once more.
-fn guard(rotation: &Rotation<'_>, pair: &KeyPair) -> StepBody<()> {
+/// then ops-controls once more, now that the execution is recorded: that report is kept as
+/// the latest at the top of the evidence directory. Last, the execution must have earned
+/// every item the policy requires of its kind (the rule DOC-003 applies), or the rotation
+/// is rolled back.
+fn guard(rotation: &Rotation<'_>, pair: &KeyPair, evidence_id: &str) -> StepBody<()> {
     let request = rotation.request;
     let mut options = rotation_guard::check::CheckOptions::new(rotation.repo.to_owned(), "HEAD");
     options.keys = rotation_guard::keys::KeySource::Env(new_key_env(pair));
@@ -544,10 +625,33 @@ fn guard(rotation: &Rotation<'_>, pair: &KeyPair) -> StepBody<()> {
         )));
     }
     let controls = ops_report(rotation.repo, request.now)?;
-    if !controls.summary.passed {
+    let blocking: Vec<String> = blocking_ids(&controls)
+        .into_iter()
+        .filter(|id| id != "DOC-003")
+        .collect();
+    if !blocking.is_empty() {
         return Err(Failure::problem(format!(
             "ops-controls fails: {}",
-            blocking_ids(&controls).join(", ")
+            blocking.join(", ")
+        )));
+    }
+    fsio::write_atomic(
+        &rotation.evidence.join(super::REPORT_NAME),
+        controls.to_json().as_bytes(),
+        WriteOptions::PUBLIC,
+    )?;
+    // The items the user waived on the command line stay recorded as skipped (DOC-003 reports
+    // them afterwards) but do not undo the rotation: `--no-window-check` waives the plan.
+    let required: Vec<String> = super::required_items(rotation.repo, rotation.kind)?
+        .into_iter()
+        .filter(|item| request.window_check || item != "plan")
+        .collect();
+    let unearned = super::unearned(&rotation.evidence, evidence_id, &required)?;
+    if !unearned.is_empty() {
+        return Err(Failure::problem(format!(
+            "{evidence_id} did not earn what {} requires: {}",
+            ops_controls::DEFAULT_POLICY,
+            unearned.join("; ")
         )));
     }
     Ok((

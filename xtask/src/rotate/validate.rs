@@ -3,11 +3,17 @@
 //! one does not, secrets-sync publishes it, ops-controls passes, gitleaks (when installed) and
 //! scan-leaks find no secret value in the tree.
 //!
+//! Each check that runs earns its checklist item with its proof (issue 12): the bundle's
+//! sha256 it was run against, or the report it wrote (gitleaks' redacted JSON report, the
+//! scan-leaks report), kept in the rotation's temporary directory for the evidence step to
+//! attach. A check that did not run is recorded as skipped with the reason (gitleaks not
+//! installed, no `--old-identity`), never as done.
+//!
 //! What must stay true: the tools get the new key in memory (a `KeyEnv` built for them,
 //! never the process environment, never a file: the private key reaches disk only at
 //! `--key-out`), secrets-sync publishes into the rotation's 0700 temporary directory unless
-//! `--sync` names the real one, and the ops-controls report written here is the one the
-//! evidence step attaches.
+//! `--sync` names the real one. The ops-controls report of the evidence is taken by the
+//! evidence step, with the execution in the log (this step's run gates only).
 
 use bundle_core::ExitStatus;
 use std::io::Write;
@@ -15,12 +21,43 @@ use std::path::PathBuf;
 
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{Identities, KeyPair};
+use bundle_core::ops::evidence::{CheckItem, Proof};
 use bundle_core::sops::SopsFile;
 
 use super::preflight::Current;
 use super::steps::{Inputs, StepBody, new_key_env};
-use super::{Rotation, blocking_ids, ops_report};
+use super::{GITLEAKS_REPORT, Rotation, SCAN_REPORT, blocking_ids, ops_report};
 use crate::Failure;
+
+/// What the validation earned: its checklist items, and the files that prove them (in the
+/// rotation's temporary directory, attached by the evidence step).
+pub(super) struct Earned {
+    pub(super) items: Vec<CheckItem>,
+    pub(super) attachments: Vec<PathBuf>,
+}
+
+/// A proof by an attachment's file name (the evidence step resolves its path and sha256).
+pub(super) fn attached(name: &str) -> Proof {
+    Proof::Artifact {
+        path: name.to_owned(),
+        sha256: String::new(),
+    }
+}
+
+/// Refuses, before anything changes, a rotation whose policy requires an item no step of
+/// this machine can earn (gitleaks required, not installed).
+pub(super) fn require_tools(rotation: &Rotation<'_>) -> Result<(), Box<Failure>> {
+    let required = super::required_items(rotation.repo, rotation.kind)?;
+    if required.iter().any(|i| i == "gitleaks") && gitleaks_binary().is_none() {
+        return Err(Failure::usage(format!(
+            "gitleaks is not on PATH, and {} requires the `gitleaks` item of a {} rotation\nhint: install gitleaks, or remove `gitleaks` from documents.checklist_required.{} (the rotation then records it as skipped)",
+            ops_controls::DEFAULT_POLICY,
+            rotation.kind,
+            rotation.kind
+        )));
+    }
+    Ok(())
+}
 
 /// Step 4: every check of the new bundle, each noted on its own line.
 pub(super) fn validate(
@@ -30,24 +67,57 @@ pub(super) fn validate(
     pair: &KeyPair,
     updated: &SopsFile,
     notes: &mut dyn Write,
-) -> StepBody<()> {
+) -> StepBody<Earned> {
     updated.decrypt(&pair.to_identities())?;
-    prove_replaced_key_fails(rotation, current, updated, notes)?;
+    let bundle = Proof::Bundle {
+        sha256: bundle_core::ops::evidence::sha256_hex(&fs_err::read(&rotation.bundle)?),
+    };
+    let mut earned = Earned {
+        items: Vec::new(),
+        attachments: Vec::new(),
+    };
+    earned.items.push(
+        if prove_replaced_key_fails(rotation, current, updated, notes)? {
+            CheckItem::done("old-key-refused", bundle.clone())
+        } else {
+            CheckItem::skipped(
+                "old-key-refused",
+                "sem --old-identity: a prova de que a chave comprometida não decifra não foi feita",
+            )
+        },
+    );
     sync_with_new_key(rotation, inputs, pair, notes)?;
-    check_controls(rotation, inputs, notes)?;
-    run_gitleaks(rotation, notes)?;
-    scan_leaks(rotation, pair, notes)?;
-    Ok(((), "bundle validado com a chave nova".to_owned()))
+    earned
+        .items
+        .push(CheckItem::done("secrets-sync", bundle.clone()));
+    check_controls(rotation, notes)?;
+    earned
+        .items
+        .push(match run_gitleaks(rotation, inputs, notes)? {
+            Some(report) => {
+                earned.attachments.push(report);
+                CheckItem::done("gitleaks", attached(GITLEAKS_REPORT))
+            }
+            None => CheckItem::skipped("gitleaks", "gitleaks não instalado"),
+        });
+    earned
+        .attachments
+        .push(scan_leaks(rotation, inputs, pair, notes)?);
+    earned
+        .items
+        .push(CheckItem::done("scan-leaks", attached(SCAN_REPORT)));
+    Ok((earned, "bundle validado com a chave nova".to_owned()))
 }
 
 /// The replaced key (`--old-identity`, else the current key when every recipient was
-/// replaced) must no longer decrypt; without either, the proof is skipped with a warning.
+/// replaced) must no longer decrypt; without either, the proof is skipped with a warning
+/// (`Ok(false)`).
 fn prove_replaced_key_fails(
     rotation: &Rotation<'_>,
     current: &Current,
     updated: &SopsFile,
     notes: &mut dyn Write,
-) -> Result<(), Box<Failure>> {
+) -> Result<bool, Box<Failure>> {
     let request = rotation.request;
     let every_recipient_replaced = request
         .emergency
@@ -76,7 +146,7 @@ fn prove_replaced_key_fails(
             "      aviso: sem --old-identity, a prova de que a chave comprometida não decifra não foi feita"
         )?,
     }
-    Ok(())
+    Ok(proven == Some(true))
 }
 
 /// secrets-sync with the new key only, into a private temporary directory (or the real
@@ -124,17 +194,13 @@ fn sync_with_new_key(
     Ok(())
 }
 
-/// ops-controls on the changed tree; its report is kept for the evidence.
-fn check_controls(
-    rotation: &Rotation<'_>,
-    inputs: &Inputs<'_>,
-    notes: &mut dyn Write,
-) -> Result<(), Box<Failure>> {
+/// ops-controls on the changed tree, as a gate: the evidence checks (DOC-003, DOC-004) are
+/// judged by the evidence step's report, taken with this execution in the log.
+fn check_controls(rotation: &Rotation<'_>, notes: &mut dyn Write) -> Result<(), Box<Failure>> {
     let report = ops_report(rotation.repo, rotation.request.now)?;
-    // DOC-004 (activation entry for the new version) is satisfied by the next step.
     let blocking: Vec<String> = blocking_ids(&report)
         .into_iter()
-        .filter(|id| id != "DOC-004")
+        .filter(|id| id != "DOC-004" && id != "DOC-003")
         .collect();
     if !blocking.is_empty() {
         return Err(Failure::problem(format!(
@@ -142,11 +208,6 @@ fn check_controls(
             blocking.join(", ")
         )));
     }
-    fsio::write_atomic(
-        &inputs.report_path(),
-        report.to_json().as_bytes(),
-        WriteOptions::PUBLIC,
-    )?;
     writeln!(
         notes,
         "      ops-controls: {} ok de {}",
@@ -155,24 +216,30 @@ fn check_controls(
     Ok(())
 }
 
-fn gitleaks_binary() -> Option<PathBuf> {
+pub(super) fn gitleaks_binary() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join("gitleaks"))
         .find(|p| p.is_file())
 }
 
-/// gitleaks on the tree, when it is on `PATH` (skipped, and noted, when not).
-fn run_gitleaks(rotation: &Rotation<'_>, notes: &mut dyn Write) -> Result<(), Box<Failure>> {
+/// gitleaks on the tree, when it is on `PATH` (skipped, and noted, when not); its report
+/// (values redacted by gitleaks' `--redact`) is kept for the evidence.
+fn run_gitleaks(
+    rotation: &Rotation<'_>,
+    inputs: &Inputs<'_>,
+    notes: &mut dyn Write,
+) -> Result<Option<PathBuf>, Box<Failure>> {
     let Some(binary) = gitleaks_binary() else {
         writeln!(notes, "      gitleaks: ignorado (não instalado)")?;
-        return Ok(());
+        return Ok(None);
     };
+    let report = inputs.work.join(GITLEAKS_REPORT);
     let outcome =
         rotation_guard::gitleaks::run_gitleaks(&rotation_guard::gitleaks::GitleaksOptions {
             repo: rotation.repo.to_owned(),
             config: None,
-            report: None,
+            report: Some(report.clone()),
             binary: Some(binary),
         })
         .map_err(Failure::wrap(ExitStatus::Usage))?;
@@ -182,16 +249,17 @@ fn run_gitleaks(rotation: &Rotation<'_>, notes: &mut dyn Write) -> Result<(), Bo
             outcome.findings.len()
         )));
     }
-    writeln!(notes, "      gitleaks: limpo")?;
-    Ok(())
+    writeln!(notes, "      gitleaks: limpo (relatório {GITLEAKS_REPORT})")?;
+    Ok(Some(report))
 }
 
 /// rotation-guard's scan: no value of the new bundle appears in the tree.
 fn scan_leaks(
     rotation: &Rotation<'_>,
+    inputs: &Inputs<'_>,
     pair: &KeyPair,
     notes: &mut dyn Write,
-) -> Result<(), Box<Failure>> {
+) -> Result<PathBuf, Box<Failure>> {
     let scan = rotation_guard::scan::scan_leaks(
         &rotation_guard::scan::ScanOptions::new(
             rotation.repo.to_owned(),
@@ -211,5 +279,7 @@ fn scan_leaks(
         "      scan-leaks: {} valor(es) procurados, nenhum encontrado",
         scan.secrets
     )?;
-    Ok(())
+    let report = inputs.work.join(SCAN_REPORT);
+    fsio::write_atomic(&report, scan.to_json().as_bytes(), WriteOptions::PUBLIC)?;
+    Ok(report)
 }

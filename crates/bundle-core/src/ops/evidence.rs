@@ -41,10 +41,11 @@ mod log;
 pub mod markdown;
 
 pub use entry::{
-    Artifact, Entry, Execution, FieldError, GENESIS_HASH, Kind, Link, MIN_EMERGENCY_RESPONSIBLE,
-    SCHEMA_VERSION, sha256_hex,
+    Artifact, CATALOG, CHECKLIST_KINDS, CatalogItem, CheckItem, Entry, Execution, FieldError,
+    GENESIS_HASH, ItemStatus, Kind, Link, MIN_EMERGENCY_RESPONSIBLE, MIN_SCHEMA_VERSION,
+    OPS_CONTROLS_ITEM, Proof, SCHEMA_VERSION, catalog_item, default_required, sha256_hex,
 };
-pub use log::{EvidenceLog, MIN_PLAN_NOTICE_SECS, Problem, sha256_file};
+pub use log::{EvidenceLog, MIN_PLAN_NOTICE_SECS, Problem, Unearned, sha256_file};
 pub use markdown::{ChecklistItem, checklist_items};
 
 /// The evidence directory of TASK-OPS-302, relative to the repository root.

@@ -76,11 +76,24 @@ impl Repo {
         self.read(&format!("{DIR}/{name}"))
     }
 
-    /// Runs the command in process, with `--repo` set to this repository.
+    /// Runs the command in process, with `--repo` set to this repository. A run with
+    /// `--at T` also runs with `SOURCE_DATE_EPOCH` at `T` (the hidden flag the variable
+    /// sets), so the entry is *written* at the time it claims, as a real run at `T` would be.
     pub fn run(&self, args: &[&str]) -> Outcome {
         let root = self.root().display().to_string();
+        let epoch = args
+            .iter()
+            .position(|a| *a == "--at")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|t| bundle_core::time::Timestamp::parse_rfc3339(t).ok())
+            .map(|t| t.unix().to_string());
+        let clock: Vec<&str> = match &epoch {
+            Some(e) => vec!["--source-date-epoch", e.as_str()],
+            None => Vec::new(),
+        };
         let command_line = ["evidence-writer", "--repo", root.as_str()]
             .into_iter()
+            .chain(clock)
             .chain(args.iter().copied());
         let cli = match evidence_writer::Cli::try_parse_from(command_line) {
             Ok(cli) => cli,
@@ -183,6 +196,14 @@ impl Repo {
             &report,
             "--attach",
             &gitleaks,
+            "--done",
+            "plan=entry:plan-v5",
+            "--done",
+            "ops-controls=attach:ops-controls-report.json",
+            "--done",
+            "gitleaks=attach:gitleaks-post-rotation.json",
+            "--done",
+            "ci=link:CI",
         ]);
         for (at, message) in [
             (
@@ -232,6 +253,12 @@ impl Repo {
             &report,
             "--attach",
             &gitleaks,
+            "--done",
+            "ops-controls=attach:ops-controls-report.json",
+            "--done",
+            "comms=entry:comms-INC-2025-031-20250305T145000Z",
+            "--skipped",
+            "gitleaks=gitleaks não instalado",
         ]);
         self.ok(&[
             "--at",

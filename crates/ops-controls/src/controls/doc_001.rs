@@ -11,7 +11,7 @@
 use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at};
-use bundle_core::ops::evidence::{EvidenceLog, Kind};
+use bundle_core::ops::evidence::Kind;
 
 use crate::context::{Context, ReadError};
 use crate::markdown;
@@ -83,7 +83,7 @@ fn run(cx: &Context) -> Outcome {
 /// (DOC-004 reports the log itself).
 fn missing_lessons(cx: &Context) -> Vec<bundle_core::ops::report::Location> {
     let dir = cx.policy.documents.evidence_dir.trim_end_matches('/');
-    let Ok(log) = EvidenceLog::load(&cx.path(dir)) else {
+    let Ok(log) = cx.evidence_log() else {
         return Vec::new();
     };
     let due = cx.now.plus_seconds(-LESSONS_GRACE_DAYS * 86_400);

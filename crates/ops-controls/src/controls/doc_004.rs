@@ -2,14 +2,14 @@
 //!
 //! Every rotation increments `MCP_SECRETS_VERSION` and records the activation; a bundle whose
 //! version has no activation was changed without the audit trail. The check reads the
-//! execution log (`executions.jsonl`) through bundle-core's [`EvidenceLog`]: the log is the
+//! execution log (`executions.jsonl`) through bundle-core's [`EvidenceLog`](bundle_core::ops::evidence::EvidenceLog): the log is the
 //! source `runbooks-activation.md` is rendered from, and a rotation entry (scheduled or
 //! emergency) whose `version_to` is the bundle's version is the activation. A plan or a line
 //! of prose naming the version is not. The messages keep naming `runbooks-activation.md`, the
 //! file people read (and the report's wording did not change, issue 10); it must exist.
 //! Skipped while there is no bundle, or its version cannot be read (BUNDLE-004 reports that).
 
-use bundle_core::ops::evidence::{EvidenceError, EvidenceLog, LOG_FILE};
+use bundle_core::ops::evidence::{EvidenceError, LOG_FILE};
 use bundle_core::ops::report::Severity;
 use regex::Regex;
 
@@ -67,7 +67,7 @@ fn run(cx: &Context) -> Outcome {
         return Outcome::fail(note.clone(), vec![at(&path, None, note)]);
     }
     let dir = cx.policy.documents.evidence_dir.trim_end_matches('/');
-    let log = match EvidenceLog::load(&cx.path(dir)) {
+    let log = match cx.evidence_log() {
         Ok(log) => log,
         Err(e) => return Outcome::fail(unreadable(&format!("{dir}/{LOG_FILE}"), &e), vec![]),
     };

@@ -9,6 +9,14 @@
 //! entry depend only on its values, so rewriting a line in any other spelling is still seen
 //! as the same entry, and changing any value changes the hash.
 //!
+//! Schema 2 (issue 12) adds two fields: `written_at`, when the line was written (the clock
+//! or `SOURCE_DATE_EPOCH`, never the claimed `recorded_at`), and `checklist`, the items the
+//! execution's steps earned ([`checklist`]). Schema 1 lines (written before) are still read
+//! and verified: their canonical bytes are the schema 1 fields only, so their hashes hold;
+//! they have no `written_at` and no checklist, and a reader must not treat a missing
+//! checklist as earned once the log holds schema 2 entries (ops-controls' DOC-003 fails a
+//! schema 1 entry that follows a schema 2 one). New entries are always schema 2.
+//!
 //! The rules of which fields each kind requires live in this module too (in [`fields`]:
 //! [`Execution::check_fields`], the checks of [`Link`] and [`Artifact`], [`FieldError`]), so
 //! the tool that writes the log and the tools that read it apply the same ones. The
@@ -22,12 +30,21 @@ use sha2::{Digest, Sha256};
 
 use crate::time::Timestamp;
 
+mod checklist;
 mod fields;
+
+pub use checklist::{
+    CATALOG, CHECKLIST_KINDS, CatalogItem, CheckItem, ItemStatus, OPS_CONTROLS_ITEM, Proof,
+    catalog_item, default_required,
+};
 
 pub use fields::{Artifact, FieldError, Link, MIN_EMERGENCY_RESPONSIBLE};
 
 /// The version of the log line format written by this code.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest line format this code still reads (and verifies).
+pub const MIN_SCHEMA_VERSION: u32 = 1;
 
 /// The `prev` value of the first entry: 64 zeros.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -113,8 +130,11 @@ pub struct Execution {
     pub id: String,
     /// What kind of execution.
     pub kind: Kind,
-    /// When it happened (UTC, to the second).
+    /// When it happened (UTC, to the second), as claimed (`--at`).
     pub recorded_at: Timestamp,
+    /// When the line was written (the clock or `SOURCE_DATE_EPOCH`); `None` only for
+    /// schema 1 entries.
+    pub written_at: Option<Timestamp>,
     /// Why (required except for `comms`): audit, incident, legal requirement, ...
     pub reason: Option<String>,
     /// The people responsible, in the order given.
@@ -133,6 +153,8 @@ pub struct Execution {
     pub links: Vec<Link>,
     /// Files copied into the evidence directory, with their hashes.
     pub artifacts: Vec<Artifact>,
+    /// The items this execution's steps earned or skipped (scheduled, emergency, audit).
+    pub checklist: Vec<CheckItem>,
 }
 
 impl Execution {
@@ -143,6 +165,7 @@ impl Execution {
             id: String::new(),
             kind,
             recorded_at,
+            written_at: None,
             reason: None,
             responsible: Vec::new(),
             incident: None,
@@ -152,6 +175,7 @@ impl Execution {
             message: None,
             links: Vec::new(),
             artifacts: Vec::new(),
+            checklist: Vec::new(),
         }
     }
 
@@ -182,19 +206,28 @@ impl Execution {
         }
     }
 
-    /// Seconds between the announcement (`recorded_at`) and the window start of a `plan`.
+    /// Seconds between the announcement and the window start of a `plan`. The announcement
+    /// is when the entry was written (`written_at`), or the claimed time when that is later
+    /// or unknown (schema 1): a claimed `--at` cannot buy notice (issue 12).
     pub fn notice_seconds(&self) -> Option<i64> {
-        self.window_start.map(|w| w.seconds_since(self.recorded_at))
+        let announced = self
+            .written_at
+            .map_or(self.recorded_at, |w| w.max(self.recorded_at));
+        self.window_start.map(|w| w.seconds_since(announced))
     }
 }
 
 /// An execution placed in the hash-chained log.
 ///
 /// Serialized as one JSON line with the fields, in this order: `schema_version`, `seq`,
-/// `id`, `kind`, `recorded_at`, `reason`, `responsible`, `incident`, `version_from`,
-/// `version_to`, `window_start`, `message`, `links`, `artifacts`, `prev`, `hash`.
+/// `id`, `kind`, `recorded_at`, `written_at` (schema 2), `reason`, `responsible`, `incident`,
+/// `version_from`, `version_to`, `window_start`, `message`, `links`, `artifacts`,
+/// `checklist` (schema 2), `prev`, `hash`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The line format: [`SCHEMA_VERSION`] for every entry this code appends; older entries
+    /// keep theirs (their hash covers that format).
+    pub schema_version: u32,
     /// 1-based position in the log when it was appended.
     pub seq: u64,
     /// What was recorded.
@@ -212,6 +245,10 @@ struct WireOut<'a> {
     id: &'a str,
     kind: Kind,
     recorded_at: Timestamp,
+    // Outer: the field is in the line (schema 2) or not (schema 1); inner: its value.
+    #[allow(clippy::option_option)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    written_at: Option<Option<Timestamp>>,
     reason: Option<&'a str>,
     responsible: &'a [String],
     incident: Option<&'a str>,
@@ -221,6 +258,8 @@ struct WireOut<'a> {
     message: Option<&'a str>,
     links: &'a [Link],
     artifacts: &'a [Artifact],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checklist: Option<&'a [CheckItem]>,
     prev: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     hash: Option<&'a str>,
@@ -234,6 +273,8 @@ struct WireIn {
     id: String,
     kind: Kind,
     recorded_at: Timestamp,
+    #[serde(default)]
+    written_at: Option<Timestamp>,
     reason: Option<String>,
     responsible: Vec<String>,
     incident: Option<String>,
@@ -243,6 +284,8 @@ struct WireIn {
     message: Option<String>,
     links: Vec<Link>,
     artifacts: Vec<Artifact>,
+    #[serde(default)]
+    checklist: Option<Vec<CheckItem>>,
     prev: String,
     hash: String,
 }
@@ -252,6 +295,9 @@ struct WireIn {
 pub(crate) enum LineError {
     Json(serde_json::Error),
     Schema(u32),
+    /// A field present in the wrong schema (`written_at`/`checklist` on schema 1, or missing
+    /// on schema 2).
+    Shape(&'static str),
 }
 
 impl Entry {
@@ -259,6 +305,7 @@ impl Entry {
     /// computes its hash.
     pub fn seal(seq: u64, execution: Execution, prev: &str) -> Self {
         let mut entry = Self {
+            schema_version: SCHEMA_VERSION,
             seq,
             execution,
             prev: prev.to_owned(),
@@ -270,12 +317,16 @@ impl Entry {
 
     fn wire(&self, with_hash: bool) -> WireOut<'_> {
         let e = &self.execution;
+        // Schema 1 lines have neither field: leaving them out keeps their canonical bytes,
+        // and so their hashes, what they were when written.
+        let v2 = self.schema_version >= 2;
         WireOut {
-            schema_version: SCHEMA_VERSION,
+            schema_version: self.schema_version,
             seq: self.seq,
             id: &e.id,
             kind: e.kind,
             recorded_at: e.recorded_at,
+            written_at: v2.then_some(e.written_at),
             reason: e.reason.as_deref(),
             responsible: &e.responsible,
             incident: e.incident.as_deref(),
@@ -285,6 +336,7 @@ impl Entry {
             message: e.message.as_deref(),
             links: &e.links,
             artifacts: &e.artifacts,
+            checklist: v2.then_some(e.checklist.as_slice()),
             prev: &self.prev,
             hash: with_hash.then_some(self.hash.as_str()),
         }
@@ -309,15 +361,28 @@ impl Entry {
 
     pub(crate) fn from_line(line: &str) -> Result<Self, LineError> {
         let wire: WireIn = serde_json::from_str(line).map_err(LineError::Json)?;
-        if wire.schema_version != SCHEMA_VERSION {
+        if !(MIN_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&wire.schema_version) {
             return Err(LineError::Schema(wire.schema_version));
         }
+        let v2 = wire.schema_version >= 2;
+        let checklist = match (v2, wire.checklist, wire.written_at) {
+            (true, Some(checklist), Some(_)) => checklist,
+            (false, None, None) => Vec::new(),
+            (true, ..) => return Err(LineError::Shape("schema 2 needs written_at and checklist")),
+            (false, ..) => {
+                return Err(LineError::Shape(
+                    "schema 1 has no written_at or checklist field",
+                ));
+            }
+        };
         Ok(Self {
+            schema_version: wire.schema_version,
             seq: wire.seq,
             execution: Execution {
                 id: wire.id,
                 kind: wire.kind,
                 recorded_at: wire.recorded_at,
+                written_at: wire.written_at,
                 reason: wire.reason,
                 responsible: wire.responsible,
                 incident: wire.incident,
@@ -327,6 +392,7 @@ impl Entry {
                 message: wire.message,
                 links: wire.links,
                 artifacts: wire.artifacts,
+                checklist,
             },
             prev: wire.prev,
             hash: wire.hash,

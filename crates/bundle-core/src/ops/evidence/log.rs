@@ -19,12 +19,14 @@ use std::path::Path;
 use super::entry::{Entry, Execution, GENESIS_HASH, Kind, LineError};
 use super::{EvidenceError, LOG_FILE};
 
+mod earned;
 mod problem;
 mod rules;
 #[cfg(test)]
 mod testkit;
 mod verify;
 
+pub use earned::Unearned;
 pub use problem::Problem;
 pub use rules::MIN_PLAN_NOTICE_SECS;
 pub use verify::sha256_file;
@@ -93,6 +95,11 @@ impl EvidenceLog {
                     } else {
                         e.to_string()
                     },
+                },
+                LineError::Shape(message) => EvidenceError::Malformed {
+                    path: path.to_owned(),
+                    line: line_no,
+                    message: message.to_owned(),
                 },
                 LineError::Schema(found) => EvidenceError::UnsupportedSchema {
                     path: path.to_owned(),
@@ -173,8 +180,13 @@ impl EvidenceLog {
     }
 
     /// Appends `execution` after the head, numbering and hashing it. The caller checks the
-    /// fields first ([`Execution::check_fields`]).
-    pub fn append(&mut self, execution: Execution) -> &Entry {
+    /// fields first ([`Execution::check_fields`]) and sets `written_at` (evidence-writer sets
+    /// it from the clock or `SOURCE_DATE_EPOCH`); when it did not, the claimed time is stored
+    /// there too, which gives a plan no more notice than it claims.
+    pub fn append(&mut self, mut execution: Execution) -> &Entry {
+        if execution.written_at.is_none() {
+            execution.written_at = Some(execution.recorded_at);
+        }
         let seq = self.entries.last().map_or(1, |e| e.seq + 1);
         let entry = Entry::seal(seq, execution, self.head());
         self.entries.push(entry);
@@ -212,12 +224,12 @@ mod tests {
             EvidenceError::Malformed { line, .. } => assert_eq!(line, 2),
             other => panic!("{other:?}"),
         }
-        let text = l[0].replace("\"schema_version\":1", "\"schema_version\":2");
+        let text = l[0].replace("\"schema_version\":2", "\"schema_version\":3");
         assert!(matches!(
             EvidenceLog::parse(&text).unwrap_err(),
             EvidenceError::UnsupportedSchema {
                 line: 1,
-                found: 2,
+                found: 3,
                 ..
             }
         ));

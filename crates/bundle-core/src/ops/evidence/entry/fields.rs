@@ -173,7 +173,7 @@ fn is_safe_relative_path(path: &str) -> bool {
         })
 }
 
-fn is_sha256_hex(value: &str) -> bool {
+pub(super) fn is_sha256_hex(value: &str) -> bool {
     value.len() == 64
         && value
             .bytes()
@@ -244,6 +244,7 @@ impl Execution {
                 });
             }
         }
+        self.check_checklist()?;
         let expected = self.stable_id();
         if self.id != expected {
             return Err(FieldError::IdMismatch {
@@ -301,7 +302,7 @@ impl Execution {
     }
 }
 
-fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), FieldError> {
+pub(super) fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), FieldError> {
     if value.trim().is_empty() {
         return Err(FieldError::InvalidText {
             field,
@@ -352,6 +353,20 @@ fn check_incident(incident: &str) -> Result<(), FieldError> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FieldError {
+    /// A checklist item breaks a rule (id, proof or reason).
+    #[error("checklist item `{id}`: {reason}")]
+    InvalidItem {
+        /// The item id.
+        id: String,
+        /// The rule broken.
+        reason: &'static str,
+    },
+    /// A checklist on a kind that has none (plan, comms).
+    #[error("{kind} executions have no checklist")]
+    ChecklistNotAllowed {
+        /// The kind.
+        kind: Kind,
+    },
     /// The kind is not one of scheduled, emergency, audit, plan, comms.
     #[error("unknown kind `{value}`: expected scheduled, emergency, audit, plan or comms")]
     UnknownKind {

@@ -20,20 +20,140 @@ fn scheduled() -> Execution {
 
 #[test]
 fn canonical_bytes_are_pinned() {
-    let entry = Entry::seal(1, scheduled(), GENESIS_HASH);
+    let mut execution = scheduled();
+    execution.written_at = Some(at("2025-01-10T12:00:05Z"));
+    execution.artifacts.push(Artifact {
+        path: "artifacts/scheduled-v4/gitleaks-post-rotation.json".into(),
+        sha256: "a".repeat(64),
+    });
+    execution.checklist = vec![
+        CheckItem::done(
+            "gitleaks",
+            Proof::Artifact {
+                path: "artifacts/scheduled-v4/gitleaks-post-rotation.json".into(),
+                sha256: "a".repeat(64),
+            },
+        ),
+        CheckItem::skipped("ci", "nenhum link de CI"),
+    ];
+    execution.check_fields().unwrap();
+    let entry = Entry::seal(1, execution, GENESIS_HASH);
     let text = String::from_utf8(entry.canonical_bytes()).unwrap();
+    let sha = "a".repeat(64);
     assert_eq!(
         text,
         format!(
-            "{{\"schema_version\":1,\"seq\":1,\"id\":\"scheduled-v4\",\"kind\":\"scheduled\",\
-             \"recorded_at\":\"2025-01-10T12:00:00Z\",\"reason\":\"rotação trimestral\",\
+            "{{\"schema_version\":2,\"seq\":1,\"id\":\"scheduled-v4\",\"kind\":\"scheduled\",\
+             \"recorded_at\":\"2025-01-10T12:00:00Z\",\"written_at\":\"2025-01-10T12:00:05Z\",\
+             \"reason\":\"rotação trimestral\",\
              \"responsible\":[\"Ana\"],\"incident\":null,\"version_from\":3,\"version_to\":4,\
-             \"window_start\":null,\"message\":null,\"links\":[],\"artifacts\":[],\"prev\":\"{GENESIS_HASH}\"}}"
+             \"window_start\":null,\"message\":null,\"links\":[],\
+             \"artifacts\":[{{\"path\":\"artifacts/scheduled-v4/gitleaks-post-rotation.json\",\"sha256\":\"{sha}\"}}],\
+             \"checklist\":[{{\"id\":\"gitleaks\",\"status\":\"done\",\"proof\":{{\"type\":\"artifact\",\
+             \"path\":\"artifacts/scheduled-v4/gitleaks-post-rotation.json\",\"sha256\":\"{sha}\"}},\"reason\":null}},\
+             {{\"id\":\"ci\",\"status\":\"skipped\",\"proof\":null,\"reason\":\"nenhum link de CI\"}}],\
+             \"prev\":\"{GENESIS_HASH}\"}}"
         )
     );
     assert_eq!(entry.hash, sha256_hex(text.as_bytes()));
     let back = Entry::from_line(&entry.to_line()).unwrap();
     assert_eq!(back, entry);
+}
+
+/// Issue 12: lines written before checklists (schema 1) keep their bytes and their hash.
+#[test]
+fn schema_1_lines_still_read_and_hash_as_written() {
+    let v1 = format!(
+        "{{\"schema_version\":1,\"seq\":1,\"id\":\"scheduled-v4\",\"kind\":\"scheduled\",\
+         \"recorded_at\":\"2025-01-10T12:00:00Z\",\"reason\":\"rotação trimestral\",\
+         \"responsible\":[\"Ana\"],\"incident\":null,\"version_from\":3,\"version_to\":4,\
+         \"window_start\":null,\"message\":null,\"links\":[],\"artifacts\":[],\"prev\":\"{GENESIS_HASH}\"}}"
+    );
+    let hash = sha256_hex(v1.as_bytes());
+    let line = format!("{},\"hash\":\"{hash}\"}}", &v1[..v1.len() - 1]);
+    let entry = Entry::from_line(&line).unwrap();
+    assert_eq!(entry.schema_version, 1);
+    assert_eq!(entry.execution.written_at, None);
+    assert!(entry.execution.checklist.is_empty());
+    assert_eq!(entry.compute_hash(), hash);
+    assert_eq!(entry.to_line(), line);
+    // A schema 1 line cannot carry the new fields, nor a schema 2 line drop them.
+    let smuggled = line.replace("\"artifacts\":[],", "\"artifacts\":[],\"checklist\":[],");
+    assert!(matches!(
+        Entry::from_line(&smuggled),
+        Err(LineError::Shape(_))
+    ));
+    let v2_without = line.replace("\"schema_version\":1", "\"schema_version\":2");
+    assert!(matches!(
+        Entry::from_line(&v2_without),
+        Err(LineError::Shape(_))
+    ));
+}
+
+#[test]
+fn checklist_items_need_their_proof_or_reason() {
+    let mut e = scheduled();
+    e.checklist = vec![CheckItem::done(
+        "gitleaks",
+        Proof::Artifact {
+            path: "artifacts/scheduled-v4/gitleaks-post-rotation.json".into(),
+            sha256: "b".repeat(64),
+        },
+    )];
+    // The file is not attached: no tick.
+    assert!(matches!(
+        e.check_fields(),
+        Err(FieldError::InvalidItem { ref id, .. }) if id == "gitleaks"
+    ));
+    e.artifacts.push(Artifact {
+        path: "artifacts/scheduled-v4/gitleaks-post-rotation.json".into(),
+        sha256: "b".repeat(64),
+    });
+    e.check_fields().unwrap();
+    // A done item without a proof, a skipped one without a reason, a repeated id.
+    let mut bare = CheckItem::skipped("ci", "x");
+    bare.status = ItemStatus::Done;
+    e.checklist.push(bare);
+    assert!(matches!(
+        e.check_fields(),
+        Err(FieldError::InvalidItem { .. })
+    ));
+    e.checklist.pop();
+    let mut silent = CheckItem::skipped("ci", "x");
+    silent.reason = None;
+    e.checklist.push(silent);
+    assert!(matches!(
+        e.check_fields(),
+        Err(FieldError::InvalidItem { .. })
+    ));
+    e.checklist.pop();
+    e.checklist
+        .push(CheckItem::skipped("gitleaks", "gitleaks não instalado"));
+    assert!(matches!(
+        e.check_fields(),
+        Err(FieldError::InvalidItem { .. })
+    ));
+    // Plans and comms carry no checklist.
+    let mut plan = Execution::new(Kind::Plan, at("2025-01-08T12:00:00Z"));
+    plan.reason = Some("x".into());
+    plan.responsible = vec!["Ana".into()];
+    plan.window_start = Some(at("2025-01-10T12:00:00Z"));
+    plan.id = plan.stable_id();
+    plan.checklist.push(CheckItem::skipped("ci", "x"));
+    assert!(matches!(
+        plan.check_fields(),
+        Err(FieldError::ChecklistNotAllowed { .. })
+    ));
+}
+
+/// Issue 12: the notice of a plan counts from when it was written, not what it claims.
+#[test]
+fn plan_notice_counts_from_written_at() {
+    let mut plan = Execution::new(Kind::Plan, at("2025-01-08T12:00:00Z"));
+    plan.window_start = Some(at("2025-01-10T12:00:00Z"));
+    assert_eq!(plan.notice_seconds(), Some(48 * 3600));
+    plan.written_at = Some(at("2025-01-10T11:59:00Z"));
+    assert_eq!(plan.notice_seconds(), Some(60));
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub(super) fn at(s: &str) -> Timestamp {
 
 pub(super) fn execution(kind: Kind, time: &str) -> Execution {
     let mut e = Execution::new(kind, at(time));
+    e.written_at = Some(at(time));
     e.responsible = vec!["Ana".into(), "Bruno".into()];
     if kind != Kind::Comms {
         e.reason = Some("motivo".into());
