@@ -40,8 +40,11 @@ mod steps;
 mod validate;
 
 pub(crate) use journal::refuse_if_interrupted;
-pub(crate) use request::{Emergency, KeySink, Request, RotateArgs, now_from_env};
+pub(crate) use request::{
+    Emergency, KeySink, Request, RotateArgs, SetSource, now_from_env, parse_set, tree_path,
+};
 use snapshot::Snapshot;
+pub(crate) use steps::deliver_to_command;
 use steps::{Inputs, Progress, Step};
 
 /// The bundle, relative to the repository.

@@ -372,7 +372,7 @@ fn generate_key(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<NewKey
     ))
 }
 
-fn deliver_to_command(cmd: &str, key: &[u8]) -> Result<(), Box<Failure>> {
+pub(crate) fn deliver_to_command(cmd: &str, key: &[u8]) -> Result<(), Box<Failure>> {
     let mut child = Process::new("sh")
         .arg("-c")
         .arg(cmd)
