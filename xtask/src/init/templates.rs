@@ -42,8 +42,8 @@ const fn file(path: &'static str, text: &'static str) -> Template {
 const TEMPLATES: [Template; 12] = [
     file(GITIGNORE, include_str!("../../templates/gitignore")),
     file(
-        ".github/workflows/mcp-secrets.yml",
-        include_str!("../../templates/github/workflows/mcp-secrets.yml"),
+        ".github/workflows/mcp-runbook.yml",
+        include_str!("../../templates/github/workflows/mcp-runbook.yml"),
     ),
     file(
         ".github/CODEOWNERS",
@@ -172,7 +172,7 @@ mod tests {
         let o = options();
         let wf = render(&o)
             .into_iter()
-            .find(|r| r.path.ends_with("mcp-secrets.yml"))
+            .find(|r| r.path.ends_with("mcp-runbook.yml"))
             .expect("the workflow is a template");
         let text = String::from_utf8(wf.bytes).expect("UTF-8");
         assert!(text.contains(&format!("TOOLKIT_REV: {}", o.toolkit_rev)));
