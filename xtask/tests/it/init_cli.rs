@@ -392,3 +392,40 @@ fn generated_workflow_has_no_zizmor_finding() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("No findings to report"), "{stdout}");
 }
+
+/// Every `entry:` of `.pre-commit-hooks.yaml` runs, with the flags it uses, on an initialised
+/// repository whose staged state holds no problem: each exits 0.
+#[test]
+fn pre_commit_hook_entries_run_on_an_initialised_repository() {
+    let hooks = fs_err::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../.pre-commit-hooks.yaml"),
+    )
+    .expect("the hooks file is at the root");
+    let entries: Vec<&str> = hooks
+        .lines()
+        .filter_map(|l| l.strip_prefix("  entry: "))
+        .collect();
+    assert_eq!(entries.len(), 3, "{hooks}");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let repo = app_repo(root);
+    let bin = install_prefix(root);
+    let key = root.join("k.txt");
+    init_cmd(root, &repo, &key).assert().code(0);
+    fill_todos(&repo);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "init"]);
+    for entry in entries {
+        let mut words = entry.split_whitespace();
+        let tool = words.next().expect("a program");
+        run_ok(
+            Command::new(bin.join(tool))
+                .args(words)
+                .current_dir(&repo)
+                .env("PATH", path_with(&bin))
+                .env("SOPS_AGE_KEY_FILE", &key)
+                .env_remove("SOPS_AGE_KEY"),
+            entry,
+        );
+    }
+}
