@@ -69,7 +69,8 @@ struct McpSecretsCli {
 
 /// Parses the process's arguments as `T`, with `program` as the name in usage and help.
 fn parse<T: CommandFactory + FromArgMatches>(program: &'static str) -> T {
-    let command = T::command().name(program).bin_name(program);
+    let _ = crate::PROGRAM.set(program);
+    let command = T::command().name(program);
     let matches = command.get_matches();
     T::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }

@@ -17,8 +17,20 @@ mod init;
 mod rotate;
 mod walk;
 
+use std::sync::OnceLock;
+
 use bundle_core::ExitStatus;
 use bundle_core::ops::cli::ToolError;
+
+/// The program name the front end set (`cargo xtask` or `mcp-secrets`), for hints that name
+/// a command to run.
+static PROGRAM: OnceLock<&'static str> = OnceLock::new();
+
+/// How the user runs the orchestrator: `cargo xtask` in this workspace, `mcp-secrets` when
+/// installed (the default outside a front end, e.g. in unit tests, is `cargo xtask`).
+pub(crate) fn program_name() -> &'static str {
+    PROGRAM.get().copied().unwrap_or("cargo xtask")
+}
 
 /// An error with the exit status it maps to.
 #[derive(Debug)]

@@ -271,7 +271,8 @@ fn roll_back(
         )?,
         Err(e) => writeln!(
             out,
-            "ATENÇÃO: falha ao restaurar os arquivos: {e}\nhint: o diário ficou; rode `cargo xtask rotate --recover`"
+            "ATENÇÃO: falha ao restaurar os arquivos: {e}\nhint: o diário ficou; rode `{} rotate --recover`",
+            crate::program_name()
         )?,
     }
     if let Some(to) = delivered {

@@ -429,3 +429,26 @@ fn pre_commit_hook_entries_run_on_an_initialised_repository() {
         );
     }
 }
+
+/// `mcp-secrets` offers the shared commands under its own name, without `bench`.
+#[test]
+fn mcp_secrets_names_itself_and_offers_the_shared_commands() {
+    let bin = workspace_bins().join("mcp-secrets");
+    let out = Command::new(&bin).arg("--help").output().expect("spawn");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in ["init", "rotate", "audit", "demo", "bundle"] {
+        assert!(
+            help.contains(&format!("\n  {command} ")),
+            "{command}: {help}"
+        );
+    }
+    assert!(!help.contains("bench"), "{help}");
+    assert!(help.contains("Usage: mcp-secrets <COMMAND>"), "{help}");
+    let out = Command::new(&bin).arg("rotate").output().expect("spawn");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Usage: mcp-secrets rotate"),
+        "{out:?}"
+    );
+}
