@@ -201,7 +201,7 @@ fn init_then_fill_todos_then_controls_rotation_audit_and_scripts_pass() {
         .expect("the workflow is written");
     assert!(!workflow.contains("cargo run -p"), "{workflow}");
     assert!(!workflow.contains("cargo xtask"), "{workflow}");
-    assert!(workflow.contains(&format!("--rev \"$TOOLKIT_REV\"")));
+    assert!(workflow.contains("--rev \"$TOOLKIT_REV\""));
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-q", "-m", "mcp-secrets init"]);
 
@@ -247,14 +247,20 @@ fn init_then_fill_todos_then_controls_rotation_audit_and_scripts_pass() {
     assert_eq!(tree(&repo), before);
     assert!(!again.exists());
 
-    // The runbook's scripts, over the installed binaries.
+    runbook_scripts_work(root, &repo, &bin, &key);
+    rotation_and_audit_pass(root, &repo, &bin, &key);
+}
+
+/// `python3 scripts/ops_controls.py --output` and `scripts/secrets-sync.sh`, over the
+/// installed binaries.
+fn runbook_scripts_work(root: &Path, repo: &Path, bin: &Path, key: &Path) {
     let report = root.join("ops-controls-report.json");
     run_ok(
         Command::new("python3")
             .arg(repo.join("scripts/ops_controls.py"))
             .arg("--output")
             .arg(&report)
-            .env("PATH", path_with(&bin)),
+            .env("PATH", path_with(bin)),
         "scripts/ops_controls.py --output",
     );
     let parsed: serde_json::Value =
@@ -264,8 +270,8 @@ fn init_then_fill_todos_then_controls_rotation_audit_and_scripts_pass() {
     let mcp_home = root.join("mcp-home");
     run_ok(
         Command::new(repo.join("scripts/secrets-sync.sh"))
-            .env("PATH", path_with(&bin))
-            .env("SOPS_AGE_KEY_FILE", &key)
+            .env("PATH", path_with(bin))
+            .env("SOPS_AGE_KEY_FILE", key)
             .env("MCP_HOME", &mcp_home)
             .env_remove("SOPS_AGE_KEY")
             .env("HOME", root),
@@ -273,16 +279,18 @@ fn init_then_fill_todos_then_controls_rotation_audit_and_scripts_pass() {
     );
     assert!(mcp_home.join(".env").exists());
     assert!(mcp_home.join("console-secrets.json").exists());
+}
 
-    // A scheduled rotation (no plan 24 h ahead in this test) and an audit, by the installed
-    // orchestrator.
+/// A scheduled rotation (no plan 24 h ahead in this test) and an audit, by the installed
+/// orchestrator.
+fn rotation_and_audit_pass(root: &Path, repo: &Path, bin: &Path, key: &Path) {
     let mcp = |args: &[&str]| {
         let mut cmd = Command::new(bin.join("mcp-secrets"));
-        cmd.current_dir(&repo)
+        cmd.current_dir(repo)
             .args(args)
-            .env("PATH", path_with(&bin))
+            .env("PATH", path_with(bin))
             .env("HOME", root)
-            .env("SOPS_AGE_KEY_FILE", &key)
+            .env("SOPS_AGE_KEY_FILE", key)
             .env_remove("SOPS_AGE_KEY")
             .env_remove("SOURCE_DATE_EPOCH");
         cmd
