@@ -460,3 +460,28 @@ fn mcp_secrets_names_itself_and_offers_the_shared_commands() {
         "{out:?}"
     );
 }
+
+/// A write that fails midway (here: `docs/evidence` is a file, so the evidence directory
+/// cannot be made, after every other file was written) removes what the run created and
+/// delivers no key.
+#[test]
+fn init_failing_midway_leaves_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let repo = app_repo(root);
+    fs_err::create_dir_all(repo.join("docs")).expect("mkdir");
+    fs_err::write(repo.join("docs/evidence"), "não é um diretório\n").expect("write");
+    let before = tree(&repo);
+    let key = root.join("k.txt");
+    let out = init_cmd(root, &repo, &key).output().expect("spawn");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(
+        tree(&repo),
+        before,
+        "the files written before the failure are removed"
+    );
+    for dir in [".github", "config", "scripts", "docs/ops"] {
+        assert!(!repo.join(dir).exists(), "{dir} was created and left");
+    }
+    assert!(!key.exists(), "no key is delivered");
+}
