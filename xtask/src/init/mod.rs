@@ -124,6 +124,29 @@ pub(crate) struct Options {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+    use bundle_core::ops::cli::ToolError as _;
+
+    #[test]
+    fn pins_must_be_full_commits_and_digests() {
+        assert!(check_pins(&Options::for_tests()).is_ok());
+        let mut o = Options::for_tests();
+        o.toolkit_rev = "v0.1.0".to_owned();
+        assert_eq!(check_pins(&o).unwrap_err().exit_status(), ExitStatus::Usage);
+        let mut o = Options::for_tests();
+        o.toolkit_rev = o.toolkit_rev.to_uppercase();
+        assert!(check_pins(&o).is_err());
+        let mut o = Options::for_tests();
+        o.gitleaks_sha256.pop();
+        assert!(check_pins(&o).is_err());
+        let mut o = Options::for_tests();
+        o.toolkit_git = "https://x y".to_owned();
+        assert!(check_pins(&o).is_err());
+    }
+}
+
+#[cfg(test)]
 impl Options {
     pub(crate) fn for_tests() -> Self {
         Self {
@@ -301,6 +324,7 @@ pub(crate) fn init(
             repo.display()
         )));
     }
+    check_pins(options)?;
     for r in &options.recipients {
         parse_recipient(r)
             .map_err(|e| Failure::usage(format!("--recipient {r}: not an age recipient ({e})")))?;
@@ -389,6 +413,36 @@ pub(crate) fn init(
         }
     )?;
     Ok(outcome)
+}
+
+fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The generated CI pins the toolkit to a full commit and gitleaks to its sha256: a tag, a
+/// short hash or a typo would be a pin that does not pin.
+fn check_pins(options: &Options) -> Result<(), Box<Failure>> {
+    if !is_hex(&options.toolkit_rev, 40) {
+        return Err(Failure::usage(format!(
+            "--toolkit-rev {:?}: not a full commit (40 lowercase hex digits)\nhint: `git rev-parse <tag>` in the toolkit's repository gives it",
+            options.toolkit_rev
+        )));
+    }
+    if !is_hex(&options.gitleaks_sha256, 64) {
+        return Err(Failure::usage(format!(
+            "--gitleaks-sha256 {:?}: not a sha256 (64 lowercase hex digits)",
+            options.gitleaks_sha256
+        )));
+    }
+    if options.toolkit_git.trim().is_empty() || options.toolkit_git.contains(char::is_whitespace) {
+        return Err(Failure::usage(
+            "--toolkit-git: give the toolkit's git URL (no spaces)",
+        ));
+    }
+    Ok(())
 }
 
 fn exists(path: &Path) -> bool {
