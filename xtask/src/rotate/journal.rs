@@ -176,8 +176,9 @@ pub(crate) fn refuse_if_interrupted(repo: &Path) -> Result<(), Box<Failure>> {
     };
     if fs_err::symlink_metadata(&path).is_ok() {
         return Err(Failure::usage(format!(
-            "an interrupted rotation left its journal at {}\nhint: run `cargo xtask rotate --recover --repo {}` to put the files and the branch back first",
+            "an interrupted rotation left its journal at {}\nhint: run `{} rotate --recover --repo {}` to put the files and the branch back first",
             path.display(),
+            crate::program_name(),
             repo.display()
         )));
     }
@@ -199,8 +200,9 @@ impl Journal {
                 Ok(Self { path, doc })
             }
             Err(bundle_core::Error::Exists { .. }) => Err(Failure::usage(format!(
-                "another rotation is running or was interrupted: {} exists\nhint: if none is running, run `cargo xtask rotate --recover`",
-                path.display()
+                "another rotation is running or was interrupted: {} exists\nhint: if none is running, run `{} rotate --recover`",
+                path.display(),
+                crate::program_name()
             ))),
             Err(e) => Err(e.into()),
         }

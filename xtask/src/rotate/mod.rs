@@ -40,8 +40,11 @@ mod steps;
 mod validate;
 
 pub(crate) use journal::refuse_if_interrupted;
-pub(crate) use request::{Emergency, KeySink, Request, RotateArgs, now_from_env};
+pub(crate) use request::{
+    Emergency, KeySink, Request, RotateArgs, SetSource, now_from_env, parse_set, tree_path,
+};
 use snapshot::Snapshot;
+pub(crate) use steps::deliver_to_command;
 use steps::{Inputs, Progress, Step};
 
 /// The bundle, relative to the repository.
@@ -275,7 +278,8 @@ fn roll_back(
         )?,
         Err(e) => writeln!(
             out,
-            "ATENÇÃO: falha ao restaurar os arquivos: {e}\nhint: o diário ficou; rode `cargo xtask rotate --recover`"
+            "ATENÇÃO: falha ao restaurar os arquivos: {e}\nhint: o diário ficou; rode `{} rotate --recover`",
+            crate::program_name()
         )?,
     }
     if let Some(to) = delivered {

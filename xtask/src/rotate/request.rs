@@ -279,7 +279,7 @@ impl Request {
     }
 }
 
-fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>> {
+pub(crate) fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>> {
     let Some((key, source)) = spec.split_once('=') else {
         return Err(Failure::usage(format!(
             "--set {spec:?}: expected KEY=@FILE or KEY=-"
@@ -300,7 +300,7 @@ fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>> {
     Ok((key.to_owned(), source))
 }
 
-fn tree_path(key: &str) -> Result<TreePath, Box<Failure>> {
+pub(crate) fn tree_path(key: &str) -> Result<TreePath, Box<Failure>> {
     if key.starts_with('[') {
         TreePath::parse(key).map_err(|e| Failure::usage(format!("--set {key}: {e}")))
     } else {

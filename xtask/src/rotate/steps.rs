@@ -385,7 +385,11 @@ fn generate_key(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<NewKey
     ))
 }
 
-fn deliver_to_command(cmd: &str, key: &[u8], timeout: Duration) -> Result<(), Box<Failure>> {
+pub(crate) fn deliver_to_command(
+    cmd: &str,
+    key: &[u8],
+    timeout: Duration,
+) -> Result<(), Box<Failure>> {
     // A group of its own: at the deadline the command and whatever it started are killed.
     let mut child = Process::new("sh")
         .arg("-c")

@@ -1,0 +1,186 @@
+//! The files `init` writes that do not depend on the new key: templates kept as files under
+//! `xtask/templates/` (and the runbooks of this repository's `docs/ops/runbooks/`), embedded
+//! at build time and filled with the options of the run.
+//!
+//! What must stay true: rendering is deterministic (same options, same bytes), which is what
+//! lets a rerun of `init` tell "identical" from "conflict"; nothing rendered here calls
+//! `cargo run -p` or `cargo xtask` (an adopting repository has neither), the runbooks name the
+//! installed `mcp-secrets` instead.
+
+use super::Options;
+
+/// The repository's ignore rules: created when absent, else kept as the team wrote them
+/// (HYG-001 then names what they miss), never a conflict.
+pub(crate) const GITIGNORE: &str = ".gitignore";
+
+/// The gitleaks release the generated workflow installs.
+pub(crate) const GITLEAKS_VERSION: &str = "8.30.1";
+/// sha256 of `gitleaks_8.30.1_linux_x64.tar.gz` as listed in the release's checksums file
+/// (`gitleaks_8.30.1_checksums.txt`).
+pub(crate) const GITLEAKS_SHA256: &str =
+    "551f6fc83ea457d62a0d98237cbad105af8d557003051f41f3e7ca7b3f2470eb";
+
+/// One file: its path relative to the repository, its mode (0o755 for scripts), and how it
+/// is produced.
+struct Template {
+    path: &'static str,
+    executable: bool,
+    text: &'static str,
+    /// Runbooks of this repository: their `cargo xtask` commands become `mcp-secrets`.
+    runbook: bool,
+}
+
+const fn file(path: &'static str, text: &'static str) -> Template {
+    Template {
+        path,
+        executable: false,
+        text,
+        runbook: false,
+    }
+}
+
+const TEMPLATES: [Template; 12] = [
+    file(GITIGNORE, include_str!("../../templates/gitignore")),
+    file(
+        ".github/workflows/mcp-runbook.yml",
+        include_str!("../../templates/github/workflows/mcp-runbook.yml"),
+    ),
+    file(
+        ".github/CODEOWNERS",
+        include_str!("../../templates/CODEOWNERS"),
+    ),
+    file(
+        "config/gitleaks.toml",
+        include_str!("../../templates/config/gitleaks.toml"),
+    ),
+    file(
+        "config/ops-controls.yaml",
+        include_str!("../../templates/config/ops-controls.yaml"),
+    ),
+    file(
+        "docs/ops/incident-response.md",
+        include_str!("../../templates/docs/incident-response.md"),
+    ),
+    Template {
+        runbook: true,
+        ..file(
+            "docs/ops/runbooks/gestao-de-segredos-mcp.md",
+            include_str!("../../../docs/ops/runbooks/gestao-de-segredos-mcp.md"),
+        )
+    },
+    Template {
+        runbook: true,
+        ..file(
+            "docs/ops/runbooks/secrets-incident-playbook.md",
+            include_str!("../../../docs/ops/runbooks/secrets-incident-playbook.md"),
+        )
+    },
+    Template {
+        runbook: true,
+        ..file(
+            "docs/ops/runbooks/auditoria-operacional.md",
+            include_str!("../../../docs/ops/runbooks/auditoria-operacional.md"),
+        )
+    },
+    file("Makefile", include_str!("../../templates/Makefile")),
+    Template {
+        executable: true,
+        ..file(
+            "scripts/secrets-sync.sh",
+            include_str!("../../templates/scripts/secrets-sync.sh"),
+        )
+    },
+    Template {
+        executable: true,
+        ..file(
+            "scripts/ops_controls.py",
+            include_str!("../../templates/scripts/ops_controls.py"),
+        )
+    },
+];
+
+/// A rendered file.
+pub(crate) struct Rendered {
+    pub(crate) path: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) executable: bool,
+}
+
+/// The runbooks of this workspace, as an adopting repository reads them: the orchestrator is
+/// the installed `mcp-secrets`, and links into this workspace's sources go to the toolkit.
+fn adapt_runbook(text: &str, options: &Options) -> String {
+    text.replace("cargo xtask ", "mcp-secrets ")
+        .replace("`xtask`", "`mcp-secrets`")
+        .replace(
+            "](../../../crates/",
+            &format!("]({}/crates/", options.toolkit_git.trim_end_matches(".git")),
+        )
+}
+
+/// Every template, rendered with `options`.
+pub(crate) fn render(options: &Options) -> Vec<Rendered> {
+    TEMPLATES
+        .iter()
+        .map(|t| {
+            let text = if t.runbook {
+                adapt_runbook(t.text, options)
+            } else {
+                t.text.to_owned()
+            };
+            let text = text
+                .replace("{{TOOLKIT_GIT}}", &options.toolkit_git)
+                .replace("{{TOOLKIT_REV}}", &options.toolkit_rev)
+                .replace("{{GITLEAKS_VERSION}}", GITLEAKS_VERSION)
+                .replace("{{GITLEAKS_SHA256}}", &options.gitleaks_sha256)
+                .replace("{{OWNER}}", &options.owner);
+            Rendered {
+                path: t.path.to_owned(),
+                bytes: text.into_bytes(),
+                executable: t.executable,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> Options {
+        Options::for_tests()
+    }
+
+    #[test]
+    fn rendered_files_call_installed_binaries_only() {
+        for r in render(&options()) {
+            let text = String::from_utf8(r.bytes).expect("templates are UTF-8");
+            assert!(!text.contains("cargo run"), "{}: cargo run", r.path);
+            assert!(!text.contains("cargo xtask"), "{}: cargo xtask", r.path);
+            // `${{ ... }}` is a GitHub expression; a bare `{{` is one of ours left unfilled.
+            let unfilled = text
+                .match_indices("{{")
+                .any(|(i, _)| !text[..i].ends_with('$'));
+            assert!(!unfilled, "{}: unfilled placeholder", r.path);
+        }
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let a: Vec<Vec<u8>> = render(&options()).into_iter().map(|r| r.bytes).collect();
+        let b: Vec<Vec<u8>> = render(&options()).into_iter().map(|r| r.bytes).collect();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn workflow_pins_the_toolkit_revision_and_gitleaks_checksum() {
+        let o = options();
+        let wf = render(&o)
+            .into_iter()
+            .find(|r| r.path.ends_with("mcp-runbook.yml"))
+            .expect("the workflow is a template");
+        let text = String::from_utf8(wf.bytes).expect("UTF-8");
+        assert!(text.contains(&format!("TOOLKIT_REV: {}", o.toolkit_rev)));
+        assert!(text.contains(GITLEAKS_SHA256));
+        assert!(text.contains("sha256sum --check --strict"));
+    }
+}
