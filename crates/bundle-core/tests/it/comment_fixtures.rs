@@ -77,7 +77,10 @@ fn sops_comment_paths_are_ours() {
         .decrypt(&identities())
         .unwrap();
         if !theirs.warnings().is_empty() {
-            failures.push(format!("{name}: comments of sops' file fail: {:?}", theirs.warnings()));
+            failures.push(format!(
+                "{name}: comments of sops' file fail: {:?}",
+                theirs.warnings()
+            ));
         } else if theirs.branches() != plain.branches.as_slice() {
             failures.push(format!(
                 "{name}: sops attaches comments elsewhere\n ours:  {:?}\n sops': {:?}",
@@ -108,7 +111,9 @@ fn our_encryption_decrypts_to_sops_output() {
             .unwrap()
             .decrypt(&identities())
             .unwrap();
-        let shown = back.to_plaintext(Format::Yaml, EmitOptions::default()).unwrap();
+        let shown = back
+            .to_plaintext(Format::Yaml, EmitOptions::default())
+            .unwrap();
         let expected = read(&dir, "expected.yaml");
         if !back.warnings().is_empty() || String::from_utf8_lossy(&shown) != expected {
             failures.push(format!(

@@ -222,7 +222,11 @@ fn one_case(sops: &Path, text: &str) -> Outcome {
     let d = dir.path();
     let plain = d.join("plain.yaml");
     fs_err::write(&plain, text).unwrap();
-    let theirs = run_sops(sops, d, &["encrypt", "--age", ALICE, plain.to_str().unwrap()]);
+    let theirs = run_sops(
+        sops,
+        d,
+        &["encrypt", "--age", ALICE, plain.to_str().unwrap()],
+    );
     if !theirs.status.success() {
         return Outcome::NoReference;
     }
@@ -235,8 +239,7 @@ fn one_case(sops: &Path, text: &str) -> Outcome {
 
     let ours_path = d.join("ours.yaml");
     let settings = EncryptSettings::for_recipients(vec![ALICE.to_owned()]);
-    let ours = match encrypt_plaintext(&ours_path, Format::Yaml, text.as_bytes(), &settings, NOW)
-    {
+    let ours = match encrypt_plaintext(&ours_path, Format::Yaml, text.as_bytes(), &settings, NOW) {
         Ok(file) => file,
         Err(e) => return Outcome::Different(format!("we cannot encrypt it: {e}")),
     };
@@ -278,7 +281,10 @@ fn run(seeds: impl Iterator<Item = u64>) {
         "comment layouts: {same} same as sops, {} different, {no_reference} without a clean sops reference; failing seeds: {failed:?}",
         failed.len()
     );
-    assert!(failed.is_empty(), "comment placement differs from sops for seeds {failed:?}");
+    assert!(
+        failed.is_empty(),
+        "comment placement differs from sops for seeds {failed:?}"
+    );
 }
 
 #[test]

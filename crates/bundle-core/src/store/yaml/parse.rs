@@ -249,6 +249,10 @@ struct Run {
     blank_split: bool,
     /// The run starts right after an explicit `---` (of a later document).
     after_document_start: bool,
+    /// Depth of the shallowest collection a comment of the run was placed in by its
+    /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
+    /// deeper again.
+    floor: Option<usize>,
 }
 
 struct Builder<'s> {
@@ -268,6 +272,8 @@ struct Builder<'s> {
     run: Option<Run>,
     /// An explicit `---` of a document after the first one was the last event.
     after_document_start: bool,
+    /// The scalar being delivered is empty and bare (no anchor or tag).
+    skip_comments: bool,
     /// Byte range scanned for the next token and its column (`None`: end of document).
     next_token: Option<(usize, usize, Option<usize>)>,
 }
@@ -286,6 +292,7 @@ impl<'s> Builder<'s> {
             key_line_comments: Vec::new(),
             run: None,
             after_document_start: false,
+            skip_comments: false,
             next_token: None,
         }
     }
@@ -328,12 +335,11 @@ impl<'s> Builder<'s> {
             Event::MappingEnd | Event::SequenceEnd => self.close(span.end.line()),
             Event::Scalar(value, style, anchor, tag) => {
                 // An empty plain scalar (`key:`) has an empty span; granit spells it `~`.
-                let value = if style == ScalarStyle::Plain && span.start.index() == span.end.index()
-                {
-                    Cow::Borrowed("")
-                } else {
-                    value
-                };
+                let empty = style == ScalarStyle::Plain && span.start.index() == span.end.index();
+                // go-yaml gives the empty item of a bare `-` no comments: those waiting
+                // (and a comment after the `-`) go to the node that follows.
+                self.skip_comments = empty && anchor == 0 && tag.is_none();
+                let value = if empty { Cow::Borrowed("") } else { value };
                 // Only breaks written raw in the file fold; granit also turns the escapes
                 // `\N`, `\L`, `\P` into these characters, which go-yaml keeps.
                 let raw = span
@@ -354,6 +360,7 @@ impl<'s> Builder<'s> {
                 self.node(value, span)?;
             }
             Event::Alias(id) => {
+                self.skip_comments = false;
                 let Some((value, count)) = self.anchors.get(&id) else {
                     return Err(StoreError::at(
                         line,
@@ -589,7 +596,9 @@ impl<'s> Builder<'s> {
             return Ok(());
         }
         // A scalar or alias takes no comments inside: everything waiting goes before it.
-        self.comments_before_node(false, false, span);
+        if !(std::mem::take(&mut self.skip_comments) && position == Position::Item) {
+            self.comments_before_node(false, false, span);
+        }
         if position == Position::Key {
             let Some(Frame {
                 kind: FrameKind::Map { key, seen, .. },
@@ -664,9 +673,11 @@ impl<'s> Builder<'s> {
             return;
         }
         if !own_line {
+            let bare_dash = self.after_bare_dash(span);
+            let frame = &mut self.stack[innermost];
             if frame.awaiting_value() {
                 self.key_line_comments.push(comment);
-            } else if let Some(last) = frame.last.filter(|l| line <= l.end_line) {
+            } else if let Some(last) = frame.last.filter(|l| line <= l.end_line && !bare_dash) {
                 frame.attach_to_last(last, comment);
             } else {
                 // After a bare `-`: it belongs to the item that follows.
@@ -683,6 +694,7 @@ impl<'s> Builder<'s> {
         let stem = run.blank_split;
         let separated = run.blank_split || !run.first_empty;
         let head = run.to_heads || run.blank_split || !run.after_content;
+        let floor = run.floor;
         match self.next_token_column(span) {
             None if separated => {
                 // Set apart by a blank line at the end of the stream: the document's.
@@ -702,7 +714,20 @@ impl<'s> Builder<'s> {
                     stem,
                 });
             }
-            Some(_) if first_group => self.stack[innermost].push_comment(comment),
+            // The first comments right after content, followed by a comment further left
+            // at the end of the document: a foot of that content even when dedented
+            // (go-yaml ends the inner blocks at the comment further left).
+            None if first_group
+                && floor.is_none()
+                && self
+                    .next_comment_column(span)
+                    .is_some_and(|next| next < column) =>
+            {
+                self.stack[innermost].push_comment(comment);
+            }
+            Some(_) if first_group && floor.is_none() => {
+                self.stack[innermost].push_comment(comment);
+            }
             None | Some(_) => self.place_by_column(comment, column),
         }
     }
@@ -720,6 +745,7 @@ impl<'s> Builder<'s> {
                     first_empty: !blank_before,
                     blank_split: false,
                     after_document_start: self.after_document_start,
+                    floor: None,
                 });
             }
             Some(run) => {
@@ -753,6 +779,31 @@ impl<'s> Builder<'s> {
                     .extend(self.loose_comments.drain(..).map(MapItem::Comment));
             }
         }
+    }
+
+    /// Column of the comment on the line right after the one `span` ends on, if that line
+    /// is a comment.
+    fn next_comment_column(&self, span: &Span) -> Option<usize> {
+        let offset = span.end.byte_offset()?;
+        let bytes = self.src.as_bytes();
+        let start = offset + bytes[offset..].iter().position(|&b| b == b'\n')? + 1;
+        let line = self.src[start..].split('\n').next()?;
+        let text = line.trim_start_matches([' ', '\t']);
+        text.starts_with('#')
+            .then(|| line[..line.len() - text.len()].chars().count())
+    }
+
+    /// Whether the comment at `span` follows a `-` alone on its line.
+    fn after_bare_dash(&self, span: &Span) -> bool {
+        let Some(offset) = span.start.byte_offset() else {
+            return false;
+        };
+        let bytes = self.src.as_bytes();
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        self.src[line_start..offset].trim_matches([' ', '\t']) == "-"
     }
 
     /// Whether the line before the one `span` starts on is blank.
@@ -802,6 +853,13 @@ impl<'s> Builder<'s> {
         if target != innermost {
             while target > 0 && self.stack[target].is_seq() {
                 target -= 1;
+            }
+        }
+        if let Some(run) = &mut self.run {
+            match run.floor {
+                Some(floor) if floor < target => target = floor,
+                _ if target != innermost => run.floor = Some(target),
+                _ => {}
             }
         }
         if target == innermost {
