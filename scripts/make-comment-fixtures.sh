@@ -4,7 +4,8 @@
 # (sops decrypt of that file). The cases' inputs are written by hand and kept; the key is a
 # throwaway age identity made for these fixtures (made once with `age-keygen` when missing).
 #
-# Usage: scripts/make-comment-fixtures.sh   (needs sops 3.11.x and age-keygen on PATH)
+# Usage: scripts/make-comment-fixtures.sh [CASE...]   (all cases by default; needs sops 3.11.x
+# and age-keygen on PATH)
 set -euo pipefail
 
 dir="$(cd "$(dirname "$0")/.." && pwd)/crates/bundle-core/tests/fixtures/yaml-comments"
@@ -22,7 +23,12 @@ recipient="$(age-keygen -y "$key")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-for case_dir in "$dir"/*/; do
+if [ "$#" -gt 0 ]; then
+  cases=(); for c in "$@"; do cases+=("$dir/$c/"); done
+else
+  cases=("$dir"/*/)
+fi
+for case_dir in "${cases[@]}"; do
   name="$(basename "$case_dir")"
   cp "$case_dir/input.yaml" "$work/$name.yaml"
   # No config and no other SOPS_* settings: a bare environment, a HOME that does not exist.

@@ -111,6 +111,8 @@ struct Frame {
     last: Option<LastItem>,
     /// Comments it started with (placed before its content).
     leading: usize,
+    /// A block sequence whose dashes sit at its key's column (no anchor or tag).
+    indentless: bool,
 }
 
 enum FrameKind {
@@ -157,6 +159,7 @@ impl Frame {
             anchor,
             deferred: Vec::new(),
             last: None,
+            indentless: false,
         }
     }
 
@@ -274,6 +277,8 @@ struct Builder<'s> {
     after_document_start: bool,
     /// The scalar being delivered is empty and bare (no anchor or tag).
     skip_comments: bool,
+    /// Same-line comments after a bare `-`, waiting for a node that takes comments.
+    after_dash: Vec<Pending>,
     /// Byte range scanned for the next token and its column (`None`: end of document).
     next_token: Option<(usize, usize, Option<usize>)>,
 }
@@ -293,6 +298,7 @@ impl<'s> Builder<'s> {
             run: None,
             after_document_start: false,
             skip_comments: false,
+            after_dash: Vec::new(),
             next_token: None,
         }
     }
@@ -318,6 +324,23 @@ impl<'s> Builder<'s> {
         if !matches!(event, Event::Comment(..)) {
             self.run = None;
             self.after_document_start = false;
+            let keeps_dash_comments = match &event {
+                Event::Scalar(_, style, anchor, tag) => {
+                    *style == ScalarStyle::Plain
+                        && span.start.index() == span.end.index()
+                        && *anchor == 0
+                        && tag.is_none()
+                }
+                Event::SequenceStart(style, ..) => {
+                    *style == StructureStyle::Block && self.position() == Position::Value
+                }
+                _ => false,
+            };
+            if !keeps_dash_comments && !self.after_dash.is_empty() {
+                let later = std::mem::take(&mut self.heads);
+                self.heads = std::mem::take(&mut self.after_dash);
+                self.heads.extend(later);
+            }
         }
         match event {
             Event::DocumentStart(explicit, _) => {
@@ -529,8 +552,27 @@ impl<'s> Builder<'s> {
             Position::Key => return Err(StoreError::at(line, "tree contains a non-string key")),
             _ => {}
         }
+        // A sequence whose dashes sit at its key's column: go-yaml gives its start no
+        // comments, so those waiting go to its first item (or on, past an empty one).
+        let indentless = block
+            && !map
+            && self.position() == Position::Value
+            && anchor == 0
+            && !tagged
+            && self
+                .stack
+                .last()
+                .and_then(|f| f.indent)
+                .is_some_and(|indent| indent == self.dash_column(span));
+        let waiting = if indentless {
+            std::mem::take(&mut self.heads)
+        } else {
+            Vec::new()
+        };
         let initial = self.comments_before_node(block, anchor != 0 || tagged, span);
+        self.heads.extend(waiting);
         let mut frame = Frame::new(map, style, span, anchor, initial);
+        frame.indentless = indentless;
         if block && !map {
             frame.indent = Some(self.dash_column(span));
         }
@@ -675,9 +717,17 @@ impl<'s> Builder<'s> {
         if !own_line {
             let bare_dash = self.after_bare_dash(span);
             let frame = &mut self.stack[innermost];
-            if frame.awaiting_value() {
+            if bare_dash {
+                // After a bare `-`: it belongs to the node that follows (not to an empty
+                // item, nor to an indentless sequence that starts at this dash).
+                self.after_dash.push(Pending {
+                    comment,
+                    line,
+                    stem: false,
+                });
+            } else if frame.awaiting_value() {
                 self.key_line_comments.push(comment);
-            } else if let Some(last) = frame.last.filter(|l| line <= l.end_line && !bare_dash) {
+            } else if let Some(last) = frame.last.filter(|l| line <= l.end_line) {
                 frame.attach_to_last(last, comment);
             } else {
                 // After a bare `-`: it belongs to the item that follows.
@@ -723,12 +773,22 @@ impl<'s> Builder<'s> {
                     .next_comment_column(span)
                     .is_some_and(|next| next < column) =>
             {
-                self.stack[innermost].push_comment(comment);
+                self.foot_of_content(comment);
             }
-            Some(_) if first_group && floor.is_none() => {
-                self.stack[innermost].push_comment(comment);
-            }
+            Some(_) if first_group && floor.is_none() => self.foot_of_content(comment),
             None | Some(_) => self.place_by_column(comment, column),
+        }
+    }
+
+    /// A foot comment of the content just read: in the innermost collection, except that
+    /// an indentless sequence has no end of its own in go-yaml, so the comment follows
+    /// the sequence in its mapping.
+    fn foot_of_content(&mut self, comment: Comment) {
+        let innermost = self.stack.len() - 1;
+        if innermost > 0 && self.stack[innermost].indentless {
+            self.stack[innermost - 1].deferred.push(comment);
+        } else {
+            self.stack[innermost].push_comment(comment);
         }
     }
 
