@@ -111,6 +111,8 @@ struct Frame {
     last: Option<LastItem>,
     /// Comments it started with (placed before its content).
     leading: usize,
+    /// A block sequence whose dashes sit at its key's column (no anchor or tag).
+    indentless: bool,
 }
 
 enum FrameKind {
@@ -157,6 +159,7 @@ impl Frame {
             anchor,
             deferred: Vec::new(),
             last: None,
+            indentless: false,
         }
     }
 
@@ -249,6 +252,10 @@ struct Run {
     blank_split: bool,
     /// The run starts right after an explicit `---` (of a later document).
     after_document_start: bool,
+    /// Depth of the shallowest collection a comment of the run was placed in by its
+    /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
+    /// deeper again.
+    floor: Option<usize>,
 }
 
 struct Builder<'s> {
@@ -268,6 +275,10 @@ struct Builder<'s> {
     run: Option<Run>,
     /// An explicit `---` of a document after the first one was the last event.
     after_document_start: bool,
+    /// The scalar being delivered is empty and bare (no anchor or tag).
+    skip_comments: bool,
+    /// Same-line comments after a bare `-`, waiting for a node that takes comments.
+    after_dash: Vec<Pending>,
     /// Byte range scanned for the next token and its column (`None`: end of document).
     next_token: Option<(usize, usize, Option<usize>)>,
 }
@@ -286,6 +297,8 @@ impl<'s> Builder<'s> {
             key_line_comments: Vec::new(),
             run: None,
             after_document_start: false,
+            skip_comments: false,
+            after_dash: Vec::new(),
             next_token: None,
         }
     }
@@ -311,6 +324,23 @@ impl<'s> Builder<'s> {
         if !matches!(event, Event::Comment(..)) {
             self.run = None;
             self.after_document_start = false;
+            let keeps_dash_comments = match &event {
+                Event::Scalar(_, style, anchor, tag) => {
+                    *style == ScalarStyle::Plain
+                        && span.start.index() == span.end.index()
+                        && *anchor == 0
+                        && tag.is_none()
+                }
+                Event::SequenceStart(style, ..) => {
+                    *style == StructureStyle::Block && self.position() == Position::Value
+                }
+                _ => false,
+            };
+            if !keeps_dash_comments && !self.after_dash.is_empty() {
+                let later = std::mem::take(&mut self.heads);
+                self.heads = std::mem::take(&mut self.after_dash);
+                self.heads.extend(later);
+            }
         }
         match event {
             Event::DocumentStart(explicit, _) => {
@@ -328,12 +358,11 @@ impl<'s> Builder<'s> {
             Event::MappingEnd | Event::SequenceEnd => self.close(span.end.line()),
             Event::Scalar(value, style, anchor, tag) => {
                 // An empty plain scalar (`key:`) has an empty span; granit spells it `~`.
-                let value = if style == ScalarStyle::Plain && span.start.index() == span.end.index()
-                {
-                    Cow::Borrowed("")
-                } else {
-                    value
-                };
+                let empty = style == ScalarStyle::Plain && span.start.index() == span.end.index();
+                // go-yaml gives the empty item of a bare `-` no comments: those waiting
+                // (and a comment after the `-`) go to the node that follows.
+                self.skip_comments = empty && anchor == 0 && tag.is_none();
+                let value = if empty { Cow::Borrowed("") } else { value };
                 // Only breaks written raw in the file fold; granit also turns the escapes
                 // `\N`, `\L`, `\P` into these characters, which go-yaml keeps.
                 let raw = span
@@ -354,6 +383,7 @@ impl<'s> Builder<'s> {
                 self.node(value, span)?;
             }
             Event::Alias(id) => {
+                self.skip_comments = false;
                 let Some((value, count)) = self.anchors.get(&id) else {
                     return Err(StoreError::at(
                         line,
@@ -522,8 +552,27 @@ impl<'s> Builder<'s> {
             Position::Key => return Err(StoreError::at(line, "tree contains a non-string key")),
             _ => {}
         }
+        // A sequence whose dashes sit at its key's column: go-yaml gives its start no
+        // comments, so those waiting go to its first item (or on, past an empty one).
+        let indentless = block
+            && !map
+            && self.position() == Position::Value
+            && anchor == 0
+            && !tagged
+            && self
+                .stack
+                .last()
+                .and_then(|f| f.indent)
+                .is_some_and(|indent| indent == self.dash_column(span));
+        let waiting = if indentless {
+            std::mem::take(&mut self.heads)
+        } else {
+            Vec::new()
+        };
         let initial = self.comments_before_node(block, anchor != 0 || tagged, span);
+        self.heads.extend(waiting);
         let mut frame = Frame::new(map, style, span, anchor, initial);
+        frame.indentless = indentless;
         if block && !map {
             frame.indent = Some(self.dash_column(span));
         }
@@ -589,7 +638,9 @@ impl<'s> Builder<'s> {
             return Ok(());
         }
         // A scalar or alias takes no comments inside: everything waiting goes before it.
-        self.comments_before_node(false, false, span);
+        if !(std::mem::take(&mut self.skip_comments) && position == Position::Item) {
+            self.comments_before_node(false, false, span);
+        }
         if position == Position::Key {
             let Some(Frame {
                 kind: FrameKind::Map { key, seen, .. },
@@ -664,7 +715,17 @@ impl<'s> Builder<'s> {
             return;
         }
         if !own_line {
-            if frame.awaiting_value() {
+            let bare_dash = self.after_bare_dash(span);
+            let frame = &mut self.stack[innermost];
+            if bare_dash {
+                // After a bare `-`: it belongs to the node that follows (not to an empty
+                // item, nor to an indentless sequence that starts at this dash).
+                self.after_dash.push(Pending {
+                    comment,
+                    line,
+                    stem: false,
+                });
+            } else if frame.awaiting_value() {
                 self.key_line_comments.push(comment);
             } else if let Some(last) = frame.last.filter(|l| line <= l.end_line) {
                 frame.attach_to_last(last, comment);
@@ -683,6 +744,7 @@ impl<'s> Builder<'s> {
         let stem = run.blank_split;
         let separated = run.blank_split || !run.first_empty;
         let head = run.to_heads || run.blank_split || !run.after_content;
+        let floor = run.floor;
         match self.next_token_column(span) {
             None if separated => {
                 // Set apart by a blank line at the end of the stream: the document's.
@@ -702,8 +764,31 @@ impl<'s> Builder<'s> {
                     stem,
                 });
             }
-            Some(_) if first_group => self.stack[innermost].push_comment(comment),
+            // The first comments right after content, followed by a comment further left
+            // at the end of the document: a foot of that content even when dedented
+            // (go-yaml ends the inner blocks at the comment further left).
+            None if first_group
+                && floor.is_none()
+                && self
+                    .next_comment_column(span)
+                    .is_some_and(|next| next < column) =>
+            {
+                self.foot_of_content(comment);
+            }
+            Some(_) if first_group && floor.is_none() => self.foot_of_content(comment),
             None | Some(_) => self.place_by_column(comment, column),
+        }
+    }
+
+    /// A foot comment of the content just read: in the innermost collection, except that
+    /// an indentless sequence has no end of its own in go-yaml, so the comment follows
+    /// the sequence in its mapping.
+    fn foot_of_content(&mut self, comment: Comment) {
+        let innermost = self.stack.len() - 1;
+        if innermost > 0 && self.stack[innermost].indentless {
+            self.stack[innermost - 1].deferred.push(comment);
+        } else {
+            self.stack[innermost].push_comment(comment);
         }
     }
 
@@ -720,6 +805,7 @@ impl<'s> Builder<'s> {
                     first_empty: !blank_before,
                     blank_split: false,
                     after_document_start: self.after_document_start,
+                    floor: None,
                 });
             }
             Some(run) => {
@@ -753,6 +839,31 @@ impl<'s> Builder<'s> {
                     .extend(self.loose_comments.drain(..).map(MapItem::Comment));
             }
         }
+    }
+
+    /// Column of the comment on the line right after the one `span` ends on, if that line
+    /// is a comment.
+    fn next_comment_column(&self, span: &Span) -> Option<usize> {
+        let offset = span.end.byte_offset()?;
+        let bytes = self.src.as_bytes();
+        let start = offset + bytes[offset..].iter().position(|&b| b == b'\n')? + 1;
+        let line = self.src[start..].split('\n').next()?;
+        let text = line.trim_start_matches([' ', '\t']);
+        text.starts_with('#')
+            .then(|| line[..line.len() - text.len()].chars().count())
+    }
+
+    /// Whether the comment at `span` follows a `-` alone on its line.
+    fn after_bare_dash(&self, span: &Span) -> bool {
+        let Some(offset) = span.start.byte_offset() else {
+            return false;
+        };
+        let bytes = self.src.as_bytes();
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        self.src[line_start..offset].trim_matches([' ', '\t']) == "-"
     }
 
     /// Whether the line before the one `span` starts on is blank.
@@ -802,6 +913,13 @@ impl<'s> Builder<'s> {
         if target != innermost {
             while target > 0 && self.stack[target].is_seq() {
                 target -= 1;
+            }
+        }
+        if let Some(run) = &mut self.run {
+            match run.floor {
+                Some(floor) if floor < target => target = floor,
+                _ if target != innermost => run.floor = Some(target),
+                _ => {}
             }
         }
         if target == innermost {
