@@ -242,7 +242,8 @@ mod tests {
     fn mcp_only_checks_skip_under_general_and_run_under_mcp() {
         use crate::controls::testkit::Repo;
         const CI: &str = ".github/workflows/ci.yml";
-        let breakers: [(&str, fn(&Repo)); 2] = [
+        type Breaker = (&'static str, fn(&Repo));
+        let breakers: [Breaker; 2] = [
             ("WF-011", |repo| {
                 repo.edit(
                     CI,
