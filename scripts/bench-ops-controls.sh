@@ -60,4 +60,25 @@ for c in "${cases[@]}"; do
   set -- $c
   time_it "$1"
 done
+# Issue 14: `--only WF` on 40 workflows stays under 100 ms; zizmor (if on PATH) on the same files.
+wf40="$work/wf40-k10"
+make_repo wf40-k10 40 10
+if command -v hyperfine >/dev/null; then
+  cmds=(-n "ops-controls --only WF" "$bin --repo $wf40 --only WF --format json")
+  if command -v zizmor >/dev/null; then
+    cmds+=(-n "zizmor --offline" "zizmor --offline --no-progress --no-exit-codes --format json $wf40/.github/workflows")
+  fi
+  hyperfine --warmup 3 --runs 20 --style basic -i "${cmds[@]}"
+else
+  start=$(date +%s%N)
+  for _ in $(seq 20); do "$bin" --repo "$wf40" --only WF --format json >/dev/null 2>&1 || true; done
+  end=$(date +%s%N)
+  echo "ops-controls --only WF, 40 workflows: mean $(( (end - start) / 20000000 )) ms over 20 runs"
+  if command -v zizmor >/dev/null; then
+    start=$(date +%s%N)
+    for _ in $(seq 5); do zizmor --offline --no-progress --no-exit-codes --format json "$wf40/.github/workflows" >/dev/null 2>&1; done
+    end=$(date +%s%N)
+    echo "zizmor --offline, same 40 workflows: mean $(( (end - start) / 5000000 )) ms over 5 runs"
+  fi
+fi
 echo "work dir: $work"

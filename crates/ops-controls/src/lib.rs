@@ -151,11 +151,7 @@ pub fn generate(options: &Options) -> Result<Report, Error> {
         .iter()
         .map(|control| {
             let severity = cx.policy.severity(control.id, control.severity);
-            let outcome = if cx.policy.is_disabled(control.id) {
-                controls::Outcome::skip("disabled by policy")
-            } else {
-                (control.run)(&cx)
-            };
+            let outcome = controls::evaluate(control, &cx);
             CheckResult {
                 id: control.id.to_owned(),
                 title: control.title.to_owned(),

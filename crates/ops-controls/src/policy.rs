@@ -46,6 +46,16 @@ pub enum Profile {
     Mcp,
 }
 
+impl Profile {
+    /// The name the policy file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::General => "general",
+            Profile::Mcp => "mcp",
+        }
+    }
+}
+
 /// Changes to one check.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]

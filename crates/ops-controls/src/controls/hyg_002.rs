@@ -78,7 +78,7 @@ mod tests {
     fn passes_on_a_clean_tree() {
         assert_eq!(
             assert_pass(&Repo::compliant().run("HYG-002")),
-            "none of 13 file(s) is a decrypted output or key file"
+            "none of 14 file(s) is a decrypted output or key file"
         );
     }
 

@@ -7,6 +7,7 @@
 use bundle_core::ops::report::{Location, Severity, Status};
 
 use crate::context::Context;
+use crate::policy::Profile;
 
 mod bundle_001;
 mod bundle_002;
@@ -57,6 +58,43 @@ pub struct Control {
     /// Default severity (the policy may override it).
     pub severity: Severity,
     pub(crate) run: fn(&Context) -> Outcome,
+}
+
+/// Checks that only the MCP secrets runbook asks for. They run under `profile: mcp` and
+/// report `skip` under `general`, so a general audit of a foreign repository raises nothing
+/// that only the runbook's conventions would explain (issue 14). The reasons, per check, are
+/// in the crate README ("Profiles").
+const MCP_ONLY: [&str; 2] = [
+    // The `SOPS_AGE_KEY` presence gate is the runbook's convention, not a GitHub one.
+    "WF-011",
+    // The five named jobs (`security`, `ops_compliance`, ...) are the runbook's CI layout.
+    "WF-014",
+];
+
+impl Control {
+    /// The least profile under which the check runs.
+    pub fn profile(&self) -> Profile {
+        if MCP_ONLY.contains(&self.id) {
+            Profile::Mcp
+        } else {
+            Profile::General
+        }
+    }
+}
+
+/// Runs one check as the policy says: `skip` when the policy disables it or its profile does
+/// not include it, else the check itself.
+pub(crate) fn evaluate(control: &Control, cx: &Context) -> Outcome {
+    if cx.policy.is_disabled(control.id) {
+        return Outcome::skip("disabled by policy");
+    }
+    if control.profile() == Profile::Mcp && cx.policy.profile != Profile::Mcp {
+        return Outcome::skip(format!(
+            "only under `profile: mcp` (the MCP runbook's own check); this policy's profile is `{}`",
+            cx.policy.profile.name()
+        ));
+    }
+    (control.run)(cx)
 }
 
 /// What a check found.
@@ -197,6 +235,56 @@ pub(crate) fn with_workflows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each MCP-only check, broken in the compliant fixture: it fails under `profile: mcp`
+    /// and skips, naming the profile, under `general` (issue 14).
+    #[test]
+    fn mcp_only_checks_skip_under_general_and_run_under_mcp() {
+        use crate::controls::testkit::Repo;
+        const CI: &str = ".github/workflows/ci.yml";
+        type Breaker = (&'static str, fn(&Repo));
+        let breakers: [Breaker; 2] = [
+            ("WF-011", |repo| {
+                repo.edit(
+                    CI,
+                    "      - name: write age key\n        if: env.HAS_SOPS_AGE_KEY == 'true'\n",
+                    "      - name: write age key\n",
+                );
+            }),
+            ("WF-014", |repo| {
+                repo.edit(CI, "  lint:\n", "  style:\n");
+            }),
+        ];
+        let mcp_only: Vec<&str> = all()
+            .iter()
+            .filter(|c| c.profile() == Profile::Mcp)
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(mcp_only, breakers.map(|(id, _)| id));
+        for (id, break_it) in breakers {
+            let mut repo = Repo::compliant();
+            break_it(&repo);
+            assert_eq!(repo.run(id).status, Status::Fail, "{id} under mcp");
+            repo.policy.profile = Profile::General;
+            let outcome = repo.run(id);
+            assert_eq!(outcome.status, Status::Skip, "{id} under general");
+            assert_eq!(
+                outcome.message,
+                "only under `profile: mcp` (the MCP runbook's own check); this policy's profile is `general`"
+            );
+        }
+    }
+
+    /// Every other check runs under the general profile.
+    #[test]
+    fn general_checks_run_under_general() {
+        use crate::controls::testkit::Repo;
+        let mut repo = Repo::compliant();
+        repo.policy.profile = Profile::General;
+        for control in all().iter().filter(|c| c.profile() == Profile::General) {
+            assert_ne!(repo.run(control.id).status, Status::Skip, "{}", control.id);
+        }
+    }
 
     #[test]
     fn ids_are_sorted_unique_and_well_formed() {

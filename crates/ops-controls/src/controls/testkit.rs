@@ -7,7 +7,7 @@ use test_support::fixture;
 
 use crate::context::Context;
 use crate::controls::{Outcome, all};
-use crate::policy::Policy;
+use crate::policy::{Policy, Profile};
 
 /// The fixture repository every control passes on.
 pub(crate) fn compliant_source() -> PathBuf {
@@ -35,11 +35,15 @@ pub(crate) struct Repo {
 }
 
 impl Repo {
-    /// A fresh copy of the compliant fixture with the built-in policy.
+    /// A fresh copy of the compliant fixture with the built-in policy under `profile: mcp`
+    /// (the fixture follows the MCP runbook, so every check applies).
     pub(crate) fn compliant() -> Repo {
         Repo {
             dir: fixture::temp_copy(&compliant_source()),
-            policy: Policy::default(),
+            policy: Policy {
+                profile: Profile::Mcp,
+                ..Policy::default()
+            },
         }
     }
 
@@ -86,10 +90,10 @@ impl Repo {
         Context::new(self.root().to_owned(), self.policy.clone(), now())
     }
 
-    /// Runs one control.
+    /// Runs one control as `generate` does (policy overrides and profile applied).
     pub(crate) fn run(&self, id: &str) -> Outcome {
         let control = all().iter().find(|c| c.id == id).expect("known id");
-        (control.run)(&self.context())
+        crate::controls::evaluate(control, &self.context())
     }
 }
 

@@ -10,11 +10,13 @@
 //! earlier in the same script, or `continue-on-error: true` on the step or the job. So
 //! `echo "gitleaks skipped"; exit 0` and `ops-controls || true` do not pass for the jobs.
 
-use bundle_core::ops::report::Severity;
+use std::collections::BTreeMap;
+
+use bundle_core::ops::report::{Location, Severity};
 
 use super::{Control, Outcome, at};
 use crate::context::Context;
-use crate::workflow::{Job, Step};
+use crate::workflow::{Job, Step, Workflow};
 use crate::yaml::Node;
 
 pub(super) const CONTROL: Control = Control {
@@ -124,6 +126,40 @@ fn job_verdict(job: &Job, word: &str) -> Option<Found> {
     neutralised.map(Found::Neutralised)
 }
 
+/// Where a missing job belongs, as a file and a line (never a directory, so SARIF and
+/// GitHub annotations can show it): the workflow holding the most of the other required jobs
+/// (the first such file by path), at its first job; with no workflow at all, the runbook's
+/// `ci.yml` in the workflows directory.
+fn home_of_missing(
+    workflows: &[Workflow],
+    required: &BTreeMap<String, Vec<String>>,
+    dir: &str,
+    id: &str,
+) -> Location {
+    let held = |wf: &Workflow| {
+        wf.jobs
+            .iter()
+            .filter(|j| required.contains_key(&j.id))
+            .count()
+    };
+    let home = workflows
+        .iter()
+        .filter(|wf| !wf.jobs.is_empty())
+        .min_by(|a, b| held(b).cmp(&held(a)).then_with(|| a.path.cmp(&b.path)));
+    match home {
+        Some(wf) => at(
+            &wf.path,
+            wf.jobs.first().map(|j| j.line),
+            format!("no workflow has a job `{id}`"),
+        ),
+        None => at(
+            &format!("{}/ci.yml", dir.trim_end_matches('/')),
+            None,
+            format!("no workflow has a job `{id}` (there is no workflow file)"),
+        ),
+    }
+}
+
 fn run(cx: &Context) -> Outcome {
     let required = &cx.policy.workflows.required_jobs;
     let workflows = &cx.workflows().parsed;
@@ -134,7 +170,7 @@ fn run(cx: &Context) -> Outcome {
             .iter()
             .find_map(|wf| wf.jobs.iter().find(|j| &j.id == id).map(|j| (wf, j)));
         let Some((wf, job)) = found else {
-            findings.push(at(dir, None, format!("no workflow has a job `{id}`")));
+            findings.push(home_of_missing(workflows, required, dir, id));
             continue;
         };
         for word in words {
@@ -181,10 +217,50 @@ mod tests {
             "run: echo skipped",
         );
         let outcome = repo.run("WF-014");
-        assert_fail_at(&outcome, ".github/workflows", None);
+        // The missing `lint` belongs in ci.yml, which holds the other required jobs: the
+        // finding points at its first job, not at the directory (issue 14).
+        let first_job = repo
+            .read(CI)
+            .lines()
+            .skip_while(|l| *l != "jobs:")
+            .nth(1)
+            .expect("a job after `jobs:`")
+            .to_owned();
+        let missing = assert_fail_at(&outcome, CI, line_of(&repo, CI, &first_job));
+        assert!(
+            missing
+                .iter()
+                .any(|l| l.note.as_deref() == Some("no workflow has a job `lint`")),
+            "{missing:?}"
+        );
         assert_fail_at(&outcome, CI, line_of(&repo, CI, "  security:"));
         // No lint job; security runs neither gitleaks nor with the repository's config.
         assert_eq!(outcome.locations.len(), 3);
+        assert!(outcome.locations.iter().all(|l| l.line.is_some()));
+    }
+
+    #[test]
+    fn a_missing_job_points_at_the_workflow_holding_the_others() {
+        let repo = Repo::compliant();
+        repo.write(
+            ".github/workflows/aaa.yml",
+            "on: push\npermissions: {}\njobs:\n  other:\n    runs-on: x\n    steps:\n      - run: make\n",
+        );
+        repo.edit(CI, "  smoke:\n", "  smoke_test:\n");
+        let outcome = repo.run("WF-014");
+        assert_eq!(outcome.message, "no workflow has a job `smoke`");
+        assert_eq!(outcome.locations.len(), 1);
+        assert_eq!(outcome.locations[0].file, CI);
+        assert!(outcome.locations[0].line.is_some());
+    }
+
+    #[test]
+    fn without_any_workflow_a_missing_job_points_at_ci_yml() {
+        let repo = Repo::compliant();
+        repo.remove(".github/workflows");
+        let outcome = repo.run("WF-014");
+        assert_fail_at(&outcome, ".github/workflows/ci.yml", None);
+        assert_eq!(outcome.locations.len(), 5);
     }
 
     #[test]

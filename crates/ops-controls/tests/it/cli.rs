@@ -220,6 +220,36 @@ fn github_annotations() {
     });
 }
 
+/// Without a policy (the built-in `general` profile), `--only WF` is a general auditor: the
+/// MCP runbook's own checks skip and say why (issue 14).
+#[test]
+fn general_profile_skips_the_mcp_checks() {
+    let dir = crate::common::repo("noncompliant");
+    fs_err::remove_file(dir.path().join("config/ops-controls.yaml")).unwrap();
+    let out = cmd()
+        .arg("--repo")
+        .arg(dir.path())
+        .args(["--only", "WF", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses: Vec<String> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}: {}",
+                c["id"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+                c["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    settings().bind(|| insta::assert_snapshot!("general_profile_wf", statuses.join("\n")));
+}
+
 #[test]
 fn sarif_is_a_valid_2_1_0_log() {
     let dir = crate::common::repo("noncompliant");

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Side-by-side comparison of `ops-controls --only WF` and zizmor on real workflows (issue 14).
+
+The corpus is `scripts/compare-zizmor.manifest`: public repositories, each at a pinned
+commit, with the workflow paths to take. No third-party workflow is committed here; this
+script fetches the files at run time, from raw.githubusercontent.com, or from local bare
+git copies when `--git-dir-template` says where they are (offline machines).
+
+Both tools run on each repository's `.github/workflows`, ops-controls with its built-in
+policy (the `general` profile) and zizmor with its default persona, offline. Findings are
+grouped in three families:
+
+    injection  WF-015             template-injection
+    triggers   WF-005, WF-006     dangerous-triggers
+    pinning    WF-012             unpinned-uses, unpinned-images
+
+Injection and pinning are matched by file and line; triggers by file (zizmor points at the
+trigger, ops-controls at the trigger or the privileged use). The script prints a table of
+counts per file (ours / zizmor), then every finding only one tool raised, and exits 1 when
+zizmor raised a finding in these families that ops-controls did not ("misses"), else 0.
+
+Usage:
+    scripts/compare-zizmor.py [--ops-controls BIN] [--zizmor BIN] [--work DIR]
+                              [--git-dir-template '/mirrors/{owner}+{name}/repo']
+Needs: python3 (standard library only), zizmor 1.33.1 (`pip install zizmor==1.33.1`),
+the ops-controls binary (default: target/release/ops-controls, built if missing).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections import defaultdict
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+OURS = {"WF-015": "injection", "WF-005": "triggers", "WF-006": "triggers", "WF-012": "pinning"}
+THEIRS = {
+    "template-injection": "injection",
+    "dangerous-triggers": "triggers",
+    "unpinned-uses": "pinning",
+    "unpinned-images": "pinning",
+}
+FAMILIES = ["injection", "triggers", "pinning"]
+
+
+def read_manifest(path):
+    entries = []
+    with open(path, encoding="utf-8") as f:
+        for raw in f:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            repo, sha, *paths = line.split()
+            entries.append((repo, sha, paths))
+    return entries
+
+
+def fetch(repo, sha, path, template):
+    if template:
+        owner, name = repo.split("/")
+        git_dir = template.format(owner=owner, name=name)
+        if os.path.isdir(git_dir):
+            return subprocess.run(
+                ["git", "--git-dir", git_dir, "show", f"{sha}:{path}"],
+                check=True,
+                capture_output=True,
+            ).stdout
+    url = f"https://raw.githubusercontent.com/{repo}/{sha}/{path}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read()
+
+
+def materialize(entries, work, template):
+    """Writes each repository's workflows under WORK/<owner>__<name>/ and returns the dirs."""
+    dirs = {}
+    for repo, sha, paths in entries:
+        base = os.path.join(work, repo.replace("/", "__"))
+        for path in paths:
+            target = os.path.join(base, path)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(fetch(repo, sha, path, template))
+        dirs[repo] = base
+    return dirs
+
+
+def ours(binary, base):
+    out = subprocess.run(
+        [binary, "--repo", base, "--only", "WF", "--format", "json"],
+        capture_output=True,
+        check=False,
+    )
+    if out.returncode not in (0, 1):
+        sys.exit(f"ops-controls failed on {base}: {out.stderr.decode(errors='replace')}")
+    found = []
+    for check in json.loads(out.stdout)["checks"]:
+        family = OURS.get(check["id"])
+        if family is None or check["status"] not in ("fail", "warn"):
+            continue
+        for loc in check["locations"]:
+            found.append((loc["file"], family, loc.get("line"), f'{check["id"]}: {loc.get("note")}'))
+    return found
+
+
+def theirs(binary, base):
+    out = subprocess.run(
+        [binary, "--offline", "--no-progress", "--format", "json", "--no-exit-codes", "."],
+        cwd=base,
+        capture_output=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        sys.exit(f"zizmor failed on {base}: {out.stderr.decode(errors='replace')}")
+    found = []
+    for finding in json.loads(out.stdout):
+        family = THEIRS.get(finding["ident"])
+        if family is None:
+            continue
+        primary = next(
+            (l for l in finding["locations"] if l["symbolic"]["kind"] == "Primary"),
+            finding["locations"][0],
+        )
+        path = primary["symbolic"]["key"]["Local"]["verbatim_path"]
+        path = os.path.normpath(path).replace(os.sep, "/")
+        line = primary["concrete"]["location"]["start_point"]["row"] + 1
+        note = f'{finding["ident"]}: {primary["symbolic"]["annotation"]}'
+        found.append((path, family, line, note))
+    return found
+
+
+def key(finding):
+    path, family, line, _ = finding
+    return (path, family, None if family == "triggers" else line)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--manifest", default=os.path.join(ROOT, "scripts/compare-zizmor.manifest"))
+    parser.add_argument("--ops-controls", default=os.path.join(ROOT, "target/release/ops-controls"))
+    parser.add_argument("--zizmor", default="zizmor")
+    parser.add_argument("--work", default=None, help="where to write the corpus (default: a temp dir)")
+    parser.add_argument("--git-dir-template", default=os.environ.get("COMPARE_GIT_DIR_TEMPLATE"))
+    args = parser.parse_args()
+
+    if not os.path.exists(args.ops_controls):
+        subprocess.run(
+            ["cargo", "build", "--release", "--locked", "-p", "ops-controls", "--bin", "ops-controls"],
+            cwd=ROOT,
+            check=True,
+        )
+    work = args.work or tempfile.mkdtemp(prefix="compare-zizmor-")
+    entries = read_manifest(args.manifest)
+    dirs = materialize(entries, work, args.git_dir_template)
+
+    rows = []
+    only_ours, only_theirs = [], []
+    totals = defaultdict(lambda: [0, 0])
+    files = 0
+    for repo, _sha, paths in entries:
+        files += len(paths)
+        mine = ours(args.ops_controls, dirs[repo])
+        zz = theirs(args.zizmor, dirs[repo])
+        mine_keys = {key(f) for f in mine}
+        zz_keys = {key(f) for f in zz}
+        per_file = defaultdict(lambda: {fam: [0, 0] for fam in FAMILIES})
+        for f in mine:
+            per_file[f[0]][f[1]][0] += 1
+            totals[f[1]][0] += 1
+        for f in zz:
+            per_file[f[0]][f[1]][1] += 1
+            totals[f[1]][1] += 1
+        for f in mine:
+            if key(f) not in zz_keys:
+                only_ours.append((repo, f))
+        for f in zz:
+            if key(f) not in mine_keys:
+                only_theirs.append((repo, f))
+        for path in sorted(per_file):
+            cells = [f"{per_file[path][fam][0]}/{per_file[path][fam][1]}" for fam in FAMILIES]
+            rows.append((f"{repo}:{path}", *cells))
+
+    print(f"{len(entries)} repositories, {files} workflow files; cells are ours/zizmor\n")
+    width = max([len(r[0]) for r in rows] + [4])
+    print(f"| {'file'.ljust(width)} | injection | triggers | pinning |")
+    print(f"| {'-' * width} | --- | --- | --- |")
+    for row in rows:
+        print(f"| {row[0].ljust(width)} | {row[1]} | {row[2]} | {row[3]} |")
+    cells = " | ".join(f"{totals[fam][0]}/{totals[fam][1]}" for fam in FAMILIES)
+    print(f"| {'total'.ljust(width)} | {cells} |")
+
+    misses = defaultdict(int)
+    for _repo, f in only_theirs:
+        misses[f[1]] += 1
+    extras = defaultdict(int)
+    for _repo, f in only_ours:
+        extras[f[1]] += 1
+    print("\n| family | zizmor only (misses) | ops-controls only |")
+    print("| --- | --- | --- |")
+    for fam in FAMILIES:
+        print(f"| {fam} | {misses[fam]} | {extras[fam]} |")
+
+    print("\nzizmor only (ops-controls misses):")
+    for repo, (path, fam, line, note) in only_theirs:
+        print(f"  {repo}:{path}:{line} [{fam}] {note}")
+    print("\nops-controls only:")
+    for repo, (path, fam, line, note) in only_ours:
+        print(f"  {repo}:{path}:{line} [{fam}] {note}")
+    print(f"\ncorpus: {work}")
+    return 1 if only_theirs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
