@@ -499,3 +499,92 @@ fn issue_15_updatekeys_adding_a_recipient_keeps_lastmodified_mac_and_values() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(out.stdout, b"a: secret\nb: 2\n");
 }
+
+#[test]
+fn issue_15_deliberate_refusals_name_the_sops_behaviour() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let encrypt = |name: &str, text: &str| {
+        fs_err::write(d.join(name), text).unwrap();
+        let out = xtask(d)
+            .args(["bundle", "encrypt", "--age", ALICE, "--in-place", name])
+            .output()
+            .unwrap();
+        out
+    };
+    assert_eq!(
+        encrypt("multi.yaml", "a: 1\n---\nb: 2\n").status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        encrypt("nested.yaml", "s:\n  k:\n    n: 1\n").status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        encrypt("list.yaml", "l:\n  # c\n  - a\n  - b\n")
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = encrypt("trailing.json", "{\"a\": 1} {\"b\": 2}\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("sops 3.11 reads the first object and silently ignores the rest"),
+        "{}",
+        stderr_of(&out)
+    );
+    for (args, message) in [
+        (
+            &["decrypt", "--output-type", "json", "multi.yaml"][..],
+            "sops 3.11 writes the first and silently drops the others",
+        ),
+        (
+            &["decrypt", "--output-type", "dotenv", "multi.yaml"][..],
+            "sops 3.11 writes the first and silently drops the others",
+        ),
+        (
+            &["decrypt", "--output-type", "ini", "nested.yaml"][..],
+            "sops 3.11 writes Go's internal form",
+        ),
+        (
+            &["decrypt", "--extract", r#"["l"][0]"#, "list.yaml"][..],
+            "sops counts comments as list items, so its [0] names another item",
+        ),
+        (
+            &["set", "list.yaml", r#"["l"][1]"#, "\"z\""][..],
+            "sops counts comments as list items, so its [1] names another item",
+        ),
+        (
+            &["unset", "list.yaml", r#"["l"][0]"#][..],
+            "sops counts comments as list items",
+        ),
+    ] {
+        let file = args.iter().find(|a| a.ends_with(".yaml")).unwrap();
+        let before = fs_err::read(d.join(file)).unwrap();
+        let out = with_key(xtask(d), "alice")
+            .arg("bundle")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains(message),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        if let Some(before) = before {
+            assert_eq!(
+                fs_err::read(d.join(args[args.len() - 1])).ok(),
+                Some(before)
+            );
+        }
+    }
+    // The whole list still extracts as sops prints it, comment included.
+    let out = with_key(xtask(d), "alice")
+        .args(["bundle", "decrypt", "--extract", r#"["l"]"#, "list.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(out.stdout, b"# c\n- a\n- b\n");
+}
