@@ -2,7 +2,9 @@
 //!
 //! Decrypted output goes to stdout unless `--output` names a file, which is then written
 //! atomically with mode 0600. Encrypted files are replaced atomically. Keys are found as
-//! sops finds them (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, keys.txt).
+//! sops finds them (SSH keys, `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`,
+//! keys.txt). What must stay true: every output and refusal matches sops 3.11 or names the
+//! sops behaviour it deliberately departs from (README, compatibility notes).
 
 use bundle_core::ExitStatus;
 use std::fmt::Write as _;

@@ -90,7 +90,7 @@ pub enum Error {
     },
 
     /// No identity could be loaded from any source.
-    #[error("cannot decrypt {}: no age identity found{}\nhint: set SOPS_AGE_KEY, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY_CMD, or put a key in {}", path.display(), failures.iter().map(|f| format!("\nskipped: {f}")).collect::<String>(), default_keys.display())]
+    #[error("cannot decrypt {}: no age identity found{}\nhint: set SOPS_AGE_KEY, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY_CMD, or put a key in {}", path.display(), skipped_lines(failures), default_keys.display())]
     NoIdentities {
         /// The file.
         path: PathBuf,
@@ -354,6 +354,15 @@ impl Error {
     pub fn is_integrity(&self) -> bool {
         self.exit_status() == ExitStatus::Integrity
     }
+}
+
+/// The sources that failed to load, one `skipped: …` line each (nothing when none did).
+fn skipped_lines(failures: &[String]) -> String {
+    failures.iter().fold(String::new(), |mut out, f| {
+        out.push_str("\nskipped: ");
+        out.push_str(f);
+        out
+    })
 }
 
 /// The result type of bundle-core.

@@ -108,7 +108,9 @@ impl SopsFile {
     /// [`Decrypted::rotate_data_key`], encrypt the tree again instead.
     #[must_use]
     pub fn with_recipients_of(mut self, rewrapped: &Decrypted) -> Self {
-        self.metadata.key_groups = rewrapped.metadata().key_groups.clone();
+        self.metadata
+            .key_groups
+            .clone_from(&rewrapped.metadata().key_groups);
         self.metadata.shamir_threshold = rewrapped.metadata().shamir_threshold;
         self
     }

@@ -506,11 +506,10 @@ fn issue_15_deliberate_refusals_name_the_sops_behaviour() {
     let d = dir.path();
     let encrypt = |name: &str, text: &str| {
         fs_err::write(d.join(name), text).unwrap();
-        let out = xtask(d)
+        xtask(d)
             .args(["bundle", "encrypt", "--age", ALICE, "--in-place", name])
             .output()
-            .unwrap();
-        out
+            .unwrap()
     };
     assert_eq!(
         encrypt("multi.yaml", "a: 1\n---\nb: 2\n").status.code(),
@@ -559,7 +558,10 @@ fn issue_15_deliberate_refusals_name_the_sops_behaviour() {
             "sops counts comments as list items",
         ),
     ] {
-        let file = args.iter().find(|a| a.ends_with(".yaml")).unwrap();
+        let file = args
+            .iter()
+            .find(|a| Path::new(a).extension().is_some_and(|e| e == "yaml"))
+            .unwrap();
         let before = fs_err::read(d.join(file)).unwrap();
         let out = with_key(xtask(d), "alice")
             .arg("bundle")

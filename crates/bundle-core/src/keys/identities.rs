@@ -204,7 +204,12 @@ impl Identities {
         }
         // One plugin connection per plugin name, as age does. A plugin whose binary is not on
         // PATH was already reported when its identity was loaded, so it is left out here.
-        let mut plugin_names: Vec<&str> = self.keys.plugin.iter().map(|p| p.plugin()).collect();
+        let mut plugin_names: Vec<&str> = self
+            .keys
+            .plugin
+            .iter()
+            .map(age::plugin::Identity::plugin)
+            .collect();
         plugin_names.sort_unstable();
         plugin_names.dedup();
         let plugins: Vec<_> = plugin_names
