@@ -409,7 +409,8 @@ fn seq_values(items: &[SeqItem]) -> impl Iterator<Item = &Value> {
 /// Refuses a sequence index that sops would read differently: sops counts a comment of a
 /// list as one of its items (`["l"][0]` of `l: [# c, a]` is the comment for sops 3.11,
 /// checked; issue 15), this toolkit counts values only. When a comment comes before the
-/// element named (or anywhere in the list, for an index past its end), the two tools would
+/// element named (or anywhere in the list, for an index past the values but not past
+/// every item, where sops would not append), the two tools would
 /// read or change different elements, so the path is refused instead of guessed.
 fn refuse_comment_counted_index(items: &[SeqItem], n: usize, path: &TreePath) -> Result<()> {
     let raw = items
@@ -418,6 +419,10 @@ fn refuse_comment_counted_index(items: &[SeqItem], n: usize, path: &TreePath) ->
         .filter(|(_, it)| matches!(it, SeqItem::Value(_)))
         .nth(n)
         .map_or(items.len(), |(i, _)| i);
+    if raw == items.len() && n >= items.len() {
+        // Past the end for both tools: each appends.
+        return Ok(());
+    }
     let comments = items[..raw]
         .iter()
         .filter(|it| matches!(it, SeqItem::Comment(_)))
