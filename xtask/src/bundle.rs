@@ -2,7 +2,9 @@
 //!
 //! Decrypted output goes to stdout unless `--output` names a file, which is then written
 //! atomically with mode 0600. Encrypted files are replaced atomically. Keys are found as
-//! sops finds them (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, keys.txt).
+//! sops finds them (SSH keys, `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`,
+//! keys.txt). What must stay true: every output and refusal matches sops 3.11 or names the
+//! sops behaviour it deliberately departs from (README, compatibility notes).
 
 use bundle_core::ExitStatus;
 use std::fmt::Write as _;
@@ -66,9 +68,13 @@ pub(crate) enum BundleCommand {
         /// stored as floats, as sops does).
         #[arg(required_unless_present = "value_stdin", allow_negative_numbers = true)]
         value: Option<String>,
-        /// Read the value from stdin as a plain string (one trailing newline removed).
+        /// Read the value from stdin, as JSON like VALUE (as `sops set --value-stdin`).
         #[arg(long, conflicts_with = "value")]
         value_stdin: bool,
+        /// Take the value as a plain string instead of JSON (stdin: one trailing newline
+        /// removed). Not in sops.
+        #[arg(long)]
+        raw: bool,
     },
     /// Remove one value and re-encrypt in place.
     Unset {
@@ -179,16 +185,25 @@ pub(crate) fn run(
             path,
             value,
             value_stdin,
+            raw,
         } => {
             let tree_path = TreePath::parse(&path).map_err(Failure::usage)?;
-            let value = if value_stdin {
+            let text = if value_stdin {
                 let mut text = Zeroizing::new(String::new());
                 std::io::stdin().read_to_string(&mut text)?;
-                let trimmed = text.strip_suffix('\n').unwrap_or(&text);
+                text
+            } else {
+                Zeroizing::new(value.unwrap_or_default())
+            };
+            let value = if raw {
+                let trimmed = if value_stdin {
+                    text.strip_suffix('\n').unwrap_or(&text)
+                } else {
+                    &text
+                };
                 Value::Scalar(Scalar::Str(Text::from(trimmed)))
             } else {
-                let json = Zeroizing::new(value.unwrap_or_default());
-                json_to_value(&json)?
+                json_to_value(&text)?
             };
             edit(&file, stderr, |d| {
                 d.set(&tree_path, value).map_err(Into::into)
@@ -257,33 +272,96 @@ fn decrypt(
     Ok(ExitStatus::Success)
 }
 
-/// A single extracted value: scalars as bare text (as sops prints them), containers in the
-/// output format.
+/// A single extracted value, printed as `sops decrypt --extract` prints it (checked with
+/// sops 3.11; issue 15): a string as its bare text; a map as a whole file of the output
+/// format; any other value (number, bool, null, time, sequence) as the output store writes
+/// one value: YAML with a final newline (`1`, `true`, `1e+21`, `- a`), JSON without one
+/// (`1`, `"2024-01-01T00:00:00Z"`, a tab-indented array). dotenv and binary output hold
+/// strings only, and INI output is refused for a sequence, whose sops rendering is Go's
+/// internal structure.
 fn render_value(value: &Value, format: Format) -> Result<Zeroizing<Vec<u8>>, Box<Failure>> {
-    match value {
-        Value::Scalar(s) => Ok(match s {
-            Scalar::Str(t) | Scalar::Time(t) => Zeroizing::new(t.as_str().as_bytes().to_vec()),
-            Scalar::Bytes(b) => b.clone(),
-            other => bundle_core::value::plaintext_bytes(other),
-        }),
-        Value::Null => Ok(Zeroizing::new(b"null".to_vec())),
-        Value::Map(m) => {
-            let raw = bundle_core::RawFile {
-                branches: vec![m.clone()],
-                metadata: None,
-            };
-            bundle_core::store::emit(format, &raw, EmitOptions::default())
-                .map(Zeroizing::new)
-                .map_err(|e| {
-                    Failure::usage(format!(
-                        "cannot render the extracted value as {format}: {e}"
-                    ))
-                })
+    let kind = match value {
+        Value::Scalar(Scalar::Str(t)) => return Ok(Zeroizing::new(t.as_str().as_bytes().to_vec())),
+        Value::Scalar(Scalar::Bytes(b)) => return Ok(b.clone()),
+        Value::Map(m) => return emit_branch(m.clone(), format),
+        Value::Scalar(s) => bundle_core::value::type_name(s),
+        Value::Null => "null",
+        Value::Seq(_) => "sequence",
+    };
+    match format {
+        Format::Yaml => {
+            // One value as go-yaml writes it alone: the value of a one-key map, without the
+            // key, one indentation level (4 columns) less.
+            let text = emit_wrapped(value, Format::Yaml)?;
+            let mut lines = text.split_inclusive('\n');
+            let first = lines.next().unwrap_or_default();
+            let mut out = Zeroizing::new(String::with_capacity(text.len()));
+            if let Some(inline) = first.strip_prefix("x: ") {
+                out.push_str(inline);
+            }
+            for line in lines {
+                out.push_str(line.strip_prefix("    ").unwrap_or(line));
+            }
+            Ok(Zeroizing::new(out.as_bytes().to_vec()))
         }
-        Value::Seq(_) => Err(Failure::usage(
-            "extracting a whole sequence is not supported; extract one element, e.g. [0]",
+        Format::Json => Ok(json_value(value)?),
+        Format::Ini if !matches!(value, Value::Seq(_)) => Ok(json_value(value)?),
+        Format::Ini => Err(Failure::usage(
+            "cannot extract a sequence as INI (sops prints Go's internal structure there); use --output-type yaml or json",
         )),
+        Format::Dotenv | Format::Binary => Err(Failure::usage(format!(
+            "the {format} output holds strings only and this value is a {kind} (sops refuses it too); use --output-type yaml or json"
+        ))),
     }
+}
+
+/// One value as the JSON store writes it alone: the value of a one-key object, without the
+/// key, one indentation level less, no final newline.
+fn json_value(value: &Value) -> Result<Zeroizing<Vec<u8>>, Box<Failure>> {
+    let text = emit_wrapped(value, Format::Json)?;
+    let body = text
+        .trim_end()
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .map(|t| t.trim_matches('\n'))
+        .unwrap_or_default();
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    for (i, line) in body.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let line = line.strip_prefix('\t').unwrap_or(line);
+        out.push_str(if i == 0 {
+            line.strip_prefix("\"x\": ").unwrap_or(line)
+        } else {
+            line
+        });
+    }
+    Ok(Zeroizing::new(out.as_bytes().to_vec()))
+}
+
+/// `value` under the key `x`, emitted as a whole plaintext file of `format`.
+fn emit_wrapped(value: &Value, format: Format) -> Result<Zeroizing<String>, Box<Failure>> {
+    let mut map = Map::new();
+    map.push("x".to_owned(), value.clone());
+    let bytes = emit_branch(map, format)?;
+    String::from_utf8(bytes.to_vec())
+        .map(Zeroizing::new)
+        .map_err(|_| Failure::usage(format!("the extracted value is not UTF-8 as {format}")))
+}
+
+fn emit_branch(map: Map, format: Format) -> Result<Zeroizing<Vec<u8>>, Box<Failure>> {
+    let raw = bundle_core::RawFile {
+        branches: vec![map],
+        metadata: None,
+    };
+    bundle_core::store::emit(format, &raw, EmitOptions::default())
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            Failure::usage(format!(
+                "cannot render the extracted value as {format}: {e}"
+            ))
+        })
 }
 
 fn write_stdout(stdout: &mut dyn Write, bytes: &[u8]) -> Result<(), Box<Failure>> {
@@ -411,17 +489,24 @@ fn updatekeys(file: &Path, yes: bool, config: Option<&Path>, stderr: &mut dyn Wr
     }
     let mut decrypted = sops_file.decrypt(&identities()?)?;
     decrypted.set_recipients(&wanted, rule.shamir_threshold)?;
-    if !removed.is_empty() {
-        // A removed recipient still holds the old data key: only a new one locks it out.
+    if removed.is_empty() {
+        // Same data key: only the key groups change; values, lastmodified and the MAC stay
+        // byte for byte, as sops updatekeys leaves them.
+        sops_file
+            .with_recipients_of(&decrypted)
+            .write(file, EmitOptions::default())?;
+    } else {
+        // A removed recipient still holds the old data key: only a new one locks it out
+        // (sops updatekeys keeps the data key; this is a deliberate difference).
         decrypted.rotate_data_key()?;
         writeln!(
             stderr,
             "a recipient was removed: the data key was rotated as well"
         )?;
+        decrypted
+            .encrypt(now()?)?
+            .write(file, EmitOptions::default())?;
     }
-    decrypted
-        .encrypt(now()?)?
-        .write(file, EmitOptions::default())?;
     writeln!(stderr, "updated {}", file.display())?;
     Ok(ExitStatus::Success)
 }
@@ -522,7 +607,7 @@ fn keygen(output: Option<&Path>, stdout: &mut dyn Write, stderr: &mut dyn Write)
 fn json_to_value(text: &str) -> Result<Value, Box<Failure>> {
     let parsed: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         Failure::usage(format!(
-            "the value is not valid JSON ({e}); quote strings: '\"text\"'"
+            "the value is not valid JSON ({e}), as sops set requires; quote strings: '\"text\"', or pass --raw to take it as a plain string"
         ))
     })?;
     Ok(from_json(parsed))

@@ -90,7 +90,7 @@ pub enum Error {
     },
 
     /// No identity could be loaded from any source.
-    #[error("cannot decrypt {}: no age identity found\nhint: set SOPS_AGE_KEY, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY_CMD, or put a key in {}", path.display(), default_keys.display())]
+    #[error("cannot decrypt {}: no age identity found{}\nhint: set SOPS_AGE_KEY, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY_CMD, or put a key in {}", path.display(), skipped_lines(failures), default_keys.display())]
     NoIdentities {
         /// The file.
         path: PathBuf,
@@ -236,6 +236,26 @@ pub enum Error {
         context: String,
     },
 
+    /// A recipient of a kind this toolkit cannot encrypt to (post-quantum hybrid keys).
+    #[error(
+        "unsupported age recipient `{recipient}`: {reason}\nhint: use an X25519 (age1…) or SSH recipient"
+    )]
+    UnsupportedRecipient {
+        /// The recipient text, cut short when long (public, safe to print).
+        recipient: String,
+        /// Why, and what would be needed.
+        reason: String,
+    },
+
+    /// An age plugin recipient or identity needs a plugin binary that is not on `PATH`.
+    #[error(
+        "the age plugin binary `{binary}` is not on PATH\nhint: install {binary} (the plugin named in the recipient or identity) and put it on PATH, as sops needs it too"
+    )]
+    AgePluginMissing {
+        /// The binary's name, `age-plugin-<name>`.
+        binary: String,
+    },
+
     /// An identity source could not be parsed. The key material is never quoted.
     #[error("invalid age identity in {source_name}: {message}")]
     InvalidIdentity {
@@ -324,6 +344,7 @@ impl Error {
             | Error::MacBadType { .. }
             | Error::MacMismatch { .. }
             | Error::KeyCommand { .. }
+            | Error::AgePluginMissing { .. }
             | Error::Age(_) => ExitStatus::Integrity,
             _ => ExitStatus::Usage,
         }
@@ -333,6 +354,15 @@ impl Error {
     pub fn is_integrity(&self) -> bool {
         self.exit_status() == ExitStatus::Integrity
     }
+}
+
+/// The sources that failed to load, one `skipped: …` line each (nothing when none did).
+fn skipped_lines(failures: &[String]) -> String {
+    failures.iter().fold(String::new(), |mut out, f| {
+        out.push_str("\nskipped: ");
+        out.push_str(f);
+        out
+    })
 }
 
 /// The result type of bundle-core.

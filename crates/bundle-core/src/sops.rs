@@ -101,6 +101,20 @@ impl SopsFile {
         self
     }
 
+    /// This file with the key groups and Shamir threshold of `rewrapped` (this file,
+    /// decrypted, after [`Decrypted::set_recipients`]), everything else kept byte for byte:
+    /// the values' ciphertext, `lastmodified` and the MAC, as `sops updatekeys` keeps them
+    /// (checked with sops 3.11; issue 15). Only valid while the data key is unchanged: after
+    /// [`Decrypted::rotate_data_key`], encrypt the tree again instead.
+    #[must_use]
+    pub fn with_recipients_of(mut self, rewrapped: &Decrypted) -> Self {
+        self.metadata
+            .key_groups
+            .clone_from(&rewrapped.metadata().key_groups);
+        self.metadata.shamir_threshold = rewrapped.metadata().shamir_threshold;
+        self
+    }
+
     /// The typed metadata.
     pub fn metadata(&self) -> &Metadata {
         &self.metadata

@@ -8,6 +8,7 @@ pub const SCRUBBED_ENV: &[&str] = &[
     "SOPS_AGE_KEY",
     "SOPS_AGE_KEY_FILE",
     "SOPS_AGE_KEY_CMD",
+    "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
     "SOPS_AGE_RECIPIENTS",
     "NO_COLOR",
     "CI",

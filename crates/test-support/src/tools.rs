@@ -55,3 +55,21 @@ pub fn gitleaks() -> Option<PathBuf> {
     }
     found
 }
+
+/// The `ssh-keygen` on `PATH` (the SSH identity interop tests make their keys with it);
+/// `None`, with a notice on stderr, when it is missing outside CI.
+///
+/// # Panics
+/// When ssh-keygen is missing and `CI=true`.
+#[allow(clippy::print_stderr)] // the notice is the point: a skipped interop test must say so
+pub fn ssh_keygen() -> Option<PathBuf> {
+    let found = find_on_path("ssh-keygen");
+    if found.is_none() {
+        assert!(
+            !is_ci(),
+            "ssh-keygen is not on PATH but CI=true: the SSH identity tests must run in CI (.ci/run installs openssh-client)"
+        );
+        eprintln!("notice: ssh-keygen not found on PATH; skipping an SSH identity test");
+    }
+    found
+}

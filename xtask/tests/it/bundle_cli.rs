@@ -68,7 +68,8 @@ fn decrypt_extract_and_output_file_is_private() {
         .unwrap();
     assert_eq!(
         (out.status.code(), out.stdout.as_slice()),
-        (Some(0), b"8443".as_slice())
+        // A number prints as sops prints it: YAML, with a final newline (issue 15).
+        (Some(0), b"8443\n".as_slice())
     );
     let target = dir.path().join("plain.yaml");
     let out = with_key(xtask(dir.path()), "alice")
@@ -207,6 +208,7 @@ fn encrypt_set_rotate_updatekeys_flow_never_leaks_the_canary() {
             "secrets.yaml",
             r#"["db"]["password"]"#,
             "--value-stdin",
+            "--raw",
         ])
         .write_stdin(format!("{CANARY}\n")));
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
@@ -295,4 +297,291 @@ fn keygen_writes_0600_and_refuses_to_overwrite() {
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
     assert_eq!(fs_err::read_to_string(&path).unwrap(), text);
+}
+
+/// A document with one value of each kind `--extract` treats differently.
+const EXTRACT_DOC: &str = "s: hello\ni: 1\nb: true\nbig: 1e21\nneg: -0.0\nz: null\nt: 2024-01-01T00:00:00Z\nl:\n  - x\n  - {a: 1, b: [true, null]}\n  - [1, 2.5]\n  - \"multi\\nline\"\nm:\n  k: v\n";
+
+/// What sops 3.11 prints for each `--extract` of [`EXTRACT_DOC`] (read from the real sops:
+/// the YAML forms end in a newline, the JSON ones do not, strings are bare).
+const EXTRACT_EXPECTED: &[(&str, &str, &str)] = &[
+    ("s", "yaml", "hello"),
+    ("i", "yaml", "1\n"),
+    ("i", "json", "1"),
+    ("b", "yaml", "true\n"),
+    ("b", "json", "true"),
+    ("big", "yaml", "1e+21\n"),
+    ("big", "json", "1e+21"),
+    ("neg", "yaml", "-0\n"),
+    ("z", "yaml", "null\n"),
+    ("z", "json", "null"),
+    ("t", "yaml", "2024-01-01T00:00:00Z\n"),
+    ("t", "json", "\"2024-01-01T00:00:00Z\""),
+    (
+        "l",
+        "yaml",
+        "- x\n- a: 1\n  b:\n    - true\n    - null\n- - 1\n  - 2.5\n- |-\n  multi\n  line\n",
+    ),
+    (
+        "l",
+        "json",
+        "[\n\t\"x\",\n\t{\n\t\t\"a\": 1,\n\t\t\"b\": [\n\t\t\ttrue,\n\t\t\tnull\n\t\t]\n\t},\n\t[\n\t\t1,\n\t\t2.5\n\t],\n\t\"multi\\nline\"\n]",
+    ),
+    ("m", "yaml", "k: v\n"),
+];
+
+#[test]
+fn issue_15_extract_prints_values_as_sops_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs_err::write(d.join("doc.yaml"), EXTRACT_DOC).unwrap();
+    let out = xtask(d)
+        .args([
+            "bundle", "encrypt", "--age", ALICE, "doc.yaml", "--output", "e.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let sops = test_support::sops();
+    for (key, format, expected) in EXTRACT_EXPECTED {
+        let path = format!(r#"["{key}"]"#);
+        let out = with_key(xtask(d), "alice")
+            .args([
+                "bundle",
+                "decrypt",
+                "--output-type",
+                format,
+                "--extract",
+                &path,
+                "e.yaml",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{key} {format}: {}",
+            stderr_of(&out)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            *expected,
+            "{key} as {format}"
+        );
+        if let Some(sops) = &sops {
+            let theirs = std::process::Command::new(sops)
+                .current_dir(d)
+                .env_clear()
+                .env("HOME", d)
+                .env("SOPS_AGE_KEY_FILE", vectors().join("keys/alice.agekey"))
+                .args([
+                    "--disable-version-check",
+                    "decrypt",
+                    "--output-type",
+                    format,
+                ])
+                .args(["--extract", &path, "e.yaml"])
+                .output()
+                .unwrap();
+            assert_eq!(theirs.stdout, out.stdout, "sops differs: {key} as {format}");
+        }
+    }
+    // dotenv holds strings only (sops refuses too); INI is refused for a sequence.
+    for (key, format, message) in [
+        ("i", "dotenv", "holds strings only"),
+        ("l", "binary", "holds strings only"),
+        ("l", "ini", "cannot extract a sequence as INI"),
+    ] {
+        let out = with_key(xtask(d), "alice")
+            .args(["bundle", "decrypt", "--output-type", format, "--extract"])
+            .arg(format!(r#"["{key}"]"#))
+            .arg("e.yaml")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key} {format}");
+        assert!(stderr_of(&out).contains(message), "{}", stderr_of(&out));
+    }
+}
+
+#[test]
+fn issue_15_set_value_stdin_is_json_as_in_sops_and_raw_keeps_a_plain_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs_err::write(d.join("doc.yaml"), "a: 1\n").unwrap();
+    let out = xtask(d)
+        .args([
+            "bundle",
+            "encrypt",
+            "--age",
+            ALICE,
+            "--in-place",
+            "doc.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let set = |args: &[&str], stdin: &str| {
+        with_key(xtask(d), "alice")
+            .args(["bundle", "set", "doc.yaml"])
+            .args(args)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+    };
+    let decrypted = || {
+        let out = with_key(xtask(d), "alice")
+            .args(["bundle", "decrypt", "doc.yaml"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let out = set(&[r#"["a"]"#, "--value-stdin"], "{\"x\": [1, \"two\"]}\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(decrypted(), "a:\n    x:\n        - 1\n        - two\n");
+    // Not JSON: refused as sops refuses it, naming --raw.
+    let out = set(&[r#"["a"]"#, "--value-stdin"], "plain\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("--raw"), "{}", stderr_of(&out));
+    let out = set(&[r#"["a"]"#, "--value-stdin", "--raw"], "plain text\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(decrypted(), "a: plain text\n");
+    // A value that starts with `-` needs no `--` (as in sops).
+    let out = set(&[r#"["a"]"#, "-1e3"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(decrypted(), "a: -1000\n");
+}
+
+#[test]
+fn issue_15_updatekeys_adding_a_recipient_keeps_lastmodified_mac_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs_err::write(d.join("doc.yaml"), "a: secret\nb: 2\n").unwrap();
+    let out = xtask(d)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args([
+            "bundle",
+            "encrypt",
+            "--age",
+            ALICE,
+            "--in-place",
+            "doc.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let before = fs_err::read_to_string(d.join("doc.yaml")).unwrap();
+    fs_err::write(
+        d.join(".sops.yaml"),
+        format!("creation_rules:\n  - age: {ALICE},{BOB}\n"),
+    )
+    .unwrap();
+    let out = with_key(xtask(d), "alice")
+        .env("SOURCE_DATE_EPOCH", "1800000000")
+        .args(["bundle", "updatekeys", "--yes", "doc.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let after = fs_err::read_to_string(d.join("doc.yaml")).unwrap();
+    // Every line but the age blocks is as before (sops updatekeys: same lastmodified, same
+    // mac, same ciphertext); bob's entry is added.
+    let kept = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.contains("ENC[") || l.contains("lastmodified") || l.contains("version"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(kept(&before), kept(&after));
+    assert!(after.contains(BOB));
+    let out = with_key(xtask(d), "bob")
+        .args(["bundle", "decrypt", "doc.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(out.stdout, b"a: secret\nb: 2\n");
+}
+
+#[test]
+fn issue_15_deliberate_refusals_name_the_sops_behaviour() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let encrypt = |name: &str, text: &str| {
+        fs_err::write(d.join(name), text).unwrap();
+        xtask(d)
+            .args(["bundle", "encrypt", "--age", ALICE, "--in-place", name])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        encrypt("multi.yaml", "a: 1\n---\nb: 2\n").status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        encrypt("nested.yaml", "s:\n  k:\n    n: 1\n").status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        encrypt("list.yaml", "l:\n  # c\n  - a\n  - b\n")
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = encrypt("trailing.json", "{\"a\": 1} {\"b\": 2}\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("sops 3.11 reads the first object and silently ignores the rest"),
+        "{}",
+        stderr_of(&out)
+    );
+    for (args, message) in [
+        (
+            &["decrypt", "--output-type", "json", "multi.yaml"][..],
+            "sops 3.11 writes the first and silently drops the others",
+        ),
+        (
+            &["decrypt", "--output-type", "dotenv", "multi.yaml"][..],
+            "sops 3.11 writes the first and silently drops the others",
+        ),
+        (
+            &["decrypt", "--output-type", "ini", "nested.yaml"][..],
+            "sops 3.11 writes Go's internal form",
+        ),
+        (
+            &["decrypt", "--extract", r#"["l"][0]"#, "list.yaml"][..],
+            "sops counts comments as list items, so its [0] names another item",
+        ),
+        (
+            &["set", "list.yaml", r#"["l"][1]"#, "\"z\""][..],
+            "sops counts comments as list items, so its [1] names another item",
+        ),
+        (
+            &["unset", "list.yaml", r#"["l"][0]"#][..],
+            "sops counts comments as list items",
+        ),
+    ] {
+        let file = args
+            .iter()
+            .find(|a| Path::new(a).extension().is_some_and(|e| e == "yaml"))
+            .unwrap();
+        let before = fs_err::read(d.join(file)).unwrap();
+        let out = with_key(xtask(d), "alice")
+            .arg("bundle")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains(message),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(fs_err::read(d.join(file)).unwrap(), before, "{args:?}");
+    }
+    // The whole list still extracts as sops prints it, comment included.
+    let out = with_key(xtask(d), "alice")
+        .args(["bundle", "decrypt", "--extract", r#"["l"]"#, "list.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(out.stdout, b"# c\n- a\n- b\n");
 }

@@ -3,6 +3,7 @@
 
 mod bundle_cli;
 mod common;
+mod identities_interop;
 mod init_cli;
 mod issue_12;
 mod issue_15;

@@ -212,9 +212,14 @@ impl CreationRule {
             });
         }
         for recipient in self.recipients() {
-            if let Err(Error::InvalidRecipient { recipient, context }) =
-                crate::keys::parse_recipient(recipient)
-            {
+            let parsed = crate::keys::parse_recipient(recipient);
+            if let Err(Error::UnsupportedRecipient { recipient, reason }) = parsed {
+                return Err(Error::UnsupportedRecipient {
+                    recipient,
+                    reason: format!("{reason} (in {} creation_rules[{index}])", config.display()),
+                });
+            }
+            if let Err(Error::InvalidRecipient { recipient, context }) = parsed {
                 let why = if context.is_empty() {
                     String::new()
                 } else {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::identities::{Identities, parse_identity_text};
+use super::identities::{Identities, ParsedKeys, parse_identity_text, parse_ssh_identity};
 use crate::error::{Error, Result};
 
 /// Text that marks a string as possibly holding a private key (checked case-insensitively
@@ -34,6 +34,8 @@ pub struct KeyEnv {
     pub sops_age_key_file: Option<PathBuf>,
     /// `SOPS_AGE_KEY_CMD`: a command line whose stdout is identity text.
     pub sops_age_key_cmd: Option<String>,
+    /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`: path of an SSH private key (unencrypted).
+    pub sops_age_ssh_private_key_file: Option<PathBuf>,
     /// `XDG_CONFIG_HOME`.
     pub xdg_config_home: Option<PathBuf>,
     /// `HOME`.
@@ -47,8 +49,9 @@ pub struct KeyEnv {
 pub const DEFAULT_KEY_CMD_TIMEOUT_SECS: u64 = 60;
 
 impl KeyEnv {
-    /// Reads `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, `XDG_CONFIG_HOME` and
-    /// `HOME` from the process environment.
+    /// Reads `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`,
+    /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `XDG_CONFIG_HOME` and `HOME` from the process
+    /// environment.
     pub fn from_process() -> Self {
         fn var(name: &str) -> Option<std::ffi::OsString> {
             std::env::var_os(name).filter(|v| !v.is_empty())
@@ -59,6 +62,7 @@ impl KeyEnv {
                 .map(SecretString::from),
             sops_age_key_file: var("SOPS_AGE_KEY_FILE").map(PathBuf::from),
             sops_age_key_cmd: var("SOPS_AGE_KEY_CMD").and_then(|v| v.into_string().ok()),
+            sops_age_ssh_private_key_file: var("SOPS_AGE_SSH_PRIVATE_KEY_FILE").map(PathBuf::from),
             xdg_config_home: var("XDG_CONFIG_HOME").map(PathBuf::from),
             home: var("HOME").map(PathBuf::from),
             sops_age_key_cmd_timeout: var("SOPS_AGE_KEY_CMD_TIMEOUT")
@@ -78,6 +82,10 @@ impl fmt::Debug for KeyEnv {
             .field(
                 "sops_age_key_cmd",
                 &self.sops_age_key_cmd.as_deref().map(redact_command),
+            )
+            .field(
+                "sops_age_ssh_private_key_file",
+                &self.sops_age_ssh_private_key_file,
             )
             .field("xdg_config_home", &self.xdg_config_home)
             .field("home", &self.home)
@@ -103,11 +111,35 @@ pub fn default_keys_path(env: &KeyEnv) -> Option<PathBuf> {
     Some(config_dir.join("sops").join("age").join("keys.txt"))
 }
 
+/// The SSH private keys sops 3.11 reads, in its order: `SOPS_AGE_SSH_PRIVATE_KEY_FILE` when
+/// set, then `~/.ssh/id_ed25519` and `~/.ssh/id_rsa` when they exist (both, and also when
+/// the variable is set). A path named by the variable is read even if missing, so that a
+/// typo is reported; the default paths only when present.
+pub fn ssh_key_paths(env: &KeyEnv) -> Vec<(String, PathBuf)> {
+    let mut paths = Vec::new();
+    if let Some(path) = &env.sops_age_ssh_private_key_file {
+        paths.push((
+            format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}", path.display()),
+            path.clone(),
+        ));
+    }
+    if let Some(home) = env.home.as_ref().filter(|h| !h.as_os_str().is_empty()) {
+        for name in ["id_ed25519", "id_rsa"] {
+            let path = home.join(".ssh").join(name);
+            if fs_err::metadata(&path).is_ok() {
+                paths.push((path.display().to_string(), path));
+            }
+        }
+    }
+    paths
+}
+
 impl Identities {
-    /// Collects identities from every source sops reads (spec §9), in this order:
-    /// `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, then the default `keys.txt`
-    /// when it exists. All are combined. A source that fails to load is skipped and its
-    /// failure remembered ([`Identities::failures`]).
+    /// Collects identities from every source sops 3.11 reads (spec §9), in its order: the
+    /// SSH keys of [`ssh_key_paths`], then `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`,
+    /// `SOPS_AGE_KEY_CMD`, then the default `keys.txt` when it exists. All are combined. A
+    /// source that fails to load (a passphrase-protected SSH key among them) is skipped and
+    /// its failure remembered ([`Identities::failures`]).
     ///
     /// `SOPS_AGE_KEY_CMD` is split into words like a shell would (quotes and backslashes)
     /// and run without a shell, once, with stdin closed and without `SOPS_AGE_RECIPIENT`
@@ -121,6 +153,19 @@ impl Identities {
             default_keys: default_keys_path(env),
             ..Identities::default()
         };
+        for (name, path) in ssh_key_paths(env) {
+            let loaded = read_ssh_key_file(&path)
+                .map_err(Error::from)
+                .and_then(|key| parse_ssh_identity(&name, &key))
+                .map(|identity| {
+                    let keys = ParsedKeys {
+                        ssh: vec![identity],
+                        ..ParsedKeys::default()
+                    };
+                    (keys, Vec::new())
+                });
+            found.add_source(&name, loaded);
+        }
         if let Some(text) = &env.sops_age_key {
             found.add_source(
                 "SOPS_AGE_KEY",
@@ -182,6 +227,11 @@ pub fn read_key_files(paths: &[PathBuf]) -> Result<Zeroizing<String>> {
         text.push('\n');
     }
     Ok(text)
+}
+
+/// Reads an SSH private key file into a zeroizing buffer.
+fn read_ssh_key_file(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    fs_err::read(path).map(Zeroizing::new)
 }
 
 /// Reads an identity file into a zeroizing buffer (fs-err sizes it from the file's length).

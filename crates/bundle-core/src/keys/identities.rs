@@ -1,11 +1,13 @@
-//! What identities are and what they do: the loaded age X25519 identities ([`Identities`]),
-//! a generated key pair ([`KeyPair`]), recipients, and wrapping / unwrapping the data key.
+//! What identities are and what they do: the loaded age identities ([`Identities`]: X25519,
+//! SSH and plugin), a generated key pair ([`KeyPair`]), recipients ([`Recipient`]), and
+//! wrapping / unwrapping the data key.
 //!
 //! What must stay true: no key material ever reaches a message, an error or a `Debug`
 //! string (identity lines are reported by line number only; the types holding keys redact
 //! themselves); the library never writes a private key to disk; every `enc` we produce is
 //! an age v1 file in strict ASCII armor (64 columns, final newline, LF line endings), as
-//! sops requires (spec §7.2).
+//! sops requires (spec §7.2); a recipient is told apart exactly as sops 3.11 does it
+//! (`age1` with a second `1` is a plugin, `age1` an X25519 key, `ssh-` an SSH key).
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -21,24 +23,48 @@ use crate::error::{Error, Result};
 const X25519_IDENTITY_PREFIX: &str = "AGE-SECRET-KEY-1";
 /// Prefix of a post-quantum hybrid identity line (not supported by the `age` crate 0.12).
 const PQ_IDENTITY_PREFIX: &str = "AGE-SECRET-KEY-PQ-1";
-/// Prefix of a plugin identity line (plugins are not supported here).
+/// Prefix of a plugin identity line (`AGE-PLUGIN-<NAME>-1…`).
 const PLUGIN_IDENTITY_PREFIX: &str = "AGE-PLUGIN-";
 /// Prefix of a post-quantum hybrid recipient.
 const PQ_RECIPIENT_PREFIX: &str = "age1pq1";
+/// What post-quantum keys need, said wherever one is refused.
+pub(super) const PQ_NEEDS: &str = "post-quantum hybrid keys (age1pq1…, AGE-SECRET-KEY-PQ-1…) need age v1.3 (sops 3.12 or later); the Rust age crate 0.12.1 this toolkit uses has none";
 /// First line of an ASCII-armored age file.
 pub(super) const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+
 /// The age identities found for decryption, with where they came from and which sources
 /// failed to load.
 ///
 /// `Debug` prints only the source names and counts, never a key.
 #[derive(Clone, Default)]
 pub struct Identities {
-    pub(super) keys: Vec<age::x25519::Identity>,
+    pub(super) keys: ParsedKeys,
     pub(super) sources: Vec<String>,
     pub(super) failures: Vec<String>,
     /// The default `keys.txt` of the environment these identities were discovered in, named
     /// in the hint when nothing was loaded; `None` when they did not come from discovery.
     pub(super) default_keys: Option<PathBuf>,
+}
+
+/// The identities of one source, by kind. SSH keys are held decrypted only: a
+/// passphrase-protected key is refused when it is loaded (nothing here prompts).
+#[derive(Clone, Default)]
+pub(super) struct ParsedKeys {
+    pub(super) x25519: Vec<age::x25519::Identity>,
+    pub(super) ssh: Vec<age::ssh::Identity>,
+    pub(super) plugin: Vec<age::plugin::Identity>,
+}
+
+impl ParsedKeys {
+    fn len(&self) -> usize {
+        self.x25519.len() + self.ssh.len() + self.plugin.len()
+    }
+
+    fn extend(&mut self, other: ParsedKeys) {
+        self.x25519.extend(other.x25519);
+        self.ssh.extend(other.ssh);
+        self.plugin.extend(other.plugin);
+    }
 }
 
 impl fmt::Debug for Identities {
@@ -93,11 +119,23 @@ impl Identities {
         Identities::from_text(&name, &text)
     }
 
-    pub(super) fn add_source(
-        &mut self,
-        name: &str,
-        loaded: Result<(Vec<age::x25519::Identity>, Vec<String>)>,
-    ) {
+    /// An SSH private key (OpenSSH or PEM format, unencrypted) as an identity, named
+    /// `source_name` in messages, as sops reads `SOPS_AGE_SSH_PRIVATE_KEY_FILE`. A
+    /// passphrase-protected or unsupported key is an [`Error::InvalidIdentity`].
+    pub fn from_ssh_key(source_name: &str, key: &[u8]) -> Result<Identities> {
+        let identity = parse_ssh_identity(source_name, key)?;
+        Ok(Identities {
+            keys: ParsedKeys {
+                ssh: vec![identity],
+                ..ParsedKeys::default()
+            },
+            sources: vec![source_name.to_owned()],
+            failures: Vec::new(),
+            default_keys: None,
+        })
+    }
+
+    pub(super) fn add_source(&mut self, name: &str, loaded: Result<(ParsedKeys, Vec<String>)>) {
         match loaded {
             Ok((keys, notes)) => {
                 self.keys.extend(keys);
@@ -109,7 +147,8 @@ impl Identities {
     }
 
     /// Where identities were loaded from (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE=<path>`,
-    /// `SOPS_AGE_KEY_CMD`, or the default file's path). Never a key.
+    /// `SOPS_AGE_KEY_CMD`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE=<path>`, or a default file's
+    /// path). Never a key.
     pub fn sources(&self) -> &[String] {
         &self.sources
     }
@@ -122,7 +161,7 @@ impl Identities {
 
     /// Whether no identity was loaded.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.keys.len() == 0
     }
 
     /// How many identities were loaded.
@@ -130,12 +169,19 @@ impl Identities {
         self.keys.len()
     }
 
-    /// The public recipients (`age1…`) of the loaded identities, in load order.
+    /// The public recipients of the loaded X25519 and SSH identities, in load order: `age1…`,
+    /// then `ssh-ed25519 <base64>` / `ssh-rsa <base64>` (without the comment a `.pub` file
+    /// may carry). Plugin identities have no recipient known without running the plugin
+    /// and are left out.
     pub fn recipients(&self) -> Vec<String> {
-        self.keys
+        let x25519 = self.keys.x25519.iter().map(|k| k.to_public().to_string());
+        let ssh = self
+            .keys
+            .ssh
             .iter()
-            .map(|k| k.to_public().to_string())
-            .collect()
+            .filter_map(|k| age::ssh::Recipient::try_from(k.clone()).ok())
+            .map(|r| r.to_string());
+        x25519.chain(ssh).collect()
     }
 
     /// Unwraps one `enc` value (an armored age file, spec §7.2) with any loaded identity.
@@ -153,11 +199,33 @@ impl Identities {
         let reader = age::armor::ArmoredReader::new(text.as_bytes());
         let decryptor = age::Decryptor::new_buffered(reader)
             .map_err(|e| Error::Age(format!("malformed age file: {e}")))?;
-        if self.keys.is_empty() {
+        if self.is_empty() {
             return Ok(None);
         }
-        let mut stream = match decryptor.decrypt(self.keys.iter().map(|k| k as &dyn age::Identity))
-        {
+        // One plugin connection per plugin name, as age does. A plugin whose binary is not on
+        // PATH was already reported when its identity was loaded, so it is left out here.
+        let mut plugin_names: Vec<&str> = self
+            .keys
+            .plugin
+            .iter()
+            .map(age::plugin::Identity::plugin)
+            .collect();
+        plugin_names.sort_unstable();
+        plugin_names.dedup();
+        let plugins: Vec<_> = plugin_names
+            .into_iter()
+            .filter_map(|name| {
+                age::plugin::IdentityPluginV1::new(name, &self.keys.plugin, age::NoCallbacks).ok()
+            })
+            .collect();
+        let identities = self
+            .keys
+            .x25519
+            .iter()
+            .map(|k| k as &dyn age::Identity)
+            .chain(self.keys.ssh.iter().map(|k| k as &dyn age::Identity))
+            .chain(plugins.iter().map(|p| p as &dyn age::Identity));
+        let mut stream = match decryptor.decrypt(identities) {
             Ok(stream) => stream,
             Err(age::DecryptError::NoMatchingKeys) => return Ok(None),
             Err(e) => return Err(Error::Age(format!("cannot unwrap the data key: {e}"))),
@@ -169,7 +237,6 @@ impl Identities {
             .map_err(|e| Error::Age(format!("cannot read the wrapped data key: {e}")))?;
         Ok(Some(key))
     }
-
     /// The error to report when no loaded identity could unwrap the data key of `file`:
     /// [`Error::NoIdentities`] when nothing was loaded, else [`Error::NoMatchingIdentity`]
     /// (whose source list then also names the sources that failed).
@@ -214,14 +281,13 @@ impl Identities {
     }
 }
 /// Parses identity text: one identity per line, empty and `#` lines skipped, each line
-/// starting exactly with `AGE-SECRET-KEY-1` (no surrounding whitespace, spec §9).
+/// starting exactly with `AGE-SECRET-KEY-1` or `AGE-PLUGIN-` (no surrounding whitespace,
+/// spec §9), as sops 3.11 reads it.
 ///
-/// Post-quantum and plugin identity lines are valid for sops but unsupported here: they are
-/// skipped and returned as notes. Any other bad line fails the whole source, as in age.
-pub(super) fn parse_identity_text(
-    source: &str,
-    text: &str,
-) -> Result<(Vec<age::x25519::Identity>, Vec<String>)> {
+/// Post-quantum identity lines (valid for newer sops, unsupported here) and plugin
+/// identities whose `age-plugin-<name>` binary is not on `PATH` are skipped and returned as
+/// notes. Any other bad line fails the whole source, as in age.
+pub(super) fn parse_identity_text(source: &str, text: &str) -> Result<(ParsedKeys, Vec<String>)> {
     let invalid = |message: String| Error::InvalidIdentity {
         source_name: source.to_owned(),
         message,
@@ -232,7 +298,7 @@ pub(super) fn parse_identity_text(
             "passphrase-protected identity files are not supported by this toolkit".to_owned(),
         ));
     }
-    let mut keys = Vec::new();
+    let mut keys = ParsedKeys::default();
     let mut notes = Vec::new();
     // `str::lines` also drops a trailing `\r`, as Go's line scanner does.
     for (index, line) in text.lines().enumerate() {
@@ -242,60 +308,206 @@ pub(super) fn parse_identity_text(
         }
         if line.starts_with(PQ_IDENTITY_PREFIX) {
             notes.push(format!(
-                "invalid age identity in {source}: line {number}: post-quantum identities are not supported by this toolkit (skipped)"
+                "invalid age identity in {source}: line {number}: not supported (skipped): {PQ_NEEDS}"
             ));
         } else if line.starts_with(PLUGIN_IDENTITY_PREFIX) {
-            notes.push(format!(
-                "invalid age identity in {source}: line {number}: plugin identities are not supported by this toolkit (skipped)"
-            ));
+            let key: age::plugin::Identity = line
+                .parse()
+                .map_err(|_| invalid(format!("line {number}: malformed plugin identity")))?;
+            // A plugin that cannot run is a skipped identity, named with its binary, so
+            // that it is reported only when no other key opens the file.
+            match age::plugin::IdentityPluginV1::new(
+                key.plugin(),
+                std::slice::from_ref(&key),
+                age::NoCallbacks,
+            ) {
+                Ok(_) => keys.plugin.push(key),
+                Err(e) => notes.push(format!(
+                    "age identity in {source}: line {number}: skipped: {}",
+                    plugin_error(key.plugin(), &e)
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                )),
+            }
         } else if line.starts_with(X25519_IDENTITY_PREFIX) {
             let key: age::x25519::Identity = line
                 .parse()
                 .map_err(|e| invalid(format!("line {number}: malformed X25519 identity ({e})")))?;
-            keys.push(key);
+            keys.x25519.push(key);
         } else {
             return Err(invalid(format!(
-                "line {number}: unknown identity type (a line must start with {X25519_IDENTITY_PREFIX}, without leading spaces)"
+                "line {number}: unknown identity type (a line must start with {X25519_IDENTITY_PREFIX} or {PLUGIN_IDENTITY_PREFIX}, without leading spaces)"
             )));
         }
     }
-    if keys.is_empty() && notes.is_empty() {
+    if keys.len() == 0 && notes.is_empty() {
         return Err(invalid("no identities found".to_owned()));
     }
     Ok((keys, notes))
 }
-/// Parses and validates an age X25519 recipient (`age1…`, surrounding whitespace trimmed).
-///
-/// Post-quantum hybrid (`age1pq1…`), plugin and SSH recipients are rejected: the `age` crate
-/// 0.12 used here cannot encrypt to them.
-pub fn parse_recipient(s: &str) -> Result<age::x25519::Recipient> {
-    let trimmed = s.trim();
-    let reason = if trimmed.starts_with(PQ_RECIPIENT_PREFIX) {
-        "post-quantum hybrid recipients are not supported by this toolkit"
-    } else if trimmed.starts_with("ssh-") {
-        "SSH recipients are not supported by this toolkit"
-    } else {
-        match trimmed.parse::<age::x25519::Recipient>() {
-            Ok(recipient) => return Ok(recipient),
-            Err(_) => "",
-        }
+
+/// Parses one SSH private key (the whole file) as an age identity. Only unencrypted
+/// `ssh-ed25519` and `ssh-rsa` keys are accepted: sops 3.11 would prompt for the passphrase
+/// of a protected key, and this toolkit never prompts, so such a key is an error that says
+/// what to use instead.
+pub(super) fn parse_ssh_identity(source: &str, key: &[u8]) -> Result<age::ssh::Identity> {
+    let invalid = |message: String| Error::InvalidIdentity {
+        source_name: source.to_owned(),
+        message,
     };
-    Err(Error::InvalidRecipient {
-        recipient: trimmed.to_owned(),
-        context: reason.to_owned(),
-    })
+    let identity = age::ssh::Identity::from_buffer(key, Some(source.to_owned()))
+        .map_err(|_| invalid("not an SSH private key this toolkit can read (ssh-ed25519 or ssh-rsa, OpenSSH or PEM format)".to_owned()))?;
+    match identity {
+        age::ssh::Identity::Unencrypted(_) => Ok(identity),
+        age::ssh::Identity::Encrypted(_)
+        | age::ssh::Identity::Unsupported(
+            age::ssh::UnsupportedKey::EncryptedPem | age::ssh::UnsupportedKey::EncryptedSsh(_),
+        ) => Err(invalid(
+            "the SSH key is passphrase-protected, which this toolkit does not support (sops would prompt for the passphrase)\nhint: decrypt with an age identity (SOPS_AGE_KEY_FILE), or with sops itself".to_owned(),
+        )),
+        age::ssh::Identity::Unsupported(
+            age::ssh::UnsupportedKey::Hardware(kind) | age::ssh::UnsupportedKey::Type(kind),
+        ) => Err(invalid(format!(
+            "SSH key type `{kind}` is not supported (only ssh-ed25519 and ssh-rsa are)"
+        ))),
+    }
+}
+
+/// The error for a plugin that cannot be run: its binary is not on `PATH`, or the name is
+/// not a valid plugin name.
+fn plugin_error(name: &str, error: &age::plugin::ResolveError) -> Error {
+    match error {
+        age::plugin::ResolveError::MissingPlugin { binary_name } => Error::AgePluginMissing {
+            binary: binary_name.clone(),
+        },
+        _ => Error::Age(format!("invalid age plugin name `{name}`")),
+    }
+}
+
+/// A parsed recipient, of one of the kinds sops 3.11 encrypts to.
+#[derive(Clone)]
+pub enum Recipient {
+    /// `age1…`: an age X25519 public key.
+    X25519(age::x25519::Recipient),
+    /// `ssh-ed25519 …` / `ssh-rsa …`: an SSH public key (authorized-keys line).
+    Ssh(age::ssh::Recipient),
+    /// `age1<name>1…`: a recipient handled by the `age-plugin-<name>` binary.
+    Plugin(age::plugin::Recipient),
+}
+
+impl fmt::Debug for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Recipients are public; printed as their text.
+        match self {
+            Recipient::X25519(r) => write!(f, "X25519({r})"),
+            Recipient::Ssh(r) => write!(f, "Ssh({r})"),
+            Recipient::Plugin(r) => write!(f, "Plugin({r})"),
+        }
+    }
+}
+
+impl fmt::Display for Recipient {
+    /// The recipient's canonical text (an SSH key without its comment).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Recipient::X25519(r) => write!(f, "{r}"),
+            Recipient::Ssh(r) => write!(f, "{r}"),
+            Recipient::Plugin(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+/// A recipient as it may appear in a message: a post-quantum key (some 2,000 characters)
+/// is cut short.
+fn shown(recipient: &str) -> String {
+    if recipient.chars().count() > 80 {
+        let head: String = recipient.chars().take(40).collect();
+        format!("{head}…")
+    } else {
+        recipient.to_owned()
+    }
+}
+
+/// Parses and validates a recipient (surrounding whitespace trimmed), telling the kinds
+/// apart as sops 3.11 does: `age1` with a further `1` is a plugin recipient, other `age1`
+/// an X25519 key, `ssh-` an SSH public key.
+///
+/// Post-quantum hybrid recipients (`age1pq1…`) are refused with
+/// [`Error::UnsupportedRecipient`]: the `age` crate 0.12.1 cannot encrypt to them (sops 3.11
+/// itself treats them as a plugin named `pq`).
+pub fn parse_recipient(s: &str) -> Result<Recipient> {
+    let trimmed = s.trim();
+    let invalid = |reason: String| Error::InvalidRecipient {
+        recipient: shown(trimmed),
+        context: reason,
+    };
+    if trimmed.starts_with(PQ_RECIPIENT_PREFIX) {
+        return Err(Error::UnsupportedRecipient {
+            recipient: shown(trimmed),
+            reason: PQ_NEEDS.to_owned(),
+        });
+    }
+    if let Some(rest) = trimmed.strip_prefix("age1") {
+        if rest.contains('1') {
+            return trimmed
+                .parse::<age::plugin::Recipient>()
+                .map(Recipient::Plugin)
+                .map_err(|_| invalid(String::new()));
+        }
+        return trimmed
+            .parse::<age::x25519::Recipient>()
+            .map(Recipient::X25519)
+            .map_err(|_| invalid(String::new()));
+    }
+    if trimmed.starts_with("ssh-") {
+        return trimmed
+            .parse::<age::ssh::Recipient>()
+            .map(Recipient::Ssh)
+            .map_err(|e| {
+                invalid(match e {
+                    age::ssh::ParseRecipientKeyError::RsaModulusTooLarge => {
+                        "the ssh-rsa key is larger than 4096 bits".to_owned()
+                    }
+                    age::ssh::ParseRecipientKeyError::RsaModulusTooSmall => {
+                        "the ssh-rsa key is smaller than 2048 bits".to_owned()
+                    }
+                    age::ssh::ParseRecipientKeyError::Unsupported(kind) => format!(
+                        "SSH key type `{kind}` is not supported (only ssh-ed25519 and ssh-rsa are)"
+                    ),
+                    _ => "malformed SSH public key".to_owned(),
+                })
+            });
+    }
+    Err(invalid(String::new()))
 }
 
 /// Wraps `data_key` (the 32-byte data key or a 33-byte Shamir share) for one recipient: an
-/// age v1 file with one X25519 stanza, ASCII-armored exactly as sops writes and requires
-/// (spec §7.2): `-----BEGIN AGE ENCRYPTED FILE-----`, base64 lines of 64 columns, the end
-/// marker, a final newline, LF line endings.
+/// age v1 file with that recipient's stanza, ASCII-armored exactly as sops writes and
+/// requires (spec §7.2): `-----BEGIN AGE ENCRYPTED FILE-----`, base64 lines of 64 columns,
+/// the end marker, a final newline, LF line endings. A plugin recipient runs its
+/// `age-plugin-<name>` binary, which must be on `PATH` ([`Error::AgePluginMissing`]).
 pub fn wrap_data_key(recipient: &str, data_key: &[u8]) -> Result<String> {
     let recipient = parse_recipient(recipient)?;
     let age_error = |e: &dyn fmt::Display| Error::Age(format!("cannot wrap the data key: {e}"));
+    let plugin;
+    let as_age: &dyn age::Recipient = match &recipient {
+        Recipient::X25519(r) => r,
+        Recipient::Ssh(r) => r,
+        Recipient::Plugin(r) => {
+            plugin = age::plugin::RecipientPluginV1::new(
+                r.plugin(),
+                std::slice::from_ref(r),
+                &[],
+                age::NoCallbacks,
+            )
+            .map_err(|e| plugin_error(r.plugin(), &e))?;
+            &plugin
+        }
+    };
     let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .map_err(|e| age_error(&e))?;
+        age::Encryptor::with_recipients(std::iter::once(as_age)).map_err(|e| age_error(&e))?;
     let armor = age::armor::ArmoredWriter::wrap_output(
         Vec::with_capacity(512),
         age::armor::Format::AsciiArmor,

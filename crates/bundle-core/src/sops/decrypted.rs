@@ -209,7 +209,10 @@ impl Decrypted {
             let next = match (seg, map, current) {
                 (Segment::Key(k), Some(m), _) if i == 0 => m.get(k),
                 (Segment::Key(k), _, Value::Map(m)) => m.get(k),
-                (Segment::Index(n), _, Value::Seq(items)) if i > 0 => seq_values(items).nth(*n),
+                (Segment::Index(n), _, Value::Seq(items)) if i > 0 => {
+                    refuse_comment_counted_index(items, *n, path)?;
+                    seq_values(items).nth(*n)
+                }
                 _ => None,
             };
             current = next.ok_or_else(|| Error::TreePath {
@@ -268,6 +271,7 @@ impl Decrypted {
             current = match (seg, current) {
                 (Segment::Key(k), Value::Map(m)) => m.get_mut(k).ok_or_else(not_found)?,
                 (Segment::Index(n), Value::Seq(items)) => {
+                    refuse_comment_counted_index(items, *n, path)?;
                     seq_values_mut(items).nth(*n).ok_or_else(not_found)?
                 }
                 _ => return Err(not_found()),
@@ -276,6 +280,7 @@ impl Decrypted {
         match (last, current) {
             (Segment::Key(k), Value::Map(m)) => m.remove(k).ok_or_else(not_found),
             (Segment::Index(n), Value::Seq(items)) => {
+                refuse_comment_counted_index(items, *n, path)?;
                 let pos = items
                     .iter()
                     .enumerate()
@@ -401,6 +406,37 @@ fn seq_values(items: &[SeqItem]) -> impl Iterator<Item = &Value> {
     })
 }
 
+/// Refuses a sequence index that sops would read differently: sops counts a comment of a
+/// list as one of its items (`["l"][0]` of `l: [# c, a]` is the comment for sops 3.11,
+/// checked; issue 15), this toolkit counts values only. When a comment comes before the
+/// element named (or anywhere in the list, for an index past the values but not past
+/// every item, where sops would not append), the two tools would
+/// read or change different elements, so the path is refused instead of guessed.
+fn refuse_comment_counted_index(items: &[SeqItem], n: usize, path: &TreePath) -> Result<()> {
+    let raw = items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| matches!(it, SeqItem::Value(_)))
+        .nth(n)
+        .map_or(items.len(), |(i, _)| i);
+    if raw == items.len() && n >= items.len() {
+        // Past the end for both tools: each appends.
+        return Ok(());
+    }
+    let comments = items[..raw]
+        .iter()
+        .filter(|it| matches!(it, SeqItem::Comment(_)))
+        .count();
+    if comments == 0 {
+        return Ok(());
+    }
+    Err(Error::TreePath {
+        message: format!(
+            "{path}: the list has {comments} comment(s) before element [{n}]; sops counts comments as list items, so its [{n}] names another item\nhint: this toolkit refuses an index the two tools read differently; remove the comment(s) before the element, or address it in sops"
+        ),
+    })
+}
+
 fn seq_values_mut(items: &mut [SeqItem]) -> impl Iterator<Item = &mut Value> {
     items.iter_mut().filter_map(|i| match i {
         SeqItem::Value(v) => Some(v),
@@ -447,6 +483,7 @@ fn set_at(
             map_slot(m, k, next)
         }
         (Segment::Index(n), Value::Seq(items)) => {
+            refuse_comment_counted_index(items, *n, path)?;
             if *n >= seq_values(items).count() {
                 // sops appends one element for any index past the end.
                 items.push(SeqItem::Value(empty_for(next)));

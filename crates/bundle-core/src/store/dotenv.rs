@@ -68,7 +68,7 @@ pub fn emit(file: &RawFile) -> Result<Vec<u8>, StoreError> {
         [] => return Err(StoreError::new("there is no document to write as dotenv")),
         more => {
             return Err(StoreError::new(format!(
-                "dotenv holds one document but the tree has {}",
+                "dotenv holds one document but the tree has {} (sops 3.11 writes the first and silently drops the others; this toolkit refuses); write it as YAML instead",
                 more.len()
             )));
         }

@@ -483,7 +483,7 @@ fn out_section<'a>(name: &'a str, value: &'a Value) -> Result<OutSection<'a>, St
                 let text = flat::go_value_text(value).map_err(|why| {
                     StoreError::new(match why {
                         NotText::Complex => format!(
-                            "cannot write `{name}:{key}:` as INI: its value is a mapping or a list, and INI values are strings"
+                            "cannot write `{name}:{key}:` as INI: its value is a mapping or a list, and INI values are strings (sops 3.11 writes Go's internal form, e.g. `[{{n 1}}]`, which nothing reads back; this toolkit refuses)"
                         ),
                         NotText::Bytes => format!("cannot write `{name}:{key}:` as INI: its value is bytes that are not UTF-8"),
                     })

@@ -41,7 +41,7 @@ pub fn parse(input: &[u8]) -> Result<RawFile, StoreError> {
     let mut branch = parser.object(1)?;
     parser.skip_whitespace();
     if parser.pos != input.len() {
-        return Err(parser.error("unexpected content after the top-level object"));
+        return Err(parser.error("unexpected content after the top-level object (sops 3.11 reads the first object and silently ignores the rest; this toolkit refuses, remove the extra content)"));
     }
     let metadata = take_metadata(&mut branch)?;
     Ok(RawFile {
@@ -375,7 +375,7 @@ pub fn emit(file: &RawFile, options: EmitOptions) -> Result<Vec<u8>, StoreError>
         [] => return Err(StoreError::new("there is no document to write as JSON")),
         more => {
             return Err(StoreError::new(format!(
-                "JSON holds one document but the tree has {}; write it as YAML instead",
+                "JSON holds one document but the tree has {} (sops 3.11 writes the first and silently drops the others; this toolkit refuses); write it as YAML instead",
                 more.len()
             )));
         }

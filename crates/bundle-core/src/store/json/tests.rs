@@ -309,7 +309,7 @@ fn parse_errors_give_lines_and_no_content() {
         (
             b"{\"a\": 1}\n\nsecret",
             3,
-            "unexpected content after the top-level object",
+            "unexpected content after the top-level object (sops 3.11 reads the first object and silently ignores the rest; this toolkit refuses, remove the extra content)",
         ),
         (b"{\"a\" 1}", 1, "expected `:` after an object key"),
     ] {
