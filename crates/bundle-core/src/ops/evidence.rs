@@ -41,8 +41,8 @@ mod log;
 pub mod markdown;
 
 pub use entry::{
-    Artifact, Entry, Execution, FieldError, GENESIS_HASH, Kind, Link, MIN_EMERGENCY_RESPONSIBLE,
-    SCHEMA_VERSION, sha256_hex,
+    Acknowledgment, Artifact, EmergencyRecord, Entry, Execution, FieldError, GENESIS_HASH, Kind,
+    Link, MIN_EMERGENCY_RESPONSIBLE, SCHEMA_VERSION, SecretDisposition, sha256_hex,
 };
 pub use log::{EvidenceLog, MIN_PLAN_NOTICE_SECS, Problem, sha256_file};
 pub use markdown::{ChecklistItem, checklist_items};

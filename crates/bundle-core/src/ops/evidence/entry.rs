@@ -22,8 +22,10 @@ use sha2::{Digest, Sha256};
 
 use crate::time::Timestamp;
 
+mod emergency;
 mod fields;
 
+pub use emergency::{Acknowledgment, EmergencyRecord, SecretDisposition};
 pub use fields::{Artifact, FieldError, Link, MIN_EMERGENCY_RESPONSIBLE};
 
 /// The version of the log line format written by this code.
@@ -133,6 +135,9 @@ pub struct Execution {
     pub links: Vec<Link>,
     /// Files copied into the evidence directory, with their hashes.
     pub artifacts: Vec<Artifact>,
+    /// An emergency's isolation, secrets and communication (`emergency` only; absent in
+    /// entries written before issue 12).
+    pub emergency: Option<EmergencyRecord>,
 }
 
 impl Execution {
@@ -152,6 +157,7 @@ impl Execution {
             message: None,
             links: Vec::new(),
             artifacts: Vec::new(),
+            emergency: None,
         }
     }
 
@@ -192,7 +198,9 @@ impl Execution {
 ///
 /// Serialized as one JSON line with the fields, in this order: `schema_version`, `seq`,
 /// `id`, `kind`, `recorded_at`, `reason`, `responsible`, `incident`, `version_from`,
-/// `version_to`, `window_start`, `message`, `links`, `artifacts`, `prev`, `hash`.
+/// `version_to`, `window_start`, `message`, `links`, `artifacts`, `emergency`, `prev`, `hash`.
+/// `emergency` is written only when present (it came after the first logs, issue 12), so an
+/// entry without it has the bytes, and the hash, it always had.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// 1-based position in the log when it was appended.
@@ -221,6 +229,8 @@ struct WireOut<'a> {
     message: Option<&'a str>,
     links: &'a [Link],
     artifacts: &'a [Artifact],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    emergency: Option<&'a EmergencyRecord>,
     prev: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     hash: Option<&'a str>,
@@ -243,6 +253,8 @@ struct WireIn {
     message: Option<String>,
     links: Vec<Link>,
     artifacts: Vec<Artifact>,
+    #[serde(default)]
+    emergency: Option<EmergencyRecord>,
     prev: String,
     hash: String,
 }
@@ -285,6 +297,7 @@ impl Entry {
             message: e.message.as_deref(),
             links: &e.links,
             artifacts: &e.artifacts,
+            emergency: e.emergency.as_ref(),
             prev: &self.prev,
             hash: with_hash.then_some(self.hash.as_str()),
         }
@@ -327,6 +340,7 @@ impl Entry {
                 message: wire.message,
                 links: wire.links,
                 artifacts: wire.artifacts,
+                emergency: wire.emergency,
             },
             prev: wire.prev,
             hash: wire.hash,
