@@ -22,8 +22,8 @@ use age::secrecy::SecretString;
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients};
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{KeyEnv, KeyPair};
-use bundle_core::ops::evidence::{DEFAULT_DIR, Kind, Link};
-use bundle_core::ops::mcp::{HEADER_KEYS, Header, Version};
+use bundle_core::ops::evidence::{DEFAULT_DIR, EmergencyRecord, Kind, Link};
+use bundle_core::ops::mcp::{Header, Version};
 use bundle_core::sops::SopsFile;
 use bundle_core::store::EmitOptions;
 use bundle_core::{Scalar, Text, Value};
@@ -220,6 +220,10 @@ pub(super) struct Inputs<'a> {
     pub(super) sink: &'a KeySink,
     /// The `--set` values.
     pub(super) values: &'a Values,
+    /// An emergency's record, checked before anything changed (its `comms` still empty).
+    pub(super) emergency: Option<&'a EmergencyRecord>,
+    /// An emergency's `--comms-message`, checked.
+    pub(super) comms_message: Option<&'a str>,
     /// The rotation's private temporary directory (removed on every exit path).
     pub(super) work: &'a Path,
     /// Set by SIGINT/SIGTERM: the rotation stops before its next step.
@@ -301,7 +305,7 @@ pub(super) fn run_all(
         super::validate::validate(rotation, inputs, &current, &key.pair, &updated, notes)
     })?;
     enter(snapshot, Step::RecordEvidence, delivered)?;
-    let evidence_id = progress.run(Step::RecordEvidence, |_| {
+    let (evidence_id, record) = progress.run(Step::RecordEvidence, |_| {
         record_evidence(rotation, inputs, versions)
     })?;
     enter(snapshot, Step::Guard, delivered)?;
@@ -312,8 +316,8 @@ pub(super) fn run_all(
             super::pr::open_pr(rotation, versions, &evidence_id, snapshot)
         })?;
     }
-    if rotation.kind == Kind::Emergency {
-        print_provider_checklist(&updated, progress.out());
+    if let (Some(record), Some(emergency)) = (&record, &rotation.request.emergency) {
+        super::emergency::print_after(record, &emergency.incident, rotation.repo, progress.out());
     }
     Ok(Outcome {
         version_to: versions.to,
@@ -477,26 +481,32 @@ fn update_bundle(
     Ok((encrypted, summary))
 }
 
-/// Step 5: the execution recorded (an emergency records its communication first), the
-/// validation's ops-controls report attached.
+/// Step 5: the execution recorded, the validation's ops-controls report attached. An
+/// emergency records first the communication the responsible gave (`--comms-message`,
+/// exactly as given), and its record names that entry, or says the communication is pending:
+/// a message nobody posted is never written (issue 12).
 fn record_evidence(
     rotation: &Rotation<'_>,
     inputs: &Inputs<'_>,
     versions: Versions,
-) -> StepBody<String> {
+) -> StepBody<(String, Option<EmergencyRecord>)> {
     let request = rotation.request;
     let at = evidence_writer::Now {
         at: request.now,
         explicit: request.now_explicit,
     };
-    if let Some(emergency) = &request.emergency {
+    let mut emergency_record = inputs.emergency.cloned();
+    if let (Some(emergency), Some(message), Some(record)) = (
+        &request.emergency,
+        inputs.comms_message,
+        emergency_record.as_mut(),
+    ) {
         let mut comms = evidence_writer::RecordRequest::new(Kind::Comms);
         comms.incident = Some(emergency.incident.clone());
-        comms.message = Some(format!(
-            "Bundle rotacionado para v{}; destinatários comprometidos removidos",
-            versions.to
-        ));
-        evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::tool)?;
+        comms.message = Some(message.to_owned());
+        let outcome =
+            evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::tool)?;
+        record.comms = Some(outcome_id(&outcome));
     }
     let mut record = evidence_writer::RecordRequest::new(rotation.kind);
     record.reason = Some(request.rotation_reason());
@@ -510,10 +520,19 @@ fn record_evidence(
             .push(Link::parse(link).map_err(Failure::wrap(ExitStatus::Usage))?);
     }
     record.attachments.push(inputs.report_path());
+    record.emergency.clone_from(&emergency_record);
     let outcome =
         evidence_writer::record(&rotation.evidence, &record, at, None).map_err(Failure::tool)?;
     let id = outcome_id(&outcome);
-    Ok((id.clone(), format!("{id} em {DEFAULT_DIR}")))
+    let comms = match emergency_record.as_ref().map(|r| r.comms.as_deref()) {
+        Some(Some(comms)) => format!("; comunicação {comms}"),
+        Some(None) => "; comunicação pendente".to_owned(),
+        None => String::new(),
+    };
+    Ok((
+        (id.clone(), emergency_record),
+        format!("{id} em {DEFAULT_DIR}{comms}"),
+    ))
 }
 
 /// Step 6: rotation-guard's rules against `HEAD` (RG-014 waived by `--no-window-check`),
@@ -550,28 +569,6 @@ fn guard(rotation: &Rotation<'_>, pair: &KeyPair) -> StepBody<()> {
             report.rules.len()
         ),
     ))
-}
-
-/// After an emergency: every secret of the bundle, to revoke at its provider (the old
-/// ciphertext stays in the git history).
-fn print_provider_checklist(updated: &SopsFile, out: &mut dyn Write) {
-    let names: Vec<String> = updated
-        .leaves()
-        .into_iter()
-        .filter(|l| l.encrypted)
-        .map(|l| l.path.dotted())
-        .filter(|p| !HEADER_KEYS.contains(&p.as_str()))
-        .collect();
-    if names.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "Checklist do provedor: revogue/rotacione na origem cada valor abaixo (o histórico git ainda os guarda cifrados com a chave antiga):"
-    );
-    for name in &names {
-        let _ = writeln!(out, "  - [ ] {name}");
-    }
 }
 
 #[cfg(test)]
