@@ -3,6 +3,7 @@
 
 mod bundle_cli;
 mod common;
+mod issue_12;
 mod issue_15;
 mod rotate_cli;
 mod rotate_crash;
