@@ -237,18 +237,15 @@ fn emergency_lines(out: &mut String, record: &EmergencyRecord, incident: Option<
         }
         let _ = writeln!(out, "  - {}: {}", md(&secret.path), what.join("; "));
     }
-    match &record.comms {
-        Some(id) => {
-            let _ = writeln!(out, "- **{comms}:** {}", link(id, &format!("#{id}")));
-        }
-        None => {
-            let command = format!(
-                "evidence-writer comms --incident {} --message \"<texto publicado>\"",
-                incident.unwrap_or("<ID>")
-            );
-            let pending = if pt { "pendente" } else { "pending" };
-            let _ = writeln!(out, "- **{comms}:** {pending} (`{command}`)");
-        }
+    if let Some(id) = &record.comms {
+        let _ = writeln!(out, "- **{comms}:** {}", link(id, &format!("#{id}")));
+    } else {
+        let command = format!(
+            "evidence-writer comms --incident {} --message \"<texto publicado>\"",
+            incident.unwrap_or("<ID>")
+        );
+        let pending = if pt { "pendente" } else { "pending" };
+        let _ = writeln!(out, "- **{comms}:** {pending} (`{command}`)");
     }
 }
 
