@@ -22,7 +22,9 @@ use bundle_core::time::Timestamp;
 use clap::Args;
 
 use crate::audit::{AuditOutcome, audit};
-use crate::rotate::{BUNDLE, Emergency, KeySink, Outcome, Request, git, rotate};
+use crate::rotate::{
+    BUNDLE, CommsSource, Emergency, KeySink, Outcome, Request, SetSource, git, rotate,
+};
 use crate::{Failure, TaskResult};
 
 /// The files copied from this repository into the sandbox (runbooks, policy, CI, hygiene).
@@ -367,6 +369,15 @@ fn emergency_rotation(
         stderr,
         "\n== Rotação emergencial (cargo xtask rotate --emergency)"
     )?;
+    // The leaked GitHub token gets a new value (read from a 0600 file outside the
+    // repository, as `--set github.token=@FILE`); the other secrets are acknowledged.
+    let new_token = sandbox.key("github-token-v3.txt");
+    let fresh = KeyPair::generate();
+    fsio::write_atomic(
+        &new_token,
+        format!("demo-token-{}\n", &fresh.recipient()[10..30]).as_bytes(),
+        WriteOptions::PRIVATE_NEW,
+    )?;
     let request = Request {
         repo: sandbox.repo.clone(),
         reason: None,
@@ -374,8 +385,17 @@ fn emergency_rotation(
         emergency: Some(Emergency {
             incident: "INC-DEMO-001".to_owned(),
             compromised: Vec::new(),
+            revoked: vec!["database.password".to_owned()],
+            not_affected: vec!["database.user".to_owned(), "slack.webhook".to_owned()],
+            isolation: Some(
+                "deploys e workflows que usam o bundle suspensos (demonstração)".to_owned(),
+            ),
+            comms_message: Some(CommsSource::Text(
+                "Rotação emergencial em andamento: bundle v3, chave v2 removida (demonstração)"
+                    .to_owned(),
+            )),
         }),
-        sets: Vec::new(),
+        sets: vec![("github.token".to_owned(), SetSource::File(new_token))],
         key_sink: Some(KeySink::File(sandbox.key("equipe-v3.txt"))),
         links: Vec::new(),
         commit: true,

@@ -108,6 +108,17 @@ pub enum Error {
         id: String,
     },
 
+    /// An emergency record naming a comms entry that the log does not hold for its incident.
+    #[error(
+        "the emergency record names communication `{id}`, which is not a comms entry of incident {incident} in the log\nhint: record the update first (evidence-writer comms), or leave the communication pending"
+    )]
+    UnknownComms {
+        /// The comms id named.
+        id: String,
+        /// The emergency's incident.
+        incident: String,
+    },
+
     /// A rotation that does not continue from the last recorded version.
     #[error(
         "version-from {from} does not continue the last recorded rotation (to version {last})\nhint: record the missing rotation first, or pass --version-from {last}"

@@ -9,8 +9,8 @@
 use std::path::PathBuf;
 
 use bundle_core::ops::evidence::{
-    ARTIFACTS_DIR, Artifact, CheckItem, EvidenceLog, Execution, Kind, Link, MIN_PLAN_NOTICE_SECS,
-    Proof, sha256_hex,
+    ARTIFACTS_DIR, Artifact, CheckItem, EmergencyRecord, EvidenceLog, Execution, Kind, Link,
+    MIN_PLAN_NOTICE_SECS, Proof, sha256_hex,
 };
 use bundle_core::time::Timestamp;
 
@@ -51,6 +51,8 @@ pub struct RecordRequest {
     /// When the entry is written (the clock or `SOURCE_DATE_EPOCH`, never the claimed time);
     /// `None` reads [`Now::from_env`](bundle_core::time::Now::from_env).
     pub written_at: Option<Timestamp>,
+    /// An emergency's isolation, secrets and communication (emergency only).
+    pub emergency: Option<EmergencyRecord>,
 }
 
 impl RecordRequest {
@@ -69,6 +71,7 @@ impl RecordRequest {
             attachments: Vec::new(),
             checklist: Vec::new(),
             written_at: None,
+            emergency: None,
         }
     }
 }
@@ -161,6 +164,7 @@ fn record_locked(
     }
     check_version(&log, &execution)?;
     check_order(&log, &execution)?;
+    check_comms_reference(&log, &execution)?;
     let warnings = warnings(&log, &execution);
 
     let mut new_log = log.clone();
@@ -206,6 +210,7 @@ fn execution_from(
         Some(at) => at,
         None => bundle_core::time::Now::from_env()?.at,
     });
+    execution.emergency.clone_from(&request.emergency);
     execution.id = execution.stable_id();
     execution.check_fields()?;
 
@@ -414,6 +419,26 @@ fn check_order(log: &EvidenceLog, execution: &Execution) -> Result<(), Error> {
     }
 }
 
+/// The comms entry an emergency record names must be in the log, for the same incident: a
+/// communication is claimed only when its message was recorded (issue 12).
+fn check_comms_reference(log: &EvidenceLog, execution: &Execution) -> Result<(), Error> {
+    let Some(id) = execution.emergency.as_ref().and_then(|r| r.comms.as_ref()) else {
+        return Ok(());
+    };
+    let incident = execution.incident.clone().unwrap_or_default();
+    let found = log.get(id).is_some_and(|e| {
+        e.execution.kind == Kind::Comms && e.execution.incident.as_deref() == Some(&incident)
+    });
+    if found {
+        Ok(())
+    } else {
+        Err(Error::UnknownComms {
+            id: id.clone(),
+            incident,
+        })
+    }
+}
+
 fn warnings(log: &EvidenceLog, execution: &Execution) -> Vec<String> {
     let mut warnings = Vec::new();
     if let Some(notice) = execution
@@ -442,6 +467,7 @@ fn warnings(log: &EvidenceLog, execution: &Execution) -> Vec<String> {
             .into_iter()
             .find(|i| i.id == incident)
             .and_then(|i| i.closed)
+        && !answers_pending_comms(log, incident, &closed.1)
     {
         warnings.push(format!(
             "incident {incident} was already closed by `{}`",
@@ -449,4 +475,24 @@ fn warnings(log: &EvidenceLog, execution: &Execution) -> Vec<String> {
         ));
     }
     warnings
+}
+
+/// True when the emergency entry `closing_id` left the communication of `incident` pending
+/// and no comms update of it was recorded since: the update being recorded is the one it
+/// asked for (issue 12), not a late one.
+fn answers_pending_comms(log: &EvidenceLog, incident: &str, closing_id: &str) -> bool {
+    let Some(closing) = log.get(closing_id) else {
+        return false;
+    };
+    let pending = closing
+        .execution
+        .emergency
+        .as_ref()
+        .is_some_and(|r| r.comms.is_none());
+    pending
+        && !log.entries().iter().any(|e| {
+            e.seq > closing.seq
+                && e.execution.kind == Kind::Comms
+                && e.execution.incident.as_deref() == Some(incident)
+        })
 }

@@ -9,7 +9,8 @@
 use std::fmt::Write as _;
 
 use bundle_core::ops::evidence::{
-    ACTIVATION_FILE, CATALOG, CHECKLIST_KINDS, Entry, EvidenceLog, Kind, Proof, markdown,
+    ACTIVATION_FILE, Acknowledgment, CATALOG, CHECKLIST_KINDS, EmergencyRecord, Entry, EvidenceLog,
+    Kind, Proof, markdown,
 };
 
 use crate::lang::Lang;
@@ -176,6 +177,9 @@ pub(crate) fn history_block(log: &EvidenceLog, lang: Lang) -> String {
         if let Some(message) = &e.message {
             let _ = writeln!(out, "- **{}:** {}", l.message, md(message));
         }
+        if let Some(record) = &e.emergency {
+            emergency_lines(&mut out, record, e.incident.as_deref(), lang);
+        }
         let _ = writeln!(out, "- **{}:** {}", l.links, or_none(&links(entry)));
         if e.artifacts.is_empty() {
             let _ = writeln!(out, "- **{}:** —", l.artifacts);
@@ -197,6 +201,53 @@ pub(crate) fn history_block(log: &EvidenceLog, lang: Lang) -> String {
         );
     }
     out
+}
+
+/// An emergency's statements: isolation as stated (or "not stated"), each secret and what
+/// became of it, and the communication recorded with it (or "pending", with the command).
+fn emergency_lines(out: &mut String, record: &EmergencyRecord, incident: Option<&str>, lang: Lang) {
+    let pt = lang == Lang::Pt;
+    let (isolation, not_stated, secrets, comms) = if pt {
+        ("Isolamento", "não declarado", "Segredos", "Comunicação")
+    } else {
+        ("Isolation", "not stated", "Secrets", "Communication")
+    };
+    let stated = record
+        .isolation
+        .as_deref()
+        .map_or_else(|| not_stated.to_owned(), md);
+    let _ = writeln!(out, "- **{isolation}:** {stated}");
+    let _ = writeln!(out, "- **{secrets}:**");
+    for secret in &record.secrets {
+        let mut what = Vec::new();
+        if secret.replaced {
+            what.push(if pt { "valor novo" } else { "new value" });
+        }
+        match secret.acknowledged {
+            Some(Acknowledgment::Revoked) => what.push(if pt {
+                "revogado no provedor (declarado)"
+            } else {
+                "revoked at the provider (stated)"
+            }),
+            Some(Acknowledgment::NotAffected) => what.push(if pt {
+                "não afetado (declarado)"
+            } else {
+                "not affected (stated)"
+            }),
+            None => {}
+        }
+        let _ = writeln!(out, "  - {}: {}", md(&secret.path), what.join("; "));
+    }
+    if let Some(id) = &record.comms {
+        let _ = writeln!(out, "- **{comms}:** {}", link(id, &format!("#{id}")));
+    } else {
+        let command = format!(
+            "evidence-writer comms --incident {} --message \"<texto publicado>\"",
+            incident.unwrap_or("<ID>")
+        );
+        let pending = if pt { "pendente" } else { "pending" };
+        let _ = writeln!(out, "- **{comms}:** {pending} (`{command}`)");
+    }
 }
 
 fn block(name: &str, lang: Lang, content: &str) -> String {

@@ -299,7 +299,7 @@ fn read_values(specs: &[String]) -> Result<Vec<(TreePath, Zeroizing<String>)>, B
             }
         };
         let trimmed = Zeroizing::new(text.strip_suffix('\n').unwrap_or(&text).to_owned());
-        values.push((crate::rotate::tree_path(&key)?, trimmed));
+        values.push((crate::rotate::tree_path("set", &key)?, trimmed));
     }
     Ok(values)
 }

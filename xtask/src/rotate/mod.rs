@@ -30,6 +30,7 @@ use bundle_core::time::Timestamp;
 
 use crate::{Failure, TaskResult};
 
+mod emergency;
 mod journal;
 mod pr;
 mod preflight;
@@ -39,6 +40,7 @@ mod snapshot;
 mod steps;
 mod validate;
 
+pub(crate) use emergency::CommsSource;
 pub(crate) use journal::refuse_if_interrupted;
 pub(crate) use request::{
     Emergency, KeySink, Request, RotateArgs, SetSource, now_from_env, parse_set, tree_path,
@@ -126,6 +128,11 @@ pub(crate) fn rotate(
     refuse_if_interrupted(&repo)?;
     let rotation = Rotation::new(request, &repo);
     request.check_emergency()?;
+    // Issue 12: every secret decided before anything changes (a dry run checks it too).
+    let record = match &request.emergency {
+        Some(e) => Some(emergency::record_for(request, e, &rotation.bundle)?),
+        None => None,
+    };
     let planned = Step::planned(request.commit);
     writeln!(
         stderr,
@@ -142,6 +149,10 @@ pub(crate) fn rotate(
     let sink = request.key_sink_outside(&repo)?;
     // Read every --set value before touching anything.
     let values = request.read_values()?;
+    let comms_message = match &request.emergency {
+        Some(e) => emergency::read_comms_message(request, e, request.now)?,
+        None => None,
+    };
 
     let interrupted = stop_flag()?;
     let work = work_dir()?;
@@ -158,6 +169,8 @@ pub(crate) fn rotate(
     let inputs = Inputs {
         sink: &sink,
         values: &values,
+        emergency: record.as_ref(),
+        comms_message: comms_message.as_deref(),
         work: work.path(),
         stop: &interrupted,
     };

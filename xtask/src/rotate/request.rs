@@ -17,6 +17,7 @@ use bundle_core::treepath::TreePath;
 use clap::Args;
 use zeroize::Zeroizing;
 
+use super::emergency::CommsSource;
 use crate::Failure;
 
 /// Arguments of `cargo xtask rotate`.
@@ -79,6 +80,22 @@ pub(crate) struct RotateArgs {
     /// (default: the current key, when every recipient is replaced).
     #[arg(long, value_name = "FILE")]
     old_identity: Vec<PathBuf>,
+    /// Emergency: this secret (dotted path, as in --set) is already revoked at its provider
+    /// (repeat). Every secret needs --set, --revoked or --not-affected.
+    #[arg(long, value_name = "PATH", requires = "emergency")]
+    revoked: Vec<String>,
+    /// Emergency: this secret (dotted path) was not exposed by the incident (repeat).
+    #[arg(long, value_name = "PATH", requires = "emergency")]
+    not_affected: Vec<String>,
+    /// Emergency ("Isolamento"): what was done to isolate (tokens revoked, deploys
+    /// suspended), recorded as stated with the responsible people; nothing is recorded
+    /// without it.
+    #[arg(long, value_name = "TEXT", requires = "emergency")]
+    isolated: Option<String>,
+    /// Emergency ("Comunicação"): the update as posted in the incident channel, recorded as a
+    /// comms entry (`-` reads it from stdin); without it the communication stays pending.
+    #[arg(long, value_name = "TEXT|-", requires = "emergency")]
+    comms_message: Option<String>,
 }
 
 /// Where the new private key goes.
@@ -128,6 +145,14 @@ pub(crate) struct Request {
 pub(crate) struct Emergency {
     pub(crate) incident: String,
     pub(crate) compromised: Vec<String>,
+    /// Secrets already revoked at their providers (`--revoked`, dotted paths).
+    pub(crate) revoked: Vec<String>,
+    /// Secrets not exposed (`--not-affected`, dotted paths).
+    pub(crate) not_affected: Vec<String>,
+    /// What was done to isolate (`--isolated`), as stated.
+    pub(crate) isolation: Option<String>,
+    /// The update as posted (`--comms-message`).
+    pub(crate) comms_message: Option<CommsSource>,
 }
 
 /// The `--set` values, read before anything changes; each one zeroized on drop.
@@ -177,6 +202,10 @@ impl Request {
             emergency: args.emergency.then(|| Emergency {
                 incident: args.incident.unwrap_or_default(),
                 compromised: args.compromised,
+                revoked: args.revoked,
+                not_affected: args.not_affected,
+                isolation: args.isolated,
+                comms_message: args.comms_message.map(CommsSource::parse),
             }),
             sets,
             key_sink,
@@ -259,7 +288,7 @@ impl Request {
                 }
             };
             let trimmed = Zeroizing::new(text.strip_suffix('\n').unwrap_or(&text).to_owned());
-            values.push((tree_path(key)?, trimmed));
+            values.push((tree_path("set", key)?, trimmed));
         }
         Ok(values)
     }
@@ -300,9 +329,10 @@ pub(crate) fn parse_set(spec: &str) -> Result<(String, SetSource), Box<Failure>>
     Ok((key.to_owned(), source))
 }
 
-pub(crate) fn tree_path(key: &str) -> Result<TreePath, Box<Failure>> {
+/// The tree path of a key given to `--<flag>` (dotted, or the `["a"][0]` form).
+pub(crate) fn tree_path(flag: &str, key: &str) -> Result<TreePath, Box<Failure>> {
     if key.starts_with('[') {
-        TreePath::parse(key).map_err(|e| Failure::usage(format!("--set {key}: {e}")))
+        TreePath::parse(key).map_err(|e| Failure::usage(format!("--{flag} {key}: {e}")))
     } else {
         Ok(TreePath::keys(key.split('.')))
     }

@@ -23,8 +23,10 @@ use age::secrecy::SecretString;
 use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients};
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{KeyEnv, KeyPair};
-use bundle_core::ops::evidence::{CheckItem, DEFAULT_DIR, Kind, Link, OPS_CONTROLS_ITEM, Proof};
-use bundle_core::ops::mcp::{HEADER_KEYS, Header, Version};
+use bundle_core::ops::evidence::{
+    CheckItem, DEFAULT_DIR, EmergencyRecord, Kind, Link, OPS_CONTROLS_ITEM, Proof,
+};
+use bundle_core::ops::mcp::{Header, Version};
 use bundle_core::sops::SopsFile;
 use bundle_core::store::EmitOptions;
 use bundle_core::{Scalar, Text, Value};
@@ -205,6 +207,10 @@ pub(super) struct Inputs<'a> {
     pub(super) sink: &'a KeySink,
     /// The `--set` values.
     pub(super) values: &'a Values,
+    /// An emergency's record, checked before anything changed (its `comms` still empty).
+    pub(super) emergency: Option<&'a EmergencyRecord>,
+    /// An emergency's `--comms-message`, checked.
+    pub(super) comms_message: Option<&'a str>,
     /// The rotation's private temporary directory (removed on every exit path).
     pub(super) work: &'a Path,
     /// Set by SIGINT/SIGTERM: the rotation stops before its next step.
@@ -307,7 +313,7 @@ pub(super) fn run_all(
     ));
     items.append(&mut earned.items);
     enter(snapshot, Step::RecordEvidence, delivered)?;
-    let evidence_id = progress.run(Step::RecordEvidence, |notes| {
+    let (evidence_id, record) = progress.run(Step::RecordEvidence, |notes| {
         record_evidence(
             rotation,
             inputs,
@@ -325,8 +331,8 @@ pub(super) fn run_all(
             super::pr::open_pr(rotation, versions, &evidence_id, snapshot)
         })?;
     }
-    if rotation.kind == Kind::Emergency {
-        print_provider_checklist(&updated, progress.out());
+    if let (Some(record), Some(emergency)) = (&record, &rotation.request.emergency) {
+        super::emergency::print_after(record, &emergency.incident, rotation.repo, progress.out());
     }
     Ok(Outcome {
         version_to: versions.to,
@@ -500,11 +506,13 @@ fn update_bundle(
     Ok((encrypted, summary))
 }
 
-/// Step 5: the execution recorded (an emergency records its communication first) with the
-/// checklist the steps earned and the files that prove it. The ops-controls report attached
-/// is taken with this execution in the log (ops-controls' pending execution), so it judges
-/// the rotation as recorded: no DOC-004 failure for the version being recorded (issue 12).
-/// The gitleaks report is also kept at the top of the evidence directory.
+/// Step 5: the execution recorded with the checklist the steps earned and the files that
+/// prove it. The ops-controls report attached is taken with this execution in the log
+/// (ops-controls' pending execution), so it judges the rotation as recorded: no DOC-004
+/// failure for the version being recorded (issue 12). The gitleaks report is also kept at
+/// the top of the evidence directory. An emergency records first the communication the
+/// responsible gave (`--comms-message`, exactly as given), and its record names that entry,
+/// or says the communication is pending: a message nobody posted is never written.
 fn record_evidence(
     rotation: &Rotation<'_>,
     inputs: &Inputs<'_>,
@@ -512,27 +520,36 @@ fn record_evidence(
     mut items: Vec<CheckItem>,
     attachments: &[PathBuf],
     notes: &mut dyn Write,
-) -> StepBody<String> {
+) -> StepBody<(String, Option<EmergencyRecord>)> {
     let request = rotation.request;
     let at = evidence_writer::Now {
         at: request.now,
         explicit: request.now_explicit,
     };
-    if let Some(emergency) = &request.emergency {
+    let mut emergency_record = inputs.emergency.cloned();
+    if let (Some(emergency), Some(message), Some(record)) = (
+        &request.emergency,
+        inputs.comms_message,
+        emergency_record.as_mut(),
+    ) {
         let mut comms = evidence_writer::RecordRequest::new(Kind::Comms);
         comms.incident = Some(emergency.incident.clone());
-        comms.message = Some(format!(
-            "Bundle rotacionado para v{}; destinatários comprometidos removidos",
-            versions.to
-        ));
+        comms.message = Some(message.to_owned());
         comms.written_at = Some(request.now);
-        let recorded =
+        let outcome =
             evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::tool)?;
+        let comms_id = outcome_id(&outcome);
         items.push(CheckItem::done(
             "comms",
             Proof::Entry {
-                id: outcome_id(&recorded),
+                id: comms_id.clone(),
             },
+        ));
+        record.comms = Some(comms_id);
+    } else if request.emergency.is_some() {
+        items.push(CheckItem::skipped(
+            "comms",
+            "comunicação pendente: nenhuma mensagem publicada foi dada (--comms-message)",
         ));
     }
     let mut record = evidence_writer::RecordRequest::new(rotation.kind);
@@ -559,6 +576,7 @@ fn record_evidence(
     });
     record.attachments = attachments.to_vec();
     record.checklist = items;
+    record.emergency.clone_from(&emergency_record);
     let report = crate::evidence::report_for(
         rotation.repo,
         &rotation.evidence,
@@ -602,7 +620,15 @@ fn record_evidence(
         "      ops-controls com a execução registrada: {} ok de {}",
         report.pass, report.total
     )?;
-    Ok((id.clone(), format!("{id} em {DEFAULT_DIR}")))
+    let comms = match emergency_record.as_ref().map(|r| r.comms.as_deref()) {
+        Some(Some(comms)) => format!("; comunicação {comms}"),
+        Some(None) => "; comunicação pendente".to_owned(),
+        None => String::new(),
+    };
+    Ok((
+        (id.clone(), emergency_record),
+        format!("{id} em {DEFAULT_DIR}{comms}"),
+    ))
 }
 
 /// Step 6: rotation-guard's rules against `HEAD` (RG-014 waived by `--no-window-check`),
@@ -665,28 +691,6 @@ fn guard(rotation: &Rotation<'_>, pair: &KeyPair, evidence_id: &str) -> StepBody
             report.rules.len()
         ),
     ))
-}
-
-/// After an emergency: every secret of the bundle, to revoke at its provider (the old
-/// ciphertext stays in the git history).
-fn print_provider_checklist(updated: &SopsFile, out: &mut dyn Write) {
-    let names: Vec<String> = updated
-        .leaves()
-        .into_iter()
-        .filter(|l| l.encrypted)
-        .map(|l| l.path.dotted())
-        .filter(|p| !HEADER_KEYS.contains(&p.as_str()))
-        .collect();
-    if names.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "Checklist do provedor: revogue/rotacione na origem cada valor abaixo (o histórico git ainda os guarda cifrados com a chave antiga):"
-    );
-    for name in &names {
-        let _ = writeln!(out, "  - [ ] {name}");
-    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod common;
 mod identities_interop;
 mod init_cli;
 mod issue_12;
+mod issue_12_emergency;
 mod issue_15;
 mod rotate_cli;
 mod rotate_crash;

@@ -349,7 +349,8 @@ fn dry_run_checks_and_prints_the_plan_without_changing_anything() {
     assert!(stderr.contains("[3/6] Atualizar bundle: "), "{stderr}");
     assert!(stderr.contains("(não executado)"), "{stderr}");
     assert_eq!(tree(&repo), before);
-    assert_eq!(fs_err::read_dir(&keys).unwrap().count(), 3);
+    // The demo's three keys and its emergency's new token value; no new key.
+    assert_eq!(fs_err::read_dir(&keys).unwrap().count(), 4);
 }
 
 #[test]
@@ -399,15 +400,32 @@ fn commit_makes_a_branch_and_a_failing_commit_restores_files_and_branch() {
 fn emergency_rotation_records_the_incident_and_lists_provider_secrets() {
     let (tmp, repo, keys) = sandbox();
     let new_key = keys.join("v4.txt");
-    let out = xtask(tmp.path())
-        .env("SOPS_AGE_KEY_FILE", keys.join("equipe-v3.txt"))
-        .args(["rotate", "--emergency", "--incident", "INC-42", "--repo"])
-        .arg(&repo)
-        .args(["--responsible", "Carla", "--responsible", "Diego"])
-        .arg("--old-identity")
-        .arg(keys.join("equipe-v3.txt"))
-        .arg("--key-out")
-        .arg(&new_key)
+    let emergency = || {
+        let mut cmd = xtask(tmp.path());
+        cmd.env("SOPS_AGE_KEY_FILE", keys.join("equipe-v3.txt"))
+            .args(["rotate", "--emergency", "--incident", "INC-42", "--repo"])
+            .arg(&repo)
+            .args(["--responsible", "Carla", "--responsible", "Diego"])
+            .args(["--revoked", "github.token"])
+            .args(["--revoked", "database.password"])
+            .args(["--not-affected", "database.user"])
+            .args(["--comms-message", "bundle v4 publicado"])
+            .arg("--old-identity")
+            .arg(keys.join("equipe-v3.txt"))
+            .arg("--key-out")
+            .arg(&new_key);
+        cmd
+    };
+    // Every secret needs a decision before anything changes (issue 12).
+    let out = emergency().assert().code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("no decision for 1 secret(s)"), "{stderr}");
+    assert!(stderr.contains("  - slack.webhook\n"), "{stderr}");
+    let webhook = tmp.path().join("webhook.txt");
+    fs_err::write(&webhook, "https://hooks.example.invalid/novo\n").unwrap();
+    let out = emergency()
+        .arg("--set")
+        .arg(format!("slack.webhook=@{}", webhook.display()))
         .assert()
         .success();
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
@@ -416,13 +434,22 @@ fn emergency_rotation_records_the_incident_and_lists_provider_secrets() {
         stderr.contains("a chave substituída não decifra mais o bundle"),
         "{stderr}"
     );
-    assert!(stderr.contains("  - [ ] database.password"), "{stderr}");
+    assert!(stderr.contains("  - [ ] slack.webhook"), "{stderr}");
+    assert!(
+        stderr.contains("  - database.password: revogado no provedor (declarado)"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("MCP_SECRETS_VERSION\n"), "{stderr}");
     let bundle = fs_err::read_to_string(repo.join("config/secrets.enc.yaml")).unwrap();
     assert!(bundle.contains("MCP_ROTATION_INCIDENT: INC-42"));
     let log = fs_err::read_to_string(repo.join(DEFAULT_DIR).join("executions.jsonl")).unwrap();
     assert!(log.contains("\"emergency-v4\""), "{log}");
     assert!(log.contains("comms-INC-42-"), "{log}");
+    assert!(log.contains("\"message\":\"bundle v4 publicado\""), "{log}");
+    assert!(
+        !log.contains("destinatários comprometidos removidos"),
+        "{log}"
+    );
     if let Some(sops) = sops() {
         let bundle = repo.join("config/secrets.enc.yaml");
         assert!(sops_decrypts(&sops, &bundle, &new_key));
@@ -558,6 +585,13 @@ fn an_unknown_compromised_recipient_stops_the_emergency_with_nothing_changed() {
         .args([
             "--compromised",
             "age1ps335dvugrdjvdk7p6kzlhkzeze77p07w9exxz9em8mpkheehuwqs76e5w",
+        ])
+        .args(["--revoked", "github.token", "--revoked", "database.user"])
+        .args([
+            "--revoked",
+            "database.password",
+            "--revoked",
+            "slack.webhook",
         ])
         .arg("--key-out")
         .arg(keys.join("v4.txt"))

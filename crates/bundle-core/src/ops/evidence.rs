@@ -41,9 +41,10 @@ mod log;
 pub mod markdown;
 
 pub use entry::{
-    Artifact, CATALOG, CHECKLIST_KINDS, CatalogItem, CheckItem, Entry, Execution, FieldError,
-    GENESIS_HASH, ItemStatus, Kind, Link, MIN_EMERGENCY_RESPONSIBLE, MIN_SCHEMA_VERSION,
-    OPS_CONTROLS_ITEM, Proof, SCHEMA_VERSION, catalog_item, default_required, sha256_hex,
+    Acknowledgment, Artifact, CATALOG, CHECKLIST_KINDS, CatalogItem, CheckItem, EmergencyRecord,
+    Entry, Execution, FieldError, GENESIS_HASH, ItemStatus, Kind, Link, MIN_EMERGENCY_RESPONSIBLE,
+    MIN_SCHEMA_VERSION, OPS_CONTROLS_ITEM, Proof, SCHEMA_VERSION, SecretDisposition, catalog_item,
+    default_required, sha256_hex,
 };
 pub use log::{EvidenceLog, MIN_PLAN_NOTICE_SECS, Problem, Unearned, sha256_file};
 pub use markdown::{ChecklistItem, checklist_items};

@@ -4,4 +4,5 @@
 mod cli;
 mod common;
 mod concurrency;
+mod emergency;
 mod library;

@@ -31,13 +31,14 @@ use sha2::{Digest, Sha256};
 use crate::time::Timestamp;
 
 mod checklist;
+mod emergency;
 mod fields;
 
 pub use checklist::{
     CATALOG, CHECKLIST_KINDS, CatalogItem, CheckItem, ItemStatus, OPS_CONTROLS_ITEM, Proof,
     catalog_item, default_required,
 };
-
+pub use emergency::{Acknowledgment, EmergencyRecord, SecretDisposition};
 pub use fields::{Artifact, FieldError, Link, MIN_EMERGENCY_RESPONSIBLE};
 
 /// The version of the log line format written by this code.
@@ -155,6 +156,9 @@ pub struct Execution {
     pub artifacts: Vec<Artifact>,
     /// The items this execution's steps earned or skipped (scheduled, emergency, audit).
     pub checklist: Vec<CheckItem>,
+    /// An emergency's isolation, secrets and communication (`emergency` only; absent in
+    /// entries written before issue 12).
+    pub emergency: Option<EmergencyRecord>,
 }
 
 impl Execution {
@@ -176,6 +180,7 @@ impl Execution {
             links: Vec::new(),
             artifacts: Vec::new(),
             checklist: Vec::new(),
+            emergency: None,
         }
     }
 
@@ -222,7 +227,9 @@ impl Execution {
 /// Serialized as one JSON line with the fields, in this order: `schema_version`, `seq`,
 /// `id`, `kind`, `recorded_at`, `written_at` (schema 2), `reason`, `responsible`, `incident`,
 /// `version_from`, `version_to`, `window_start`, `message`, `links`, `artifacts`,
-/// `checklist` (schema 2), `prev`, `hash`.
+/// `checklist` (schema 2), `emergency`, `prev`, `hash`.
+/// `emergency` is written only when present (it came after the first logs, issue 12), so an
+/// entry without it has the bytes, and the hash, it always had.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The line format: [`SCHEMA_VERSION`] for every entry this code appends; older entries
@@ -260,6 +267,7 @@ struct WireOut<'a> {
     artifacts: &'a [Artifact],
     #[serde(skip_serializing_if = "Option::is_none")]
     checklist: Option<&'a [CheckItem]>,
+    emergency: Option<&'a EmergencyRecord>,
     prev: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     hash: Option<&'a str>,
@@ -286,6 +294,7 @@ struct WireIn {
     artifacts: Vec<Artifact>,
     #[serde(default)]
     checklist: Option<Vec<CheckItem>>,
+    emergency: Option<EmergencyRecord>,
     prev: String,
     hash: String,
 }
@@ -337,6 +346,7 @@ impl Entry {
             links: &e.links,
             artifacts: &e.artifacts,
             checklist: v2.then_some(e.checklist.as_slice()),
+            emergency: e.emergency.as_ref(),
             prev: &self.prev,
             hash: with_hash.then_some(self.hash.as_str()),
         }
@@ -393,6 +403,7 @@ impl Entry {
                 links: wire.links,
                 artifacts: wire.artifacts,
                 checklist,
+                emergency: wire.emergency,
             },
             prev: wire.prev,
             hash: wire.hash,

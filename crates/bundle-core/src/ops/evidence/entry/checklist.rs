@@ -247,7 +247,6 @@ pub fn default_required(kind: Kind) -> &'static [&'static str] {
             OPS_CONTROLS_ITEM,
             "gitleaks",
             "scan-leaks",
-            "comms",
         ],
         Kind::Audit => &[OPS_CONTROLS_ITEM],
         Kind::Plan | Kind::Comms => &[],

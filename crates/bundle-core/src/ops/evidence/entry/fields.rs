@@ -14,7 +14,7 @@ use super::{Execution, Kind, Timestamp};
 /// The fewest distinct responsible people an emergency rotation needs (runbook: dupla revisão).
 pub const MIN_EMERGENCY_RESPONSIBLE: usize = 2;
 
-const MAX_TEXT_CHARS: usize = 1000;
+pub(super) const MAX_TEXT_CHARS: usize = 1000;
 const MAX_NAME_CHARS: usize = 100;
 const MAX_INCIDENT_CHARS: usize = 64;
 
@@ -185,7 +185,8 @@ impl Execution {
     /// reason (all but comms), responsible (≥ 1, distinct; emergency ≥ 2), incident
     /// (emergency, comms), versions (scheduled and emergency require them; plan may have
     /// them; `to = from + 1`), window start (plan only, after the announcement), message
-    /// (comms only), links, artifacts, and the id.
+    /// (comms only), the emergency record (emergency only, optional), links, artifacts, and
+    /// the id.
     pub fn check_fields(&self) -> Result<(), FieldError> {
         let kind = self.kind;
         match (&self.reason, kind) {
@@ -219,6 +220,13 @@ impl Execution {
             (None, Kind::Comms) => return Err(FieldError::MissingMessage),
             (Some(_), k) if k != Kind::Comms => return Err(FieldError::MessageNotAllowed { kind }),
             (Some(message), _) => check_text("message", message, MAX_TEXT_CHARS)?,
+            _ => {}
+        }
+        match (&self.emergency, kind) {
+            (Some(_), k) if k != Kind::Emergency => {
+                return Err(FieldError::EmergencyRecordNotAllowed { kind });
+            }
+            (Some(record), _) => record.check()?,
             _ => {}
         }
         for link in &self.links {
@@ -491,6 +499,27 @@ pub enum FieldError {
     DuplicateArtifact {
         /// The file name.
         name: String,
+    },
+    /// An emergency record on a kind other than emergency.
+    #[error("{kind} executions do not take an emergency record (only emergency does)")]
+    EmergencyRecordNotAllowed {
+        /// The kind.
+        kind: Kind,
+    },
+    /// An emergency record that lists no secret: nothing was replaced or acknowledged.
+    #[error("an emergency record must list the bundle's secrets; it lists none")]
+    EmergencyWithoutSecrets,
+    /// A secret listed twice in an emergency record.
+    #[error("secret `{path}` is listed twice in the emergency record")]
+    DuplicateSecret {
+        /// The secret's dotted path.
+        path: String,
+    },
+    /// A secret of an emergency neither replaced nor acknowledged.
+    #[error("secret `{path}` was neither replaced nor acknowledged (revoked or not affected)")]
+    UnhandledSecret {
+        /// The secret's dotted path.
+        path: String,
     },
     /// The id is not the one derived from the fields.
     #[error("entry id `{id}` does not match its fields (expected `{expected}`)")]

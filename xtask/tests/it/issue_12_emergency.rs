@@ -1,0 +1,302 @@
+//! Issue 12, the emergency part: an emergency decides every secret before the bundle
+//! changes (`--set`, `--revoked`, `--not-affected`), records isolation only as stated
+//! (`--isolated`) and communication only from the responsible's own message
+//! (`--comms-message`), never a canned one.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use bundle_core::ops::evidence::{Acknowledgment, EvidenceLog, Kind, SecretDisposition};
+
+use crate::common::xtask;
+use crate::rotate_cli::{sandbox, tree};
+
+/// The secrets of the demo's bundle, in bundle order.
+const SECRETS: [&str; 4] = [
+    "github.token",
+    "database.user",
+    "database.password",
+    "slack.webhook",
+];
+
+/// `rotate --emergency` on the demo's sandbox (v3), two people, the key to `v4.txt`.
+fn emergency(tmp: &Path, repo: &Path, keys: &Path) -> Command {
+    let mut cmd = xtask(tmp);
+    cmd.env("SOPS_AGE_KEY_FILE", keys.join("equipe-v3.txt"))
+        .args(["rotate", "--emergency", "--incident", "INC-12", "--repo"])
+        .arg(repo)
+        .args(["--responsible", "Carla", "--responsible", "Diego"])
+        .arg("--key-out")
+        .arg(keys.join("v4.txt"));
+    cmd
+}
+
+fn stderr_of(out: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(out.get_output().stderr.clone()).unwrap()
+}
+
+fn disposition(path: &str, replaced: bool, ack: Option<Acknowledgment>) -> SecretDisposition {
+    SecretDisposition {
+        path: path.to_owned(),
+        replaced,
+        acknowledged: ack,
+    }
+}
+
+#[test]
+fn an_emergency_with_an_undecided_secret_refuses_before_anything_changes() {
+    let (tmp, repo, keys) = sandbox();
+    let value = tmp.path().join("token.txt");
+    fs_err::write(&value, "token-novo-do-provedor-123\n").unwrap();
+    let before = tree(&repo);
+    for dry_run in [false, true] {
+        let mut cmd = emergency(tmp.path(), &repo, &keys);
+        cmd.arg("--set")
+            .arg(format!("github.token=@{}", value.display()))
+            .args(["--revoked", "database.password"]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.assert().code(2);
+        let stderr = stderr_of(&out);
+        assert!(
+            stderr.contains(
+                "error: the emergency rotation has no decision for 2 secret(s) of config/secrets.enc.yaml; nothing was changed:\n  - database.user\n  - slack.webhook\n"
+            ),
+            "{stderr}"
+        );
+        for way in ["--set PATH=@FILE", "--revoked PATH", "--not-affected PATH"] {
+            assert!(stderr.contains(way), "missing {way:?} in {stderr}");
+        }
+        assert!(!stderr.contains("token-novo-do-provedor"), "{stderr}");
+        assert!(!stderr.contains("[2/"), "no step ran: {stderr}");
+        assert_eq!(tree(&repo), before);
+        assert!(!keys.join("v4.txt").exists());
+    }
+}
+
+#[test]
+fn names_that_are_not_secrets_of_the_bundle_are_refused() {
+    let (tmp, repo, keys) = sandbox();
+    let before = tree(&repo);
+    for (args, needle) in [
+        (
+            vec!["--revoked", "github.tokn"],
+            "--revoked github.tokn: not a secret of config/secrets.enc.yaml",
+        ),
+        (
+            vec!["--not-affected", "MCP_SECRETS_VERSION"],
+            "--not-affected MCP_SECRETS_VERSION: not a secret",
+        ),
+        (
+            vec![
+                "--revoked",
+                "slack.webhook",
+                "--not-affected",
+                "slack.webhook",
+            ],
+            "slack.webhook: given to both --revoked and --not-affected",
+        ),
+    ] {
+        let out = emergency(tmp.path(), &repo, &keys)
+            .args(&args)
+            .assert()
+            .code(2);
+        let stderr = stderr_of(&out);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert_eq!(tree(&repo), before);
+        assert!(!keys.join("v4.txt").exists());
+    }
+    // Only an emergency takes the acknowledgments.
+    xtask(tmp.path())
+        .args([
+            "rotate",
+            "--reason",
+            "x",
+            "--responsible",
+            "Ana",
+            "--dry-run",
+        ])
+        .args(["--revoked", "github.token", "--repo"])
+        .arg(&repo)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn an_acknowledged_emergency_records_the_decisions_and_leaves_comms_pending() {
+    let (tmp, repo, keys) = sandbox();
+    let value = tmp.path().join("token.txt");
+    fs_err::write(&value, "token-novo-do-provedor-123\n").unwrap();
+    let out = emergency(tmp.path(), &repo, &keys)
+        .arg("--set")
+        .arg(format!("github.token=@{}", value.display()))
+        .args([
+            "--revoked",
+            "github.token",
+            "--revoked",
+            "database.password",
+        ])
+        .args([
+            "--not-affected",
+            "database.user",
+            "--not-affected",
+            "[\"slack\"][\"webhook\"]",
+        ])
+        .assert()
+        .success();
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("; comunicação pendente"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "Comunicação pendente: publique a atualização em #mcp-incident e registre-a com\n  evidence-writer --repo {} comms --incident INC-12 --message \"<texto publicado>\"",
+            repo.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Isolamento: não declarado"), "{stderr}");
+    // Every old value is acknowledged: nothing left to revoke.
+    assert!(!stderr.contains("  - [ ] "), "{stderr}");
+    let log = EvidenceLog::load(&repo.join(bundle_core::ops::evidence::DEFAULT_DIR)).unwrap();
+    assert!(
+        log.entries()
+            .iter()
+            .all(|e| e.execution.incident.as_deref() != Some("INC-12")
+                || e.execution.kind != Kind::Comms),
+        "no comms entry was invented"
+    );
+    let entry = log.get("emergency-v4").unwrap();
+    assert_eq!(entry.execution.responsible, ["Carla", "Diego"]);
+    let record = entry.execution.emergency.as_ref().unwrap();
+    assert_eq!(record.isolation, None);
+    assert_eq!(record.comms, None);
+    assert_eq!(
+        record.secrets,
+        [
+            disposition(SECRETS[0], true, Some(Acknowledgment::Revoked)),
+            disposition(SECRETS[1], false, Some(Acknowledgment::NotAffected)),
+            disposition(SECRETS[2], false, Some(Acknowledgment::Revoked)),
+            disposition(SECRETS[3], false, Some(Acknowledgment::NotAffected)),
+        ]
+    );
+    // The comms update the output asked for is then recorded by evidence-writer.
+    let evidence = repo.join(bundle_core::ops::evidence::DEFAULT_DIR);
+    let mut comms = evidence_writer::RecordRequest::new(Kind::Comms);
+    comms.incident = Some("INC-12".to_owned());
+    comms.message = Some("rotação concluída".to_owned());
+    let outcome = evidence_writer::record(
+        &evidence,
+        &comms,
+        evidence_writer::Now::fixed(entry.execution.recorded_at.plus_seconds(60)),
+        None,
+    )
+    .unwrap();
+    assert!(
+        matches!(outcome, evidence_writer::RecordOutcome::Recorded { ref warnings, .. } if warnings.is_empty()),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn the_comms_entry_holds_exactly_the_given_message_and_isolation_is_recorded_as_stated() {
+    let (tmp, repo, keys) = sandbox();
+    let message = "Rotação emergencial: bundle v4 publicado, chave v3 removida";
+    let out = emergency(tmp.path(), &repo, &keys)
+        .args([
+            "--not-affected",
+            "github.token",
+            "--not-affected",
+            "database.user",
+        ])
+        .args([
+            "--not-affected",
+            "database.password",
+            "--not-affected",
+            "slack.webhook",
+        ])
+        .args([
+            "--isolated",
+            "deploys suspensos; workflow smoke desabilitado",
+        ])
+        .args(["--comms-message", "-"])
+        .write_stdin(format!("{message}\n"))
+        .assert()
+        .success();
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("Isolamento (declarado): deploys suspensos; workflow smoke desabilitado"),
+        "{stderr}"
+    );
+    let log = EvidenceLog::load(&repo.join(bundle_core::ops::evidence::DEFAULT_DIR)).unwrap();
+    let comms: Vec<_> = log
+        .entries()
+        .iter()
+        .filter(|e| {
+            e.execution.kind == Kind::Comms && e.execution.incident.as_deref() == Some("INC-12")
+        })
+        .collect();
+    assert_eq!(comms.len(), 1);
+    assert_eq!(comms[0].execution.message.as_deref(), Some(message));
+    assert_eq!(comms[0].execution.responsible, Vec::<String>::new());
+    let record = log
+        .get("emergency-v4")
+        .unwrap()
+        .execution
+        .emergency
+        .clone()
+        .unwrap();
+    assert_eq!(
+        record.comms.as_deref(),
+        Some(comms[0].execution.id.as_str())
+    );
+    assert_eq!(
+        record.isolation.as_deref(),
+        Some("deploys suspensos; workflow smoke desabilitado")
+    );
+    assert!(
+        stderr.contains(&format!(
+            "Comunicação registrada: {}",
+            comms[0].execution.id
+        )),
+        "{stderr}"
+    );
+    // Not acknowledged as revoked: each old value is still on the provider checklist.
+    for secret in SECRETS {
+        assert!(
+            stderr.contains(&format!("  - {secret}: não afetado (declarado)")),
+            "{stderr}"
+        );
+    }
+    assert!(!stderr.contains("  - [ ] "), "{stderr}");
+}
+
+#[test]
+fn a_bad_comms_message_or_isolation_stops_the_emergency_with_nothing_changed() {
+    let (tmp, repo, keys) = sandbox();
+    let before = tree(&repo);
+    for (flag, text, needle) in [
+        (
+            "--comms-message",
+            "  ",
+            "--comms-message: invalid message: it is empty",
+        ),
+        ("--isolated", "a\u{202E}b", "invalid isolation"),
+    ] {
+        let out = emergency(tmp.path(), &repo, &keys)
+            .args(["--revoked", "github.token", "--revoked", "database.user"])
+            .args([
+                "--revoked",
+                "database.password",
+                "--revoked",
+                "slack.webhook",
+            ])
+            .args([flag, text])
+            .assert()
+            .code(2);
+        let stderr = stderr_of(&out);
+        assert!(stderr.contains(needle), "{flag}: {stderr}");
+        assert_eq!(tree(&repo), before);
+        assert!(!keys.join("v4.txt").exists());
+    }
+}
