@@ -95,8 +95,15 @@ fn map_of(values: BoxedStrategy<Value>) -> impl Strategy<Value = Map> {
         prop_oneof![5 => (key(), values).prop_map(|(k, v)| MapItem::Entry(k, v)), 1 => comment().prop_map(MapItem::Comment)],
         0..6,
     )
+    .prop_map(|items| {
+        // Keys are unique within a mapping (YAML and sops require it).
+        let mut seen = std::collections::HashSet::new();
+        items.into_iter().filter(|i| matches!(i, MapItem::Comment(_)) || seen.insert(bundle_core_key(i))).collect::<Vec<_>>()
+    })
     // A comment after the last entry, when that entry holds a non-empty block, is read back
     // as part of that block (by go-yaml too); see `trailing_comment_after_block_is_kept`.
+    // Filtered after the duplicates are gone: dropping a later duplicate can make the block
+    // the last entry.
     .prop_filter("a trailing comment after a nested block", |items| {
         let last_entry = items.iter().rposition(|i| matches!(i, MapItem::Entry(..)));
         let trailing_comment = last_entry.is_some_and(|p| p + 1 < items.len());
@@ -107,11 +114,7 @@ fn map_of(values: BoxedStrategy<Value>) -> impl Strategy<Value = Map> {
         };
         !(trailing_comment && last_entry.is_some_and(|p| matches!(&items[p], MapItem::Entry(_, v) if block(v))))
     })
-    .prop_map(|items| {
-        // Keys are unique within a mapping (YAML and sops require it).
-        let mut seen = std::collections::HashSet::new();
-        Map { items: items.into_iter().filter(|i| matches!(i, MapItem::Comment(_)) || seen.insert(bundle_core_key(i))).collect() }
-    })
+    .prop_map(|items| Map { items })
 }
 
 fn bundle_core_key(item: &MapItem) -> String {

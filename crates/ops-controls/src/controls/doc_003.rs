@@ -73,6 +73,19 @@ fn run(cx: &Context) -> Outcome {
             }
             continue;
         }
+        // The bundle's creation (`init`: v0 -> v1) is no rotation: nothing was rotated, so no
+        // rotation item can be earned or claimed. Only as the first entry of its kind: a
+        // later "v0" would be a way around the checklist.
+        let first_of_kind = !log.entries()[..index]
+            .iter()
+            .any(|e| e.execution.kind == kind);
+        if entry.execution.version_from == Some(0) && first_of_kind {
+            notes.push(format!(
+                "{kind}: `{id}` created the bundle (v0 -> v{}); no rotation yet",
+                entry.execution.version_to.unwrap_or(1)
+            ));
+            continue;
+        }
         let required = cx.policy.documents.checklist_required.for_kind(kind);
         let elsewhere: &[&str] = if pending_id == Some(id.as_str()) {
             &[OPS_CONTROLS_ITEM]
@@ -157,6 +170,47 @@ mod tests {
         );
         repo.write(LOG, "");
         assert_pass(&repo.run("DOC-003"));
+    }
+
+    /// A scheduled entry, `from` -> `from + 1`, no checklist item, appended to the log.
+    fn record_scheduled(repo: &Repo, from: u64, at: i64) {
+        let dir = repo.root().join(DIR);
+        let mut log = EvidenceLog::load(&dir).unwrap();
+        let mut e = Execution::new(Kind::Scheduled, now().plus_seconds(at));
+        e.written_at = Some(now().plus_seconds(at));
+        e.reason = Some("criação do bundle".into());
+        e.responsible = vec!["Eva".into()];
+        e.version_from = Some(from);
+        e.version_to = Some(from + 1);
+        e.id = e.stable_id();
+        e.check_fields().unwrap();
+        log.append(e);
+        fs_err::write(dir.join(LOG_FILE), log.to_jsonl()).unwrap();
+    }
+
+    /// Issue 13: the bundle's creation by `init` (v0 -> v1) claims no rotation item and is
+    /// not judged as a rotation, as the first scheduled entry only.
+    #[test]
+    fn the_bundles_creation_is_not_judged_as_a_rotation() {
+        let repo = Repo::compliant();
+        repo.remove(LOG);
+        repo.write(LOG, "");
+        record_scheduled(&repo, 0, -120);
+        assert!(
+            assert_pass(&repo.run("DOC-003"))
+                .contains("created the bundle (v0 -> v1); no rotation yet")
+        );
+    }
+
+    #[test]
+    fn a_later_v0_entry_is_judged_like_any_rotation() {
+        let repo = Repo::compliant();
+        repo.remove(LOG);
+        repo.write(LOG, "");
+        record_scheduled(&repo, 0, -120);
+        record_scheduled(&repo, 0, -60);
+        let outcome = repo.run("DOC-003");
+        assert_eq!(outcome.status, Status::Fail, "{outcome:?}");
     }
 
     #[test]
