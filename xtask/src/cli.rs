@@ -49,7 +49,7 @@ struct XtaskCli {
 #[derive(Subcommand)]
 enum XtaskCommand {
     #[command(flatten)]
-    Task(Task),
+    Task(Box<Task>),
     /// Benchmarks, side by side with the peer tool.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -95,7 +95,7 @@ fn finish(result: TaskResult) -> ExitCode {
 pub fn xtask_main() -> ExitCode {
     let cli: XtaskCli = parse("cargo xtask");
     let result = match cli.command {
-        XtaskCommand::Task(task) => run_task(task),
+        XtaskCommand::Task(task) => run_task(*task),
         XtaskCommand::Bench(cmd) => bench::run(
             &cmd,
             &mut std::io::stdout().lock(),

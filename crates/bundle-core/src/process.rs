@@ -74,14 +74,23 @@ mod tests {
         let stat = std::path::Path::new("/proc")
             .join(grandchild.trim())
             .join("stat");
-        // Gone, or a zombie waiting for its reaper: not running.
-        let running = fs_err::read_to_string(&stat)
-            .ok()
-            .and_then(|s| {
-                s.rsplit_once(')')
-                    .map(|(_, rest)| rest.trim_start().starts_with(['R', 'S', 'D']))
-            })
-            .unwrap_or(false);
+        // Gone, or a zombie waiting for its reaper: not running. The signal is delivered
+        // asynchronously, so the state is polled for a while before concluding.
+        let is_running = || {
+            fs_err::read_to_string(&stat)
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .map(|(_, rest)| rest.trim_start().starts_with(['R', 'S', 'D']))
+                })
+                .unwrap_or(false)
+        };
+        let polled = std::time::Instant::now();
+        let mut running = is_running();
+        while running && polled.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+            running = is_running();
+        }
         assert!(!running, "the command's child survived the deadline");
     }
 }

@@ -44,7 +44,7 @@ use zeroize::Zeroizing;
 use crate::rotate::{BUNDLE, KeySink, SetSource, deliver_to_command, now_from_env, parse_set};
 
 /// How long `--key-cmd` may run, as `rotate`'s default `--key-cmd-timeout`.
-const KEY_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+const KEY_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_mins(1);
 use crate::{Failure, TaskResult};
 
 mod templates;

@@ -527,30 +527,8 @@ fn record_evidence(
         explicit: request.now_explicit,
     };
     let mut emergency_record = inputs.emergency.cloned();
-    if let (Some(emergency), Some(message), Some(record)) = (
-        &request.emergency,
-        inputs.comms_message,
-        emergency_record.as_mut(),
-    ) {
-        let mut comms = evidence_writer::RecordRequest::new(Kind::Comms);
-        comms.incident = Some(emergency.incident.clone());
-        comms.message = Some(message.to_owned());
-        comms.written_at = Some(request.now);
-        let outcome =
-            evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::tool)?;
-        let comms_id = outcome_id(&outcome);
-        items.push(CheckItem::done(
-            "comms",
-            Proof::Entry {
-                id: comms_id.clone(),
-            },
-        ));
-        record.comms = Some(comms_id);
-    } else if request.emergency.is_some() {
-        items.push(CheckItem::skipped(
-            "comms",
-            "comunicação pendente: nenhuma mensagem publicada foi dada (--comms-message)",
-        ));
+    if let Some(item) = record_comms(rotation, inputs, at, emergency_record.as_mut())? {
+        items.push(item);
     }
     let mut record = evidence_writer::RecordRequest::new(rotation.kind);
     record.reason = Some(request.rotation_reason());
@@ -629,6 +607,39 @@ fn record_evidence(
         (id.clone(), emergency_record),
         format!("{id} em {DEFAULT_DIR}{comms}"),
     ))
+}
+
+/// An emergency's communication item: done with the comms entry recorded from the
+/// responsible's own message (`--comms-message`, exactly as given, named in the record), or
+/// skipped as pending. `None` for a scheduled rotation.
+fn record_comms(
+    rotation: &Rotation<'_>,
+    inputs: &Inputs<'_>,
+    at: evidence_writer::Now,
+    record: Option<&mut EmergencyRecord>,
+) -> Result<Option<CheckItem>, Box<Failure>> {
+    let request = rotation.request;
+    let Some(emergency) = &request.emergency else {
+        return Ok(None);
+    };
+    let (Some(message), Some(record)) = (inputs.comms_message, record) else {
+        return Ok(Some(CheckItem::skipped(
+            "comms",
+            "comunicação pendente: nenhuma mensagem publicada foi dada (--comms-message)",
+        )));
+    };
+    let mut comms = evidence_writer::RecordRequest::new(Kind::Comms);
+    comms.incident = Some(emergency.incident.clone());
+    comms.message = Some(message.to_owned());
+    comms.written_at = Some(request.now);
+    let outcome =
+        evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::tool)?;
+    let comms_id = outcome_id(&outcome);
+    record.comms = Some(comms_id.clone());
+    Ok(Some(CheckItem::done(
+        "comms",
+        Proof::Entry { id: comms_id },
+    )))
 }
 
 /// Step 6: rotation-guard's rules against `HEAD` (RG-014 waived by `--no-window-check`),

@@ -267,6 +267,7 @@ struct WireOut<'a> {
     artifacts: &'a [Artifact],
     #[serde(skip_serializing_if = "Option::is_none")]
     checklist: Option<&'a [CheckItem]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     emergency: Option<&'a EmergencyRecord>,
     prev: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -124,6 +124,7 @@ mod tests {
         e.incident = Some("INC-7".into());
         e.version_from = Some(3);
         e.version_to = Some(4);
+        e.written_at = Some(e.recorded_at);
         e.emergency = record;
         e.id = e.stable_id();
         e
@@ -171,7 +172,7 @@ mod tests {
         let line = entry.to_line();
         assert!(
             line.contains(
-                "\"artifacts\":[],\"emergency\":{\"isolation\":\"tokens revogados; deploys suspensos\",\
+                "\"artifacts\":[],\"checklist\":[],\"emergency\":{\"isolation\":\"tokens revogados; deploys suspensos\",\
                  \"secrets\":[{\"path\":\"github.token\",\"replaced\":true,\"acknowledged\":null},\
                  {\"path\":\"database.password\",\"replaced\":false,\"acknowledged\":\"revoked\"},\
                  {\"path\":\"slack.webhook\",\"replaced\":false,\"acknowledged\":\"not-affected\"}],\
