@@ -104,6 +104,10 @@ pub struct ScanArgs {
     /// Also scan files ignored by .gitignore.
     #[arg(long)]
     pub include_ignored: bool,
+    /// Scan only the staged changes, as git's index holds them (a pre-commit hook): not the
+    /// working tree, not untracked files.
+    #[arg(long, conflicts_with_all = ["history", "include_ignored"])]
+    pub staged: bool,
     /// Do not search this value (dotted key path, e.g. db.host); repeatable.
     #[arg(long, value_name = "KEY")]
     pub exclude_key: Vec<String>,
@@ -186,6 +190,7 @@ pub fn run(
                 keys: KeySource::choose(a.identity, KeyEnv::from_process(), false),
                 history: a.history,
                 include_ignored: a.include_ignored,
+                staged: a.staged,
                 exclude_keys: a.exclude_key,
                 threads: a.threads,
                 progress: show_progress(a.progress),

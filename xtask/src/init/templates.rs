@@ -13,6 +13,13 @@ use super::Options;
 /// (HYG-001 then names what they miss), never a conflict.
 pub(crate) const GITIGNORE: &str = ".gitignore";
 
+/// The generated workflow.
+pub(crate) const WORKFLOW: &str = ".github/workflows/mcp-runbook.yml";
+
+/// What stands for the toolkit's source when init was not given one: the workflow's install
+/// steps refuse it and say what to fill.
+pub(crate) const TODO: &str = "TODO";
+
 /// The gitleaks release the generated workflow installs.
 pub(crate) const GITLEAKS_VERSION: &str = "8.30.1";
 /// sha256 of `gitleaks_8.30.1_linux_x64.tar.gz` as listed in the release's checksums file
@@ -42,7 +49,7 @@ const fn file(path: &'static str, text: &'static str) -> Template {
 const TEMPLATES: [Template; 12] = [
     file(GITIGNORE, include_str!("../../templates/gitignore")),
     file(
-        ".github/workflows/mcp-runbook.yml",
+        WORKFLOW,
         include_str!("../../templates/github/workflows/mcp-runbook.yml"),
     ),
     file(
@@ -108,13 +115,57 @@ pub(crate) struct Rendered {
 
 /// The runbooks of this workspace, as an adopting repository reads them: the orchestrator is
 /// the installed `mcp-secrets`, and links into this workspace's sources go to the toolkit.
+/// Without a known source, a link into the toolkit's sources names the toolkit's path.
 fn adapt_runbook(text: &str, options: &Options) -> String {
-    text.replace("cargo xtask ", "mcp-secrets ")
-        .replace("`xtask`", "`mcp-secrets`")
-        .replace(
+    let text = text
+        .replace("cargo xtask ", "mcp-secrets ")
+        .replace("`xtask`", "`mcp-secrets`");
+    match &options.toolkit {
+        Some(source) => text.replace(
             "](../../../crates/",
-            &format!("]({}/crates/", options.toolkit_git.trim_end_matches(".git")),
-        )
+            &format!("]({}/crates/", source.git.trim_end_matches(".git")),
+        ),
+        None => unlink_toolkit_paths(&text),
+    }
+}
+
+/// `[label](../../../crates/PATH)` becomes `label (crates/PATH do toolkit)`: no link to a
+/// place that is not known.
+fn unlink_toolkit_paths(text: &str) -> String {
+    const TARGET: &str = "](../../../crates/";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(TARGET) {
+        let (before, after) = rest.split_at(at);
+        let Some(open) = before.rfind('[') else {
+            out.push_str(&rest[..at + TARGET.len()]);
+            rest = &rest[at + TARGET.len()..];
+            continue;
+        };
+        let path_start = &after[TARGET.len()..];
+        let Some(close) = path_start.find(')') else {
+            break;
+        };
+        out.push_str(&before[..open]);
+        out.push_str(&before[open + 1..]);
+        out.push_str(&format!(" (`crates/{}` do toolkit)", &path_start[..close]));
+        rest = &path_start[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The install command the scripts' hints print.
+fn install_hint(options: &Options) -> String {
+    match &options.toolkit {
+        Some(source) => format!(
+            "cargo install --locked --git {} --rev {}",
+            source.git, source.rev
+        ),
+        None => {
+            "cargo install --locked --git <the toolkit's git URL> --rev <its commit>".to_owned()
+        }
+    }
 }
 
 /// Every template, rendered with `options`.
@@ -127,9 +178,14 @@ pub(crate) fn render(options: &Options) -> Vec<Rendered> {
             } else {
                 t.text.to_owned()
             };
+            let (git, rev) = options
+                .toolkit
+                .as_ref()
+                .map_or((TODO, TODO), |s| (s.git.as_str(), s.rev.as_str()));
             let text = text
-                .replace("{{TOOLKIT_GIT}}", &options.toolkit_git)
-                .replace("{{TOOLKIT_REV}}", &options.toolkit_rev)
+                .replace("{{TOOLKIT_INSTALL}}", &install_hint(options))
+                .replace("{{TOOLKIT_GIT}}", git)
+                .replace("{{TOOLKIT_REV}}", rev)
                 .replace("{{GITLEAKS_VERSION}}", GITLEAKS_VERSION)
                 .replace("{{GITLEAKS_SHA256}}", &options.gitleaks_sha256)
                 .replace("{{OWNER}}", &options.owner);
@@ -165,6 +221,25 @@ mod tests {
     }
 
     #[test]
+    fn without_a_source_the_workflow_says_todo_and_no_link_is_invented() {
+        let mut o = options();
+        o.toolkit = None;
+        for r in render(&o) {
+            let text = String::from_utf8(r.bytes).expect("UTF-8");
+            assert!(!text.contains("](../../../crates/"), "{}", r.path);
+            assert!(!text.contains("example"), "{}", r.path);
+            if r.path == WORKFLOW {
+                assert!(text.contains("TOOLKIT_GIT: TODO\n"));
+                assert!(text.contains("TOOLKIT_REV: TODO\n"));
+            }
+        }
+        assert_eq!(
+            unlink_toolkit_paths("- [Controles](../../../crates/ops-controls/README.md) fim"),
+            "- Controles (`crates/ops-controls/README.md` do toolkit) fim"
+        );
+    }
+
+    #[test]
     fn rendering_is_deterministic() {
         let a: Vec<Vec<u8>> = render(&options()).into_iter().map(|r| r.bytes).collect();
         let b: Vec<Vec<u8>> = render(&options()).into_iter().map(|r| r.bytes).collect();
@@ -179,7 +254,9 @@ mod tests {
             .find(|r| r.path.ends_with("mcp-runbook.yml"))
             .expect("the workflow is a template");
         let text = String::from_utf8(wf.bytes).expect("UTF-8");
-        assert!(text.contains(&format!("TOOLKIT_REV: {}", o.toolkit_rev)));
+        let source = o.toolkit.as_ref().unwrap();
+        assert!(text.contains(&format!("TOOLKIT_REV: {}", source.rev)));
+        assert!(text.contains(&format!("TOOLKIT_GIT: {}", source.git)));
         assert!(text.contains(GITLEAKS_SHA256));
         assert!(text.contains("sha256sum --check --strict"));
     }

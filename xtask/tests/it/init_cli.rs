@@ -75,6 +75,14 @@ fn toolkit_rev() -> String {
     .to_owned()
 }
 
+/// This workspace's git repository: a real source for `--toolkit-git`.
+fn toolkit_git() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace");
+    format!("file://{}", root.display())
+}
+
 /// An empty git repository with one application file, committed.
 fn app_repo(root: &Path) -> PathBuf {
     let repo = root.join("repo");
@@ -128,6 +136,8 @@ fn init_cmd(root: &Path, repo: &Path, key: &Path) -> assert_cmd::Command {
         .args([
             "--responsible",
             "Ana Souza",
+            "--toolkit-git",
+            &toolkit_git(),
             "--toolkit-rev",
             &toolkit_rev(),
         ])
@@ -507,4 +517,97 @@ fn init_failing_midway_leaves_nothing() {
         assert!(!repo.join(dir).exists(), "{dir} was created and left");
     }
     assert!(!key.exists(), "no key is delivered");
+}
+
+/// The toolkit's source is never invented: without `--toolkit-git` (and a build that did not
+/// record one) init refuses with what to pass, writes nothing and delivers no key; the
+/// workflow and the scripts' hints carry the source given.
+#[test]
+fn init_needs_the_toolkit_source_and_writes_the_one_given() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let repo = app_repo(root);
+    let before = tree(&repo);
+    let key = root.join("k.txt");
+    let out = xtask(root)
+        .arg("init")
+        .arg("--repo")
+        .arg(&repo)
+        .args([
+            "--responsible",
+            "Ana Souza",
+            "--toolkit-rev",
+            &toolkit_rev(),
+        ])
+        .arg("--key-out")
+        .arg(&key)
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("missing: --toolkit-git"), "{stderr}");
+    assert_eq!(tree(&repo), before);
+    assert!(!key.exists());
+
+    init_cmd(root, &repo, &key).assert().code(0);
+    let workflow = fs_err::read_to_string(repo.join(".github/workflows/mcp-runbook.yml"))
+        .expect("the workflow is written");
+    assert!(workflow.contains(&format!("  TOOLKIT_GIT: {}\n", toolkit_git())));
+    assert!(!workflow.contains("example.invalid"), "{workflow}");
+    let hint = fs_err::read_to_string(repo.join("scripts/secrets-sync.sh")).expect("read");
+    assert!(hint.contains(&format!(
+        "cargo install --locked --git {} --rev {}",
+        toolkit_git(),
+        toolkit_rev()
+    )));
+}
+
+/// The installed `mcp-secrets demo`, run from a directory outside this workspace, starts
+/// from a repository holding one application file, runs init (its workflow, matrix and
+/// evidence), fills the matrix it flags, and ends with the audit passing.
+#[test]
+fn installed_demo_runs_init_from_an_application_repository() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let bin = install_prefix(root);
+    let elsewhere = root.join("elsewhere");
+    fs_err::create_dir_all(&elsewhere).expect("mkdir");
+    let sandbox = root.join("sandbox");
+    let out = run_ok(
+        Command::new(bin.join("mcp-secrets"))
+            .args(["demo", "--dir"])
+            .arg(&sandbox)
+            .current_dir(&elsewhere)
+            .env("PATH", path_with(&bin))
+            .env("HOME", root)
+            .env_remove("SOPS_AGE_KEY")
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env_remove("SOURCE_DATE_EPOCH"),
+        "mcp-secrets demo",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for said in [
+        "um arquivo de aplicação (app.py)",
+        "== Inicialização",
+        "FALHA DOC-002",
+        "a equipe preenche a matriz de contato",
+        "ops-controls: todos os controles passam",
+        "[3/3] evidence-writer verify",
+    ] {
+        assert!(stderr.contains(said), "{said}: {stderr}");
+    }
+    let repo = sandbox.join("repo");
+    assert!(repo.join("app.py").is_file());
+    assert!(repo.join(".github/workflows/mcp-runbook.yml").is_file());
+    assert!(
+        !repo.join(".github/workflows/ci.yml").exists(),
+        "nothing copied from the workspace"
+    );
+    let matrix = fs_err::read_to_string(repo.join("docs/ops/incident-response.md")).expect("read");
+    assert!(!matrix.contains("| TODO |"), "{matrix}");
+    let log = git(&repo, &["log", "--format=%s", "main"]);
+    assert!(
+        log.contains("mcp-secrets init") && log.contains("matriz de contato preenchida"),
+        "{log}"
+    );
 }
