@@ -206,6 +206,10 @@ mod tests {
         Options::for_tests()
     }
 
+    fn is_full_sha(text: &str) -> bool {
+        text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
     #[test]
     fn rendered_files_call_installed_binaries_only() {
         for r in render(&options()) {
@@ -259,5 +263,29 @@ mod tests {
         assert!(text.contains(&format!("TOOLKIT_GIT: {}", source.git)));
         assert!(text.contains(GITLEAKS_SHA256));
         assert!(text.contains("sha256sum --check --strict"));
+        // Every job restores the installed tools from a cache keyed on the runner OS and the
+        // toolkit revision (actions/cache pinned by full SHA), and builds only on a miss.
+        let jobs = text.matches("\n    runs-on: ").count();
+        assert_eq!(jobs, 5);
+        let cache = text
+            .lines()
+            .filter(|l| {
+                l.trim_start()
+                    .strip_prefix("uses: actions/cache@")
+                    .is_some_and(|rest| is_full_sha(&rest[..rest.find(' ').unwrap_or(rest.len())]))
+            })
+            .count();
+        assert_eq!(cache, jobs);
+        let key = format!(
+            "key: mcp-secrets-toolkit-${{{{ runner.os }}}}-{}\n",
+            source.rev
+        );
+        assert_eq!(text.matches(&key).count(), jobs, "{text}");
+        assert_eq!(
+            text.matches("if: steps.toolkit-cache.outputs.cache-hit != 'true'")
+                .count(),
+            jobs
+        );
+        assert_eq!(text.matches("path: ~/.mcp-secrets-toolkit\n").count(), jobs);
     }
 }

@@ -411,7 +411,7 @@ fn init_keeps_an_existing_gitignore_and_skips_identical_files() {
     );
 }
 
-/// zizmor (1.33.1, default audits, offline) finds nothing in the generated workflow. Runs
+/// zizmor (1.33.1, default audits, offline) finds nothing in the generated `.github`. Runs
 /// when `zizmor` is on PATH; `.ci/run` does not install it, so elsewhere it is skipped
 /// (with a note) even under CI=true.
 #[test]
@@ -426,7 +426,7 @@ fn generated_workflow_has_no_zizmor_finding() {
     init_cmd(root, &repo, &root.join("k.txt")).assert().code(0);
     let out = Command::new(zizmor)
         .args(["--offline", "--no-progress", "--format", "plain"])
-        .arg(repo.join(".github/workflows/mcp-runbook.yml"))
+        .arg(repo.join(".github"))
         .output()
         .expect("spawn zizmor");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -610,4 +610,93 @@ fn installed_demo_runs_init_from_an_application_repository() {
         log.contains("mcp-secrets init") && log.contains("matriz de contato preenchida"),
         "{log}"
     );
+}
+
+/// The composite action: its first step refuses a command other than the three tools (exit
+/// 2) and digests the action's sources the same way twice; the build is cached by
+/// actions/cache pinned to a full SHA, keyed on that digest, and the install step runs only
+/// on a cache miss.
+#[test]
+fn composite_action_caches_the_tool_by_its_sources() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace");
+    let action = fs_err::read_to_string(workspace.join("action.yml")).expect("read action.yml");
+    let cache_line = action
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("uses: actions/cache@"))
+        .expect("the action uses actions/cache");
+    let sha = cache_line.split_whitespace().next().expect("a ref");
+    assert!(
+        sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{sha}"
+    );
+    assert!(action.contains(
+        "key: mcp-secrets-action-${{ runner.os }}-${{ inputs.command }}-${{ steps.source.outputs.digest }}"
+    ));
+    assert!(action.contains("if: steps.cache.outputs.cache-hit != 'true'"));
+    // The first step's script, as GitHub runs it (bash -e).
+    let mut script = String::new();
+    let mut inside = false;
+    for line in action.lines() {
+        if inside {
+            match line.strip_prefix("        ") {
+                Some(body) => {
+                    script.push_str(body);
+                    script.push('\n');
+                }
+                None if line.trim().is_empty() => script.push('\n'),
+                None => break,
+            }
+        } else if line == "      run: |" {
+            inside = true;
+        }
+    }
+    assert!(script.contains("case \"$TOOL\""), "{script}");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // A small checkout of the action: the files the digest covers.
+    let checkout = tmp.path().join("action");
+    for (rel, text) in [
+        ("Cargo.toml", "[workspace]\n"),
+        ("Cargo.lock", "version = 4\n"),
+        ("crates/ops-controls/src/main.rs", "fn main() {}\n"),
+        ("xtask/src/main.rs", "fn main() {}\n"),
+    ] {
+        let path = checkout.join(rel);
+        fs_err::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        fs_err::write(path, text).expect("write");
+    }
+    let run = |tool: &str| {
+        let output = tmp.path().join(format!("output-{tool}"));
+        let out = Command::new("bash")
+            .args(["-e", "-c", &script])
+            .env("TOOL", tool)
+            .env("GITHUB_ACTION_PATH", &checkout)
+            .env("GITHUB_OUTPUT", &output)
+            .output()
+            .expect("spawn bash");
+        (out, fs_err::read_to_string(&output).unwrap_or_default())
+    };
+    let (out, first) = run("ops-controls");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let digest = first
+        .trim()
+        .strip_prefix("digest=")
+        .expect("a digest output");
+    assert!(
+        digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{first}"
+    );
+    let (_, second) = run("evidence-writer");
+    assert_eq!(first, second, "the digest is the sources', not the tool's");
+    fs_err::write(
+        checkout.join("crates/ops-controls/src/main.rs"),
+        "fn main() { }\n",
+    )
+    .expect("write");
+    let (_, changed) = run("ops-controls");
+    assert_ne!(first, changed, "a changed source is a new key");
+    let (out, _) = run("bash");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("::error::command must be"));
 }
