@@ -178,7 +178,7 @@ pub(crate) fn demo(
     let scheduled = scheduled_rotation(&sandbox, &first_key, now, stderr)?;
     let emergency = emergency_rotation(&sandbox, now, stderr)?;
 
-    writeln!(stderr, "\n== Auditoria (cargo xtask audit)")?;
+    writeln!(stderr, "\n== Auditoria ({} audit)", crate::program_name())?;
     let audited = audit(
         &sandbox.repo,
         &["Eva Martins".to_owned()],
@@ -225,7 +225,8 @@ fn run_init(
 ) -> Result<PathBuf, Box<Failure>> {
     writeln!(
         stderr,
-        "\n== Inicialização (cargo xtask init): bundle v1, política, runbooks, evidências, CI"
+        "\n== Inicialização ({} init): bundle v1, política, runbooks, evidências, CI",
+        crate::program_name()
     )?;
     let first_key = sandbox.key("equipe-v1.txt");
     // Values that look like secrets and differ on every run (read, as `--set KEY=@FILE`
@@ -417,7 +418,11 @@ fn scheduled_rotation(
     now: Timestamp,
     stderr: &mut dyn Write,
 ) -> Result<Outcome, Box<Failure>> {
-    writeln!(stderr, "\n== Rotação programada (cargo xtask rotate)")?;
+    writeln!(
+        stderr,
+        "\n== Rotação programada ({} rotate)",
+        crate::program_name()
+    )?;
     let request = Request {
         repo: sandbox.repo.clone(),
         reason: Some("rotação trimestral (demonstração)".to_owned()),
@@ -446,7 +451,8 @@ fn emergency_rotation(
 ) -> Result<Outcome, Box<Failure>> {
     writeln!(
         stderr,
-        "\n== Rotação emergencial (cargo xtask rotate --emergency)"
+        "\n== Rotação emergencial ({} rotate --emergency)",
+        crate::program_name()
     )?;
     // The leaked GitHub token gets a new value (read from a 0600 file outside the
     // repository, as `--set github.token=@FILE`); the other secrets are acknowledged.

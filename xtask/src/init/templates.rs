@@ -148,7 +148,9 @@ fn unlink_toolkit_paths(text: &str) -> String {
         };
         out.push_str(&before[..open]);
         out.push_str(&before[open + 1..]);
-        out.push_str(&format!(" (`crates/{}` do toolkit)", &path_start[..close]));
+        out.push_str(" (`crates/");
+        out.push_str(&path_start[..close]);
+        out.push_str("` do toolkit)");
         rest = &path_start[close + 1..];
     }
     out.push_str(rest);

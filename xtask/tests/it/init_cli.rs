@@ -588,7 +588,7 @@ fn installed_demo_runs_init_from_an_application_repository() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     for said in [
         "um arquivo de aplicação (app.py)",
-        "== Inicialização",
+        "== Inicialização (mcp-secrets init)",
         "FALHA DOC-002",
         "a equipe preenche a matriz de contato",
         "ops-controls: todos os controles passam",

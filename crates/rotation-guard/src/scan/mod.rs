@@ -37,6 +37,15 @@ use secrets::{Encoding, SecretSet};
 /// The version of the JSON report format.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Which files `scan-leaks` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Files {
+    /// The working tree: tracked and untracked files (ignored ones on request).
+    WorkTree,
+    /// The staged changes, from git's index (`--staged`, a pre-commit hook).
+    Staged,
+}
+
 /// What to scan and how.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -50,8 +59,8 @@ pub struct ScanOptions {
     pub history: bool,
     /// Also scan files ignored by `.gitignore`.
     pub include_ignored: bool,
-    /// Scan only the staged changes (the index's blobs), not the working tree.
-    pub staged: bool,
+    /// Which files' content is searched.
+    pub files: Files,
     /// Key paths not to search (values that are not secret, e.g. a host name).
     pub exclude_keys: Vec<String>,
     /// Worker threads (0: one per CPU).
@@ -69,7 +78,7 @@ impl ScanOptions {
             keys,
             history: false,
             include_ignored: false,
-            staged: false,
+            files: Files::WorkTree,
             exclude_keys: Vec::new(),
             threads: 0,
             progress: false,
@@ -655,7 +664,8 @@ pub fn scan_leaks(options: &ScanOptions, stderr: &mut dyn Write) -> Result<LeakR
             what: "--history",
         });
     }
-    if options.staged && !in_git {
+    let staged = options.files == Files::Staged;
+    if staged && !in_git {
         return Err(Error::NotGit {
             path: repo,
             what: "--staged",
@@ -690,7 +700,7 @@ pub fn scan_leaks(options: &ScanOptions, stderr: &mut dyn Write) -> Result<LeakR
     })?;
     let workers = threads(options.threads);
 
-    if options.staged {
+    if staged {
         scan_staged(&repo, &matcher, &set, &mut report)?;
         report.findings.sort();
         report.findings.dedup();
