@@ -452,23 +452,46 @@ fn pre_commit_hook_entries_run_on_an_initialised_repository() {
     let repo = app_repo(root);
     let bin = install_prefix(root);
     let key = root.join("k.txt");
-    init_cmd(root, &repo, &key).assert().code(0);
+    // A first secret, so that the leak hook has a value to look for.
+    let token = "ghp-mcp-init-test-6Qm2Zr8Kx4Vt";
+    let token_file = root.join("token.txt");
+    fs_err::write(&token_file, token).expect("write");
+    init_cmd(root, &repo, &key)
+        .arg("--set")
+        .arg(format!("github.token=@{}", token_file.display()))
+        .assert()
+        .code(0);
     fill_todos(&repo);
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-q", "-m", "init"]);
-    for entry in entries {
+    let hook = |entry: &str| {
         let mut words = entry.split_whitespace();
         let tool = words.next().expect("a program");
-        run_ok(
-            Command::new(bin.join(tool))
-                .args(words)
-                .current_dir(&repo)
-                .env("PATH", path_with(&bin))
-                .env("SOPS_AGE_KEY_FILE", &key)
-                .env_remove("SOPS_AGE_KEY"),
-            entry,
-        );
+        let mut cmd = Command::new(bin.join(tool));
+        cmd.args(words)
+            .current_dir(&repo)
+            .env("PATH", path_with(&bin))
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .env_remove("SOPS_AGE_KEY");
+        cmd
+    };
+    for entry in &entries {
+        run_ok(&mut hook(entry), entry);
     }
+    // The leak hook judges what is being committed: a value in an untracked file (or only
+    // in the working tree) does not stop the commit; staged, it does (exit 1).
+    let scan = entries
+        .iter()
+        .find(|e| e.contains("scan-leaks"))
+        .expect("a scan-leaks hook");
+    fs_err::write(repo.join("notes.txt"), format!("token: {token}\n")).expect("write");
+    run_ok(&mut hook(scan), "scan-leaks hook, value untracked");
+    git(&repo, &["add", "notes.txt"]);
+    let out = hook(scan).output().expect("spawn");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("LEAK staged notes.txt:1"), "{stdout}");
+    assert!(!stdout.contains(token) && !String::from_utf8_lossy(&out.stderr).contains(token));
 }
 
 /// `mcp-secrets` offers the shared commands under its own name, without `bench`.
