@@ -298,12 +298,29 @@ fn fill_todos(
     let report = crate::rotate::ops_report(repo, at)?;
     let blocking: Vec<_> = report.blocking_checks().collect();
     for check in &blocking {
+        // Per file, the lines named: `docs/ops/incident-response.md, linhas 10, 11`.
+        let mut places: std::collections::BTreeMap<&str, Vec<String>> =
+            std::collections::BTreeMap::new();
+        for l in &check.locations {
+            places
+                .entry(l.file.as_str())
+                .or_default()
+                .extend(l.line.map(|n| n.to_string()));
+        }
+        let places: Vec<String> = places
+            .into_iter()
+            .map(|(file, lines)| match lines.as_slice() {
+                [] => file.to_owned(),
+                [one] => format!("{file}, linha {one}"),
+                many => format!("{file}, linhas {}", many.join(", ")),
+            })
+            .collect();
         writeln!(
             stderr,
-            "  FALHA {}: {} ({} célula(s) a preencher)",
+            "  FALHA {}: {} ({})",
             check.id,
             check.title,
-            check.locations.len()
+            places.join("; ")
         )?;
     }
     if blocking.iter().any(|c| c.id != "DOC-002") || blocking.is_empty() {
