@@ -274,15 +274,14 @@ pub(crate) fn run(args: &InitArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
 /// `--toolkit-git` and `--toolkit-rev`, each defaulting to what the build recorded; both are
 /// needed (the generated CI installs from them).
 fn toolkit_source(args: &InitArgs) -> Result<ToolkitSource, Box<Failure>> {
-    let built = ToolkitSource::built();
     let git = args
         .toolkit_git
         .clone()
-        .or_else(|| built.as_ref().map(|b| b.git.clone()));
+        .or_else(|| BUILT_GIT.map(str::to_owned));
     let rev = args
         .toolkit_rev
         .clone()
-        .or_else(|| built.as_ref().map(|b| b.rev.clone()));
+        .or_else(|| BUILT_REV.map(str::to_owned));
     match (git, rev) {
         (Some(git), Some(rev)) => Ok(ToolkitSource { git, rev }),
         (git, rev) => Err(Failure::usage(format!(
