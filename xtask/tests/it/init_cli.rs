@@ -453,9 +453,9 @@ fn pre_commit_hook_entries_run_on_an_initialised_repository() {
     let bin = install_prefix(root);
     let key = root.join("k.txt");
     // A first secret, so that the leak hook has a value to look for.
-    let token = "ghp-mcp-init-test-6Qm2Zr8Kx4Vt";
+    let token = ["canario", "do", "init", "para", "o", "gancho"].join("-");
     let token_file = root.join("token.txt");
-    fs_err::write(&token_file, token).expect("write");
+    fs_err::write(&token_file, &token).expect("write");
     init_cmd(root, &repo, &key)
         .arg("--set")
         .arg(format!("github.token=@{}", token_file.display()))
@@ -491,7 +491,7 @@ fn pre_commit_hook_entries_run_on_an_initialised_repository() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("LEAK staged notes.txt:1"), "{stdout}");
-    assert!(!stdout.contains(token) && !String::from_utf8_lossy(&out.stderr).contains(token));
+    assert!(!stdout.contains(&token) && !String::from_utf8_lossy(&out.stderr).contains(&token));
 }
 
 /// `mcp-secrets` offers the shared commands under its own name, without `bench`.
