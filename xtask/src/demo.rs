@@ -1,6 +1,14 @@
-//! `cargo xtask demo`: the whole runbook in a sandbox, with no key and no network. A git
-//! repository with a sample bundle and fresh keys, then a plan, a scheduled rotation, an
-//! emergency rotation and an audit, through the same code as `rotate` and `audit`.
+//! `cargo xtask demo` (and `mcp-secrets demo`): the whole runbook in a sandbox, with no key
+//! and no network. It starts where a team starts: a git repository with one application file.
+//! `init` brings it to the runbook's layout (bundle v1, policy, runbooks, evidence, CI), the
+//! `TODO`s the controls flag are filled as a team would, and then a plan, a scheduled
+//! rotation, an emergency rotation and an audit run, through the same code as `init`,
+//! `rotate` and `audit`.
+//!
+//! What must stay true: the demo reads nothing of this workspace (every file comes from the
+//! templates `init` embeds), so an installed binary runs it anywhere; it says in its output
+//! each thing it does in the team's place (the filled matrix, the toolkit source left `TODO`
+//! when the binary does not know it, the gitleaks waiver).
 //!
 //! Layout: `<dir>/repo` (the repository) and `<dir>/keys` (the demo's private keys, 0600,
 //! outside the repository as the runbook requires).
@@ -10,31 +18,49 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use bundle_core::Format;
-use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig};
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{KeyEnv, KeyPair};
 use bundle_core::ops::evidence::{DEFAULT_DIR, EvidenceLog, Kind};
-use bundle_core::ops::mcp::HEADER_UNENCRYPTED_REGEX;
-use bundle_core::sops::{EncryptSettings, encrypt_plaintext};
-use bundle_core::store::EmitOptions;
 use bundle_core::time::Timestamp;
 use clap::Args;
+use zeroize::Zeroizing;
 
 use crate::audit::{AuditOutcome, audit};
+use crate::init::{self, ToolkitSource};
 use crate::rotate::{
     BUNDLE, CommsSource, Emergency, KeySink, Outcome, Request, SetSource, git, rotate,
 };
 use crate::{Failure, TaskResult};
 
-/// The files copied from this repository into the sandbox (runbooks, policy, CI, hygiene).
-const COPIED: [&str; 6] = [
-    ".gitignore",
-    ".github/CODEOWNERS",
-    ".github/workflows/ci.yml",
-    "config/gitleaks.toml",
-    "config/ops-controls.yaml",
-    "docs/ops",
+/// The contact matrix `init` writes with `TODO` cells (DOC-002 names them).
+const MATRIX: &str = "docs/ops/incident-response.md";
+
+/// How the demo fills each row of the matrix, as a team would (functions, not people).
+const CONTACTS: [(&str, &str); 6] = [
+    (
+        "Incident Commander",
+        "Gerente de Plataforma | Líder técnico de SRE | `#mcp-incident` | SEV-1 e SEV-2",
+    ),
+    (
+        "SecOps",
+        "Plantão de SecOps | Líder de SecOps | `#mcp-incident` | todo vazamento suspeito",
+    ),
+    (
+        "Plataforma",
+        "Plantão de Plataforma | Engenheiro sênior de Plataforma | `#mcp-plataforma` | rotação emergencial",
+    ),
+    (
+        "Squad Ops",
+        "Líder do Squad Ops | Engenheiro do Squad Ops | `#mcp-ops` | janela de rotação",
+    ),
+    (
+        "Auditoria Operacional",
+        "Analista de Auditoria | Coordenador de Auditoria | `#mcp-auditoria` | handoff pós-incidente",
+    ),
+    (
+        "Comunicação",
+        "Gerente de Comunicação | Analista de Comunicação | `#mcp-status` | SEV-1",
+    ),
 ];
 
 const HOUR: i64 = 3600;
@@ -66,10 +92,7 @@ pub(crate) fn run(args: &DemoArgs, stderr: &mut dyn Write) -> TaskResult {
             .map_err(|e| Failure::usage(format!("temporary directory: {e}")))?;
         fs_err::canonicalize(temp.path())?
     };
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or_else(|| Failure::usage("xtask is not inside the workspace"))?;
-    demo(source, &root, Timestamp::now(), stderr)?;
+    demo(&root, Timestamp::now(), stderr)?;
     if args.dir.is_none() {
         writeln!(
             stderr,
@@ -77,32 +100,6 @@ pub(crate) fn run(args: &DemoArgs, stderr: &mut dyn Write) -> TaskResult {
         )?;
     }
     Ok(ExitStatus::Success)
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<(), Box<Failure>> {
-    if fs_err::metadata(from)?.is_dir() {
-        fs_err::create_dir_all(to)?;
-        for entry in fs_err::read_dir(from)? {
-            let entry = entry?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
-        }
-    } else {
-        if let Some(parent) = to.parent() {
-            fs_err::create_dir_all(parent)?;
-        }
-        fs_err::copy(from, to)?;
-    }
-    Ok(())
-}
-
-fn write_key(path: &Path, pair: &KeyPair) -> Result<(), Box<Failure>> {
-    let text = zeroize::Zeroizing::new(format!(
-        "# public key: {}\n{}\n",
-        pair.recipient(),
-        pair.expose_identity()
-    ));
-    fsio::write_atomic(path, text.as_bytes(), WriteOptions::PRIVATE_NEW)?;
-    Ok(())
 }
 
 fn key_env(file: &Path) -> KeyEnv {
@@ -152,10 +149,9 @@ impl Sandbox {
     }
 }
 
-/// Builds the sandbox under `root` from the files of `source` and runs the runbook, with
-/// `now` as the time of the audit.
+/// Builds the sandbox under `root` and runs the runbook in it, with `now` as the time of
+/// the audit.
 pub(crate) fn demo(
-    source: &Path,
     root: &Path,
     now: Timestamp,
     stderr: &mut dyn Write,
@@ -172,15 +168,17 @@ pub(crate) fn demo(
     )?;
     let created = now.plus_seconds(-72 * HOUR);
     writeln!(stderr, "== Sandbox: {}", root.display())?;
-    init_repository(source, &sandbox.repo)?;
+    app_repository(&sandbox.repo, stderr)?;
+    let first_key = run_init(&sandbox, created, stderr)?;
     waive_gitleaks_if_absent(&sandbox.repo, stderr)?;
-    let first_key = create_bundle(&sandbox, created)?;
-    seed_evidence(&sandbox, created)?;
+    git(&sandbox.repo, &["add", "-A"])?;
+    git(&sandbox.repo, &["commit", "-q", "-m", "mcp-secrets init"])?;
+    fill_todos(&sandbox, created, stderr)?;
     plan_window(&sandbox, now, stderr)?;
     let scheduled = scheduled_rotation(&sandbox, &first_key, now, stderr)?;
     let emergency = emergency_rotation(&sandbox, now, stderr)?;
 
-    writeln!(stderr, "\n== Auditoria (cargo xtask audit)")?;
+    writeln!(stderr, "\n== Auditoria ({} audit)", crate::program_name())?;
     let audited = audit(
         &sandbox.repo,
         &["Eva Martins".to_owned()],
@@ -194,12 +192,8 @@ pub(crate) fn demo(
     tour(&sandbox, &scheduled, &emergency, &audited, stderr)
 }
 
-/// The repository: runbooks, policy, CI and hygiene files of this toolkit, in a new git
-/// repository.
-fn init_repository(source: &Path, repo: &Path) -> Result<(), Box<Failure>> {
-    for rel in COPIED {
-        copy_tree(&source.join(rel), &repo.join(rel))?;
-    }
+/// Where a team starts: a new git repository with one application file, committed.
+fn app_repository(repo: &Path, stderr: &mut dyn Write) -> Result<(), Box<Failure>> {
     git(repo, &["init", "-q", "-b", "main"])?;
     for (k, v) in [
         ("user.name", "Demo"),
@@ -208,6 +202,166 @@ fn init_repository(source: &Path, repo: &Path) -> Result<(), Box<Failure>> {
     ] {
         git(repo, &["config", k, v])?;
     }
+    fsio::write_atomic(
+        &repo.join("app.py"),
+        b"# O servidor MCP da equipe (demonstracao): le os segredos do ambiente.\nimport os\n\nTOKEN = os.environ.get(\"GITHUB_TOKEN\", \"\")\n",
+        WriteOptions::PUBLIC,
+    )?;
+    git(repo, &["add", "-A"])?;
+    git(repo, &["commit", "-q", "-m", "aplicação"])?;
+    writeln!(
+        stderr,
+        "repositório git novo com um arquivo de aplicação (app.py), sem nada do runbook"
+    )?;
+    Ok(())
+}
+
+/// `init` at `created`: bundle v1 with the demo's secrets, encrypted to a new key delivered
+/// to `keys/equipe-v1.txt`; returns that key's file.
+fn run_init(
+    sandbox: &Sandbox,
+    created: Timestamp,
+    stderr: &mut dyn Write,
+) -> Result<PathBuf, Box<Failure>> {
+    writeln!(
+        stderr,
+        "\n== Inicialização ({} init): bundle v1, política, runbooks, evidências, CI",
+        crate::program_name()
+    )?;
+    let first_key = sandbox.key("equipe-v1.txt");
+    // Values that look like secrets and differ on every run (read, as `--set KEY=@FILE`
+    // would, never from the command line).
+    let noise = KeyPair::generate().recipient();
+    let mut values = Vec::new();
+    for (key, value) in [
+        ("github.token", format!("demo-token-{}", &noise[10..30])),
+        ("database.user", "mcp".to_owned()),
+        (
+            "database.password",
+            format!("demo-senha-{}", &noise[30..46]),
+        ),
+        (
+            "slack.webhook",
+            format!("https://hooks.example.invalid/demo/{}", &noise[46..58]),
+        ),
+    ] {
+        values.push((crate::rotate::tree_path("set", key)?, Zeroizing::new(value)));
+    }
+    let toolkit = ToolkitSource::built();
+    let options = init::Options {
+        responsible: vec!["Ana Souza".to_owned()],
+        key_sink: KeySink::File(first_key.clone()),
+        recipients: Vec::new(),
+        values,
+        toolkit,
+        gitleaks_sha256: init::GITLEAKS_SHA256.to_owned(),
+        owner: "@secops".to_owned(),
+        dry_run: false,
+    };
+    let outcome = init::init(&sandbox.repo, &options, created, stderr)?;
+    let mut plan = Vec::new();
+    init::print_plan(&outcome, &options, &mut plan)?;
+    writeln!(stderr, "entre eles:")?;
+    for line in String::from_utf8_lossy(&plan).lines() {
+        let shown = [
+            ".sops.yaml",
+            BUNDLE,
+            MATRIX,
+            init::WORKFLOW,
+            "executions.jsonl",
+            "nova chave",
+            "TODO",
+        ];
+        if shown.iter().any(|s| line.contains(s)) {
+            writeln!(stderr, "  {line}")?;
+        }
+    }
+    if options.toolkit.is_none() {
+        writeln!(
+            stderr,
+            "  (este binário não registra de onde veio: o sandbox não roda CI, então a fonte fica TODO aqui; uma equipe passa --toolkit-git URL --toolkit-rev COMMIT ao init)"
+        )?;
+    }
+    Ok(first_key)
+}
+
+/// The controls after init fail on the matrix's `TODO` cells only; the demo fills them (as
+/// the team would, with its functions and channels), shows the controls passing, and
+/// commits.
+fn fill_todos(
+    sandbox: &Sandbox,
+    at: Timestamp,
+    stderr: &mut dyn Write,
+) -> Result<(), Box<Failure>> {
+    let repo = &sandbox.repo;
+    writeln!(stderr, "\n== Controles depois do init (ops-controls)")?;
+    let report = crate::rotate::ops_report(repo, at)?;
+    let blocking: Vec<_> = report.blocking_checks().collect();
+    for check in &blocking {
+        // Per file, the lines named: `docs/ops/incident-response.md, linhas 10, 11`.
+        let mut places: std::collections::BTreeMap<&str, Vec<String>> =
+            std::collections::BTreeMap::new();
+        for l in &check.locations {
+            places
+                .entry(l.file.as_str())
+                .or_default()
+                .extend(l.line.map(|n| n.to_string()));
+        }
+        let places: Vec<String> = places
+            .into_iter()
+            .map(|(file, lines)| match lines.as_slice() {
+                [] => file.to_owned(),
+                [one] => format!("{file}, linha {one}"),
+                many => format!("{file}, linhas {}", many.join(", ")),
+            })
+            .collect();
+        writeln!(
+            stderr,
+            "  FALHA {}: {} ({})",
+            check.id,
+            check.title,
+            places.join("; ")
+        )?;
+    }
+    if blocking.iter().any(|c| c.id != "DOC-002") || blocking.is_empty() {
+        return Err(Failure::problem(format!(
+            "the demo expected init to leave only DOC-002 (the matrix's TODO cells) failing; failing: {}",
+            blocking
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let path = repo.join(MATRIX);
+    let mut text = fs_err::read_to_string(&path)?;
+    for (role, cells) in CONTACTS {
+        let todo = format!("| {role} | TODO | TODO | TODO | TODO |");
+        if !text.contains(&todo) {
+            return Err(Failure::usage(format!(
+                "{MATRIX}: the row of {role} is not init's TODO row"
+            )));
+        }
+        text = text.replace(&todo, &format!("| {role} | {cells} |"));
+    }
+    fsio::write_atomic(&path, text.as_bytes(), WriteOptions::PUBLIC)?;
+    writeln!(
+        stderr,
+        "a equipe preenche a matriz de contato ({MATRIX}): funções e canais de cada papel (a demonstração o faz por ela)"
+    )?;
+    let report = crate::rotate::ops_report(repo, at)?;
+    if let Some(check) = report.blocking_checks().next() {
+        return Err(Failure::problem(format!(
+            "the filled repository still fails {}: {}",
+            check.id, check.message
+        )));
+    }
+    writeln!(stderr, "ops-controls: todos os controles passam")?;
+    git(repo, &["add", "-A"])?;
+    git(
+        repo,
+        &["commit", "-q", "-m", "matriz de contato preenchida"],
+    )?;
     Ok(())
 }
 
@@ -249,63 +403,6 @@ fn waive_gitleaks_if_absent(repo: &Path, stderr: &mut dyn Write) -> Result<(), B
     Ok(())
 }
 
-/// The bundle, version 1, for the team's first key; returns that key's file.
-fn create_bundle(sandbox: &Sandbox, created: Timestamp) -> Result<PathBuf, Box<Failure>> {
-    let repo = &sandbox.repo;
-    let first = KeyPair::generate();
-    let first_key = sandbox.key("equipe-v1.txt");
-    write_key(&first_key, &first)?;
-    let sops_yaml = format!(
-        "creation_rules:\n  - path_regex: 'config/secrets\\.enc\\.yaml$'\n    unencrypted_regex: '{HEADER_UNENCRYPTED_REGEX}'\n    age:\n      - {}\n",
-        first.recipient()
-    );
-    fsio::write_atomic(
-        &repo.join(CONFIG_FILE_NAME),
-        sops_yaml.as_bytes(),
-        WriteOptions::PUBLIC,
-    )?;
-    let config = SopsConfig::load(&repo.join(CONFIG_FILE_NAME))?;
-    let bundle = repo.join(BUNDLE);
-    let rule = config.rule_for(&bundle)?;
-    let plaintext = format!(
-        "MCP_SECRETS_VERSION: 1\nMCP_ROTATION_REASON: bundle de demonstração\nMCP_ROTATED_AT: '{created}'\ngithub:\n  token: demo-token-{a}\ndatabase:\n  user: mcp\n  password: demo-senha-{b}\nslack:\n  webhook: https://hooks.example.invalid/demo/{c}\n",
-        a = &first.recipient()[10..30],
-        b = &first.recipient()[30..46],
-        c = &first.recipient()[46..58],
-    );
-    let encrypted = encrypt_plaintext(
-        &bundle,
-        Format::Yaml,
-        plaintext.as_bytes(),
-        &EncryptSettings::from_rule(rule),
-        created.unix(),
-    )?;
-    encrypted.write(&bundle, EmitOptions::default())?;
-    Ok(first_key)
-}
-
-/// The evidence skeleton and the history of version 1; committed with the bundle. Nothing
-/// is ticked here (issue 12): the checklist of each execution is earned by the steps of
-/// `rotate` and `audit` that run next, and the creation of v1, made by hand before the
-/// toolkit, is recorded without a checklist item it did not run.
-fn seed_evidence(sandbox: &Sandbox, created: Timestamp) -> Result<(), Box<Failure>> {
-    let evidence = sandbox.evidence();
-    evidence_writer::init(&evidence, evidence_writer::Lang::Pt).map_err(Failure::tool)?;
-    plan(&evidence, created.plus_seconds(-26 * HOUR), created, 1)?;
-    let mut first_entry = evidence_writer::RecordRequest::new(Kind::Scheduled);
-    first_entry.reason = Some("criação do bundle (demonstração)".to_owned());
-    first_entry.responsible = vec!["Ana Souza".to_owned()];
-    first_entry.version_from = Some(0);
-    first_entry.version_to = Some(1);
-    record(&evidence, &first_entry, created)?;
-    git(&sandbox.repo, &["add", "-A"])?;
-    git(
-        &sandbox.repo,
-        &["commit", "-q", "-m", "bundle v1 e evidências"],
-    )?;
-    Ok(())
-}
-
 /// Plan of the scheduled window, announced 48 h ahead; committed.
 fn plan_window(
     sandbox: &Sandbox,
@@ -338,7 +435,11 @@ fn scheduled_rotation(
     now: Timestamp,
     stderr: &mut dyn Write,
 ) -> Result<Outcome, Box<Failure>> {
-    writeln!(stderr, "\n== Rotação programada (cargo xtask rotate)")?;
+    writeln!(
+        stderr,
+        "\n== Rotação programada ({} rotate)",
+        crate::program_name()
+    )?;
     let request = Request {
         repo: sandbox.repo.clone(),
         reason: Some("rotação trimestral (demonstração)".to_owned()),
@@ -367,7 +468,8 @@ fn emergency_rotation(
 ) -> Result<Outcome, Box<Failure>> {
     writeln!(
         stderr,
-        "\n== Rotação emergencial (cargo xtask rotate --emergency)"
+        "\n== Rotação emergencial ({} rotate --emergency)",
+        crate::program_name()
     )?;
     // The leaked GitHub token gets a new value (read from a 0600 file outside the
     // repository, as `--set github.token=@FILE`); the other secrets are acknowledged.

@@ -12,7 +12,7 @@ use crate::check::{CheckOptions, check, exit_status};
 use crate::error::Error;
 use crate::gitleaks::{GitleaksOptions, Verdict, run_gitleaks};
 use crate::keys::KeySource;
-use crate::scan::{ScanOptions, scan_leaks};
+use crate::scan::{Files, ScanOptions, scan_leaks};
 
 /// The exit-code table printed at the end of `--help`.
 pub const EXIT_CODES: &str = "\
@@ -87,6 +87,7 @@ pub enum Progress {
 
 /// `scan-leaks` arguments.
 #[derive(Debug, Clone, clap::Args)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches
 pub struct ScanArgs {
     /// The repository (or directory) to scan.
     #[arg(long, value_name = "DIR", default_value = ".")]
@@ -104,6 +105,10 @@ pub struct ScanArgs {
     /// Also scan files ignored by .gitignore.
     #[arg(long)]
     pub include_ignored: bool,
+    /// Scan only the staged changes, as git's index holds them (a pre-commit hook): not the
+    /// working tree, not untracked files.
+    #[arg(long, conflicts_with_all = ["history", "include_ignored"])]
+    pub staged: bool,
     /// Do not search this value (dotted key path, e.g. db.host); repeatable.
     #[arg(long, value_name = "KEY")]
     pub exclude_key: Vec<String>,
@@ -186,6 +191,11 @@ pub fn run(
                 keys: KeySource::choose(a.identity, KeyEnv::from_process(), false),
                 history: a.history,
                 include_ignored: a.include_ignored,
+                files: if a.staged {
+                    Files::Staged
+                } else {
+                    Files::WorkTree
+                },
                 exclude_keys: a.exclude_key,
                 threads: a.threads,
                 progress: show_progress(a.progress),

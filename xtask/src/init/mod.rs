@@ -49,7 +49,7 @@ use crate::{Failure, TaskResult};
 
 mod templates;
 
-pub(crate) use templates::GITLEAKS_SHA256;
+pub(crate) use templates::{GITLEAKS_SHA256, TODO, WORKFLOW};
 
 /// `--help`'s epilogue: the exit codes, and what a rerun does.
 pub(crate) const AFTER_HELP: &str = "\
@@ -62,11 +62,30 @@ Exit codes:
   1  conflicts: files that would be overwritten (nothing was written)
   2  usage or input error (bad arguments, not a git repository, key destination unusable)";
 
-/// The toolkit's repository, for the generated CI and hints (`--toolkit-git`).
-const DEFAULT_TOOLKIT_GIT: &str = env!("CARGO_PKG_REPOSITORY");
-/// The toolkit revision baked in at build time (`MCP_SECRETS_TOOLKIT_REV=<sha> cargo install
-/// ...`), the default of `--toolkit-rev`.
+/// The toolkit's git repository baked in at build time (`MCP_SECRETS_TOOLKIT_GIT=<url>
+/// MCP_SECRETS_TOOLKIT_REV=<sha> cargo install ...`), the default of `--toolkit-git`. There is
+/// no other default: the workspace's `repository` field is not a published repository, and a
+/// workflow installing from a URL that does not exist would be a pin that does not pin.
+const BUILT_GIT: Option<&str> = option_env!("MCP_SECRETS_TOOLKIT_GIT");
+/// The toolkit revision baked in at build time, the default of `--toolkit-rev`.
 const BUILT_REV: Option<&str> = option_env!("MCP_SECRETS_TOOLKIT_REV");
+
+/// Where the generated CI installs the toolkit from: a git repository at a full commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ToolkitSource {
+    pub(crate) git: String,
+    pub(crate) rev: String,
+}
+
+impl ToolkitSource {
+    /// The source this binary was built from, when the build recorded both halves.
+    pub(crate) fn built() -> Option<Self> {
+        Some(Self {
+            git: BUILT_GIT?.to_owned(),
+            rev: BUILT_REV?.to_owned(),
+        })
+    }
+}
 
 /// Arguments of `init`.
 #[derive(Args, Debug)]
@@ -94,9 +113,10 @@ pub(crate) struct InitArgs {
     /// A first secret value: `KEY=@FILE` reads it from a file, `KEY=-` from stdin.
     #[arg(long = "set", value_name = "KEY=@FILE|KEY=-")]
     sets: Vec<String>,
-    /// The toolkit's git repository the generated CI installs from.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_TOOLKIT_GIT)]
-    toolkit_git: String,
+    /// The toolkit's git repository the generated CI installs from (default: the build's
+    /// `MCP_SECRETS_TOOLKIT_GIT`, when set).
+    #[arg(long, value_name = "URL")]
+    toolkit_git: Option<String>,
     /// The toolkit's commit (40 hex) the generated CI installs (default: the build's
     /// `MCP_SECRETS_TOOLKIT_REV`, when set).
     #[arg(long, value_name = "SHA")]
@@ -119,8 +139,9 @@ pub(crate) struct Options {
     pub(crate) recipients: Vec<String>,
     /// The first secret values, already read.
     pub(crate) values: Vec<(TreePath, Zeroizing<String>)>,
-    pub(crate) toolkit_git: String,
-    pub(crate) toolkit_rev: String,
+    /// Where the generated CI installs the toolkit from; `None` writes `TODO` there (the
+    /// install steps then fail, saying what to fill) and says so in init's output.
+    pub(crate) toolkit: Option<ToolkitSource>,
     pub(crate) gitleaks_sha256: String,
     pub(crate) owner: String,
     pub(crate) dry_run: bool,
@@ -134,18 +155,21 @@ mod tests {
     #[test]
     fn pins_must_be_full_commits_and_digests() {
         assert!(check_pins(&Options::for_tests()).is_ok());
-        let mut o = Options::for_tests();
-        o.toolkit_rev = "v0.1.0".to_owned();
+        let source = |f: &dyn Fn(&mut ToolkitSource)| {
+            let mut o = Options::for_tests();
+            f(o.toolkit.as_mut().unwrap());
+            o
+        };
+        let o = source(&|t| t.rev = "v0.1.0".to_owned());
         assert_eq!(check_pins(&o).unwrap_err().exit_status(), ExitStatus::Usage);
-        let mut o = Options::for_tests();
-        o.toolkit_rev = o.toolkit_rev.to_uppercase();
-        assert!(check_pins(&o).is_err());
+        assert!(check_pins(&source(&|t| t.rev = t.rev.to_uppercase())).is_err());
+        assert!(check_pins(&source(&|t| t.git = "https://x y".to_owned())).is_err());
         let mut o = Options::for_tests();
         o.gitleaks_sha256.pop();
         assert!(check_pins(&o).is_err());
         let mut o = Options::for_tests();
-        o.toolkit_git = "https://x y".to_owned();
-        assert!(check_pins(&o).is_err());
+        o.toolkit = None;
+        assert!(check_pins(&o).is_ok(), "no source: TODO, not an error");
     }
 }
 
@@ -157,8 +181,10 @@ impl Options {
             key_sink: KeySink::Command("cat >/dev/null".to_owned(), KEY_CMD_TIMEOUT),
             recipients: Vec::new(),
             values: Vec::new(),
-            toolkit_git: "https://example.invalid/toolkit.git".to_owned(),
-            toolkit_rev: "0123456789abcdef0123456789abcdef01234567".to_owned(),
+            toolkit: Some(ToolkitSource {
+                git: "https://git.example.org/toolkit.git".to_owned(),
+                rev: "0123456789abcdef0123456789abcdef01234567".to_owned(),
+            }),
             gitleaks_sha256: GITLEAKS_SHA256.to_owned(),
             owner: "@secops".to_owned(),
             dry_run: false,
@@ -215,15 +241,7 @@ pub(crate) fn run(args: &InitArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
             ));
         }
     };
-    let toolkit_rev = args
-        .toolkit_rev
-        .clone()
-        .or_else(|| BUILT_REV.map(str::to_owned))
-        .ok_or_else(|| {
-            Failure::usage(
-                "the generated CI needs the toolkit's commit to install from\nhint: pass --toolkit-rev <40-hex commit of the toolkit's repository>",
-            )
-        })?;
+    let toolkit = toolkit_source(args)?;
     // A dry run reads no value (stdin stays untouched) but still checks every --set.
     let values = if args.dry_run {
         for spec in &args.sets {
@@ -238,8 +256,7 @@ pub(crate) fn run(args: &InitArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
         key_sink,
         recipients: args.recipient.clone(),
         values,
-        toolkit_git: args.toolkit_git.clone(),
-        toolkit_rev,
+        toolkit: Some(toolkit),
         gitleaks_sha256: args.gitleaks_sha256.clone(),
         owner: args.owner.clone(),
         dry_run: args.dry_run,
@@ -254,7 +271,38 @@ pub(crate) fn run(args: &InitArgs, stdout: &mut dyn Write, stderr: &mut dyn Writ
     Ok(ExitStatus::Success)
 }
 
-fn print_plan(outcome: &Outcome, options: &Options, out: &mut dyn Write) -> std::io::Result<()> {
+/// `--toolkit-git` and `--toolkit-rev`, each defaulting to what the build recorded; both are
+/// needed (the generated CI installs from them).
+fn toolkit_source(args: &InitArgs) -> Result<ToolkitSource, Box<Failure>> {
+    let git = args
+        .toolkit_git
+        .clone()
+        .or_else(|| BUILT_GIT.map(str::to_owned));
+    let rev = args
+        .toolkit_rev
+        .clone()
+        .or_else(|| BUILT_REV.map(str::to_owned));
+    match (git, rev) {
+        (Some(git), Some(rev)) => Ok(ToolkitSource { git, rev }),
+        (git, rev) => Err(Failure::usage(format!(
+            "the generated CI installs the toolkit from a git repository at a pinned commit; missing: {}\nhint: pass --toolkit-git <the toolkit's git URL> --toolkit-rev <its 40-hex commit> (or build mcp-secrets with MCP_SECRETS_TOOLKIT_GIT and MCP_SECRETS_TOOLKIT_REV set)",
+            [
+                git.is_none().then_some("--toolkit-git"),
+                rev.is_none().then_some("--toolkit-rev")
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+        ))),
+    }
+}
+
+pub(crate) fn print_plan(
+    outcome: &Outcome,
+    options: &Options,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if outcome.already_initialised {
         writeln!(
             out,
@@ -275,6 +323,13 @@ fn print_plan(outcome: &Outcome, options: &Options, out: &mut dyn Write) -> std:
     }
     if let Some(recipient) = &outcome.recipient {
         writeln!(out, "nova chave: {recipient}")?;
+    }
+    if options.toolkit.is_none() {
+        writeln!(
+            out,
+            "TODO: {} instala o toolkit de TOOLKIT_GIT/TOOLKIT_REV, ainda `TODO` (fonte não informada): preencha com a URL git do toolkit e o commit completo",
+            templates::WORKFLOW
+        )?;
     }
     Ok(())
 }
@@ -428,22 +483,27 @@ fn is_hex(text: &str, len: usize) -> bool {
 /// The generated CI pins the toolkit to a full commit and gitleaks to its sha256: a tag, a
 /// short hash or a typo would be a pin that does not pin.
 fn check_pins(options: &Options) -> Result<(), Box<Failure>> {
-    if !is_hex(&options.toolkit_rev, 40) {
-        return Err(Failure::usage(format!(
-            "--toolkit-rev {:?}: not a full commit (40 lowercase hex digits)\nhint: `git rev-parse <tag>` in the toolkit's repository gives it",
-            options.toolkit_rev
-        )));
+    if let Some(source) = &options.toolkit {
+        if !is_hex(&source.rev, 40) {
+            return Err(Failure::usage(format!(
+                "--toolkit-rev {:?}: not a full commit (40 lowercase hex digits)\nhint: `git rev-parse <tag>` in the toolkit's repository gives it",
+                source.rev
+            )));
+        }
+        if source.git.trim().is_empty()
+            || source.git.contains(char::is_whitespace)
+            || source.git == TODO
+        {
+            return Err(Failure::usage(
+                "--toolkit-git: give the toolkit's git URL (no spaces)",
+            ));
+        }
     }
     if !is_hex(&options.gitleaks_sha256, 64) {
         return Err(Failure::usage(format!(
             "--gitleaks-sha256 {:?}: not a sha256 (64 lowercase hex digits)",
             options.gitleaks_sha256
         )));
-    }
-    if options.toolkit_git.trim().is_empty() || options.toolkit_git.contains(char::is_whitespace) {
-        return Err(Failure::usage(
-            "--toolkit-git: give the toolkit's git URL (no spaces)",
-        ));
     }
     Ok(())
 }

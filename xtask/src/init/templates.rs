@@ -13,6 +13,13 @@ use super::Options;
 /// (HYG-001 then names what they miss), never a conflict.
 pub(crate) const GITIGNORE: &str = ".gitignore";
 
+/// The generated workflow.
+pub(crate) const WORKFLOW: &str = ".github/workflows/mcp-runbook.yml";
+
+/// What stands for the toolkit's source when init was not given one: the workflow's install
+/// steps refuse it and say what to fill.
+pub(crate) const TODO: &str = "TODO";
+
 /// The gitleaks release the generated workflow installs.
 pub(crate) const GITLEAKS_VERSION: &str = "8.30.1";
 /// sha256 of `gitleaks_8.30.1_linux_x64.tar.gz` as listed in the release's checksums file
@@ -42,7 +49,7 @@ const fn file(path: &'static str, text: &'static str) -> Template {
 const TEMPLATES: [Template; 12] = [
     file(GITIGNORE, include_str!("../../templates/gitignore")),
     file(
-        ".github/workflows/mcp-runbook.yml",
+        WORKFLOW,
         include_str!("../../templates/github/workflows/mcp-runbook.yml"),
     ),
     file(
@@ -108,13 +115,59 @@ pub(crate) struct Rendered {
 
 /// The runbooks of this workspace, as an adopting repository reads them: the orchestrator is
 /// the installed `mcp-secrets`, and links into this workspace's sources go to the toolkit.
+/// Without a known source, a link into the toolkit's sources names the toolkit's path.
 fn adapt_runbook(text: &str, options: &Options) -> String {
-    text.replace("cargo xtask ", "mcp-secrets ")
-        .replace("`xtask`", "`mcp-secrets`")
-        .replace(
+    let text = text
+        .replace("cargo xtask ", "mcp-secrets ")
+        .replace("`xtask`", "`mcp-secrets`");
+    match &options.toolkit {
+        Some(source) => text.replace(
             "](../../../crates/",
-            &format!("]({}/crates/", options.toolkit_git.trim_end_matches(".git")),
-        )
+            &format!("]({}/crates/", source.git.trim_end_matches(".git")),
+        ),
+        None => unlink_toolkit_paths(&text),
+    }
+}
+
+/// `[label](../../../crates/PATH)` becomes `label (crates/PATH do toolkit)`: no link to a
+/// place that is not known.
+fn unlink_toolkit_paths(text: &str) -> String {
+    const TARGET: &str = "](../../../crates/";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(TARGET) {
+        let (before, after) = rest.split_at(at);
+        let Some(open) = before.rfind('[') else {
+            out.push_str(&rest[..at + TARGET.len()]);
+            rest = &rest[at + TARGET.len()..];
+            continue;
+        };
+        let path_start = &after[TARGET.len()..];
+        let Some(close) = path_start.find(')') else {
+            break;
+        };
+        out.push_str(&before[..open]);
+        out.push_str(&before[open + 1..]);
+        out.push_str(" (`crates/");
+        out.push_str(&path_start[..close]);
+        out.push_str("` do toolkit)");
+        rest = &path_start[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The install command the scripts' hints print.
+fn install_hint(options: &Options) -> String {
+    match &options.toolkit {
+        Some(source) => format!(
+            "cargo install --locked --git {} --rev {}",
+            source.git, source.rev
+        ),
+        None => {
+            "cargo install --locked --git <the toolkit's git URL> --rev <its commit>".to_owned()
+        }
+    }
 }
 
 /// Every template, rendered with `options`.
@@ -127,9 +180,14 @@ pub(crate) fn render(options: &Options) -> Vec<Rendered> {
             } else {
                 t.text.to_owned()
             };
+            let (git, rev) = options
+                .toolkit
+                .as_ref()
+                .map_or((TODO, TODO), |s| (s.git.as_str(), s.rev.as_str()));
             let text = text
-                .replace("{{TOOLKIT_GIT}}", &options.toolkit_git)
-                .replace("{{TOOLKIT_REV}}", &options.toolkit_rev)
+                .replace("{{TOOLKIT_INSTALL}}", &install_hint(options))
+                .replace("{{TOOLKIT_GIT}}", git)
+                .replace("{{TOOLKIT_REV}}", rev)
                 .replace("{{GITLEAKS_VERSION}}", GITLEAKS_VERSION)
                 .replace("{{GITLEAKS_SHA256}}", &options.gitleaks_sha256)
                 .replace("{{OWNER}}", &options.owner);
@@ -150,6 +208,10 @@ mod tests {
         Options::for_tests()
     }
 
+    fn is_full_sha(text: &str) -> bool {
+        text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
     #[test]
     fn rendered_files_call_installed_binaries_only() {
         for r in render(&options()) {
@@ -162,6 +224,25 @@ mod tests {
                 .any(|(i, _)| !text[..i].ends_with('$'));
             assert!(!unfilled, "{}: unfilled placeholder", r.path);
         }
+    }
+
+    #[test]
+    fn without_a_source_the_workflow_says_todo_and_no_link_is_invented() {
+        let mut o = options();
+        o.toolkit = None;
+        for r in render(&o) {
+            let text = String::from_utf8(r.bytes).expect("UTF-8");
+            assert!(!text.contains("](../../../crates/"), "{}", r.path);
+            assert!(!text.contains("example"), "{}", r.path);
+            if r.path == WORKFLOW {
+                assert!(text.contains("TOOLKIT_GIT: TODO\n"));
+                assert!(text.contains("TOOLKIT_REV: TODO\n"));
+            }
+        }
+        assert_eq!(
+            unlink_toolkit_paths("- [Controles](../../../crates/ops-controls/README.md) fim"),
+            "- Controles (`crates/ops-controls/README.md` do toolkit) fim"
+        );
     }
 
     #[test]
@@ -179,8 +260,34 @@ mod tests {
             .find(|r| r.path.ends_with("mcp-runbook.yml"))
             .expect("the workflow is a template");
         let text = String::from_utf8(wf.bytes).expect("UTF-8");
-        assert!(text.contains(&format!("TOOLKIT_REV: {}", o.toolkit_rev)));
+        let source = o.toolkit.as_ref().unwrap();
+        assert!(text.contains(&format!("TOOLKIT_REV: {}", source.rev)));
+        assert!(text.contains(&format!("TOOLKIT_GIT: {}", source.git)));
         assert!(text.contains(GITLEAKS_SHA256));
         assert!(text.contains("sha256sum --check --strict"));
+        // Every job restores the installed tools from a cache keyed on the runner OS and the
+        // toolkit revision (actions/cache pinned by full SHA), and builds only on a miss.
+        let jobs = text.matches("\n    runs-on: ").count();
+        assert_eq!(jobs, 5);
+        let cache = text
+            .lines()
+            .filter(|l| {
+                l.trim_start()
+                    .strip_prefix("uses: actions/cache@")
+                    .is_some_and(|rest| is_full_sha(&rest[..rest.find(' ').unwrap_or(rest.len())]))
+            })
+            .count();
+        assert_eq!(cache, jobs);
+        let key = format!(
+            "key: mcp-secrets-toolkit-${{{{ runner.os }}}}-{}\n",
+            source.rev
+        );
+        assert_eq!(text.matches(&key).count(), jobs, "{text}");
+        assert_eq!(
+            text.matches("if: steps.toolkit-cache.outputs.cache-hit != 'true'")
+                .count(),
+            jobs
+        );
+        assert_eq!(text.matches("path: ~/.mcp-secrets-toolkit\n").count(), jobs);
     }
 }

@@ -18,8 +18,8 @@ import subprocess
 import sys
 
 HINT = (
-    "hint: install the toolkit: cargo install --locked --git {{TOOLKIT_GIT}} "
-    "--rev {{TOOLKIT_REV}} ops-controls (or set OPS_CONTROLS to the binary's path)"
+    "hint: install the toolkit: {{TOOLKIT_INSTALL}} "
+    "ops-controls (or set OPS_CONTROLS to the binary's path)"
 )
 
 

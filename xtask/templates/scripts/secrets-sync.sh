@@ -15,7 +15,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 installed="${SECRETS_SYNC:-$(command -v secrets-sync || true)}"
 if [ -z "$installed" ]; then
     echo "error: secrets-sync not found on PATH" >&2
-    echo "hint: install the toolkit: cargo install --locked --git {{TOOLKIT_GIT}} --rev {{TOOLKIT_REV}} secrets-sync (or set SECRETS_SYNC)" >&2
+    echo "hint: install the toolkit: {{TOOLKIT_INSTALL}} secrets-sync (or set SECRETS_SYNC)" >&2
     exit 2
 fi
 has_repo=false

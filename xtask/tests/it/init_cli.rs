@@ -75,6 +75,14 @@ fn toolkit_rev() -> String {
     .to_owned()
 }
 
+/// This workspace's git repository: a real source for `--toolkit-git`.
+fn toolkit_git() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace");
+    format!("file://{}", root.display())
+}
+
 /// An empty git repository with one application file, committed.
 fn app_repo(root: &Path) -> PathBuf {
     let repo = root.join("repo");
@@ -128,6 +136,8 @@ fn init_cmd(root: &Path, repo: &Path, key: &Path) -> assert_cmd::Command {
         .args([
             "--responsible",
             "Ana Souza",
+            "--toolkit-git",
+            &toolkit_git(),
             "--toolkit-rev",
             &toolkit_rev(),
         ])
@@ -401,7 +411,7 @@ fn init_keeps_an_existing_gitignore_and_skips_identical_files() {
     );
 }
 
-/// zizmor (1.33.1, default audits, offline) finds nothing in the generated workflow. Runs
+/// zizmor (1.33.1, default audits, offline) finds nothing in the generated `.github`. Runs
 /// when `zizmor` is on PATH; `.ci/run` does not install it, so elsewhere it is skipped
 /// (with a note) even under CI=true.
 #[test]
@@ -416,7 +426,7 @@ fn generated_workflow_has_no_zizmor_finding() {
     init_cmd(root, &repo, &root.join("k.txt")).assert().code(0);
     let out = Command::new(zizmor)
         .args(["--offline", "--no-progress", "--format", "plain"])
-        .arg(repo.join(".github/workflows/mcp-runbook.yml"))
+        .arg(repo.join(".github"))
         .output()
         .expect("spawn zizmor");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -442,23 +452,46 @@ fn pre_commit_hook_entries_run_on_an_initialised_repository() {
     let repo = app_repo(root);
     let bin = install_prefix(root);
     let key = root.join("k.txt");
-    init_cmd(root, &repo, &key).assert().code(0);
+    // A first secret, so that the leak hook has a value to look for.
+    let token = ["canario", "do", "init", "para", "o", "gancho"].join("-");
+    let token_file = root.join("token.txt");
+    fs_err::write(&token_file, &token).expect("write");
+    init_cmd(root, &repo, &key)
+        .arg("--set")
+        .arg(format!("github.token=@{}", token_file.display()))
+        .assert()
+        .code(0);
     fill_todos(&repo);
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-q", "-m", "init"]);
-    for entry in entries {
+    let hook = |entry: &str| {
         let mut words = entry.split_whitespace();
         let tool = words.next().expect("a program");
-        run_ok(
-            Command::new(bin.join(tool))
-                .args(words)
-                .current_dir(&repo)
-                .env("PATH", path_with(&bin))
-                .env("SOPS_AGE_KEY_FILE", &key)
-                .env_remove("SOPS_AGE_KEY"),
-            entry,
-        );
+        let mut cmd = Command::new(bin.join(tool));
+        cmd.args(words)
+            .current_dir(&repo)
+            .env("PATH", path_with(&bin))
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .env_remove("SOPS_AGE_KEY");
+        cmd
+    };
+    for entry in &entries {
+        run_ok(&mut hook(entry), entry);
     }
+    // The leak hook judges what is being committed: a value in an untracked file (or only
+    // in the working tree) does not stop the commit; staged, it does (exit 1).
+    let scan = entries
+        .iter()
+        .find(|e| e.contains("scan-leaks"))
+        .expect("a scan-leaks hook");
+    fs_err::write(repo.join("notes.txt"), format!("token: {token}\n")).expect("write");
+    run_ok(&mut hook(scan), "scan-leaks hook, value untracked");
+    git(&repo, &["add", "notes.txt"]);
+    let out = hook(scan).output().expect("spawn");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("LEAK staged notes.txt:1"), "{stdout}");
+    assert!(!stdout.contains(&token) && !String::from_utf8_lossy(&out.stderr).contains(&token));
 }
 
 /// `mcp-secrets` offers the shared commands under its own name, without `bench`.
@@ -507,4 +540,186 @@ fn init_failing_midway_leaves_nothing() {
         assert!(!repo.join(dir).exists(), "{dir} was created and left");
     }
     assert!(!key.exists(), "no key is delivered");
+}
+
+/// The toolkit's source is never invented: without `--toolkit-git` (and a build that did not
+/// record one) init refuses with what to pass, writes nothing and delivers no key; the
+/// workflow and the scripts' hints carry the source given.
+#[test]
+fn init_needs_the_toolkit_source_and_writes_the_one_given() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let repo = app_repo(root);
+    let before = tree(&repo);
+    let key = root.join("k.txt");
+    let out = xtask(root)
+        .arg("init")
+        .arg("--repo")
+        .arg(&repo)
+        .args([
+            "--responsible",
+            "Ana Souza",
+            "--toolkit-rev",
+            &toolkit_rev(),
+        ])
+        .arg("--key-out")
+        .arg(&key)
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("missing: --toolkit-git"), "{stderr}");
+    assert_eq!(tree(&repo), before);
+    assert!(!key.exists());
+
+    init_cmd(root, &repo, &key).assert().code(0);
+    let workflow = fs_err::read_to_string(repo.join(".github/workflows/mcp-runbook.yml"))
+        .expect("the workflow is written");
+    assert!(workflow.contains(&format!("  TOOLKIT_GIT: {}\n", toolkit_git())));
+    assert!(!workflow.contains("example.invalid"), "{workflow}");
+    let hint = fs_err::read_to_string(repo.join("scripts/secrets-sync.sh")).expect("read");
+    assert!(hint.contains(&format!(
+        "cargo install --locked --git {} --rev {}",
+        toolkit_git(),
+        toolkit_rev()
+    )));
+}
+
+/// The installed `mcp-secrets demo`, run from a directory outside this workspace, starts
+/// from a repository holding one application file, runs init (its workflow, matrix and
+/// evidence), fills the matrix it flags, and ends with the audit passing.
+#[test]
+fn installed_demo_runs_init_from_an_application_repository() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let bin = install_prefix(root);
+    let elsewhere = root.join("elsewhere");
+    fs_err::create_dir_all(&elsewhere).expect("mkdir");
+    let sandbox = root.join("sandbox");
+    let out = run_ok(
+        Command::new(bin.join("mcp-secrets"))
+            .args(["demo", "--dir"])
+            .arg(&sandbox)
+            .current_dir(&elsewhere)
+            .env("PATH", path_with(&bin))
+            .env("HOME", root)
+            .env_remove("SOPS_AGE_KEY")
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env_remove("SOURCE_DATE_EPOCH"),
+        "mcp-secrets demo",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for said in [
+        "um arquivo de aplicação (app.py)",
+        "== Inicialização (mcp-secrets init)",
+        "FALHA DOC-002",
+        "a equipe preenche a matriz de contato",
+        "ops-controls: todos os controles passam",
+        "[3/3] evidence-writer verify",
+    ] {
+        assert!(stderr.contains(said), "{said}: {stderr}");
+    }
+    let repo = sandbox.join("repo");
+    assert!(repo.join("app.py").is_file());
+    assert!(repo.join(".github/workflows/mcp-runbook.yml").is_file());
+    assert!(
+        !repo.join(".github/workflows/ci.yml").exists(),
+        "nothing copied from the workspace"
+    );
+    let matrix = fs_err::read_to_string(repo.join("docs/ops/incident-response.md")).expect("read");
+    assert!(!matrix.contains("| TODO |"), "{matrix}");
+    let log = git(&repo, &["log", "--format=%s", "main"]);
+    assert!(
+        log.contains("mcp-secrets init") && log.contains("matriz de contato preenchida"),
+        "{log}"
+    );
+}
+
+/// The composite action: its first step refuses a command other than the three tools (exit
+/// 2) and digests the action's sources the same way twice; the build is cached by
+/// actions/cache pinned to a full SHA, keyed on that digest, and the install step runs only
+/// on a cache miss.
+#[test]
+fn composite_action_caches_the_tool_by_its_sources() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace");
+    let action = fs_err::read_to_string(workspace.join("action.yml")).expect("read action.yml");
+    let cache_line = action
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("uses: actions/cache@"))
+        .expect("the action uses actions/cache");
+    let sha = cache_line.split_whitespace().next().expect("a ref");
+    assert!(
+        sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{sha}"
+    );
+    assert!(action.contains(
+        "key: mcp-secrets-action-${{ runner.os }}-${{ inputs.command }}-${{ steps.source.outputs.digest }}"
+    ));
+    assert!(action.contains("if: steps.cache.outputs.cache-hit != 'true'"));
+    // The first step's script, as GitHub runs it (bash -e).
+    let mut script = String::new();
+    let mut inside = false;
+    for line in action.lines() {
+        if inside {
+            match line.strip_prefix("        ") {
+                Some(body) => {
+                    script.push_str(body);
+                    script.push('\n');
+                }
+                None if line.trim().is_empty() => script.push('\n'),
+                None => break,
+            }
+        } else if line == "      run: |" {
+            inside = true;
+        }
+    }
+    assert!(script.contains("case \"$TOOL\""), "{script}");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // A small checkout of the action: the files the digest covers.
+    let checkout = tmp.path().join("action");
+    for (rel, text) in [
+        ("Cargo.toml", "[workspace]\n"),
+        ("Cargo.lock", "version = 4\n"),
+        ("crates/ops-controls/src/main.rs", "fn main() {}\n"),
+        ("xtask/src/main.rs", "fn main() {}\n"),
+    ] {
+        let path = checkout.join(rel);
+        fs_err::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        fs_err::write(path, text).expect("write");
+    }
+    let run = |tool: &str| {
+        let output = tmp.path().join(format!("output-{tool}"));
+        let out = Command::new("bash")
+            .args(["-e", "-c", &script])
+            .env("TOOL", tool)
+            .env("GITHUB_ACTION_PATH", &checkout)
+            .env("GITHUB_OUTPUT", &output)
+            .output()
+            .expect("spawn bash");
+        (out, fs_err::read_to_string(&output).unwrap_or_default())
+    };
+    let (out, first) = run("ops-controls");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let digest = first
+        .trim()
+        .strip_prefix("digest=")
+        .expect("a digest output");
+    assert!(
+        digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{first}"
+    );
+    let (_, second) = run("evidence-writer");
+    assert_eq!(first, second, "the digest is the sources', not the tool's");
+    fs_err::write(
+        checkout.join("crates/ops-controls/src/main.rs"),
+        "fn main() { }\n",
+    )
+    .expect("write");
+    let (_, changed) = run("ops-controls");
+    assert_ne!(first, changed, "a changed source is a new key");
+    let (out, _) = run("bash");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("::error::command must be"));
 }

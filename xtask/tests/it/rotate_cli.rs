@@ -93,7 +93,7 @@ fn demo_runs_in_a_sandbox_and_tours_the_result() {
         "[6/7] Validação pós-rotação",
         "== Rotação emergencial",
         "Checklist do provedor",
-        "evidence-writer verify: 7 entradas, 7 anexos, 0 problema(s)",
+        "evidence-writer verify: 6 entradas, 7 anexos, 0 problema(s)",
         "rotation/v3",
         "emergency-v3",
     ] {

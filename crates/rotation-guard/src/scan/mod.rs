@@ -5,7 +5,9 @@
 //! tracked and untracked files, ignored ones only with `--include-ignored`; a directory walk
 //! honouring `.gitignore` outside git) and in their path names, and, with `--history`, in
 //! every blob, commit, annotated tag and tree entry name of the object database, reachable
-//! or not ([`history`]; a shallow or partial clone is refused). Work is spread over threads;
+//! or not ([`history`]; a shallow or partial clone is refused). With `--staged` (a pre-commit
+//! hook) the files searched are instead the changed ones of git's index, read from their
+//! staged blobs, never from the working tree ([`staged`]). Work is spread over threads;
 //! progress is printed only when asked (on a terminal by default). Findings name a place, a
 //! line, a key path, an encoding and a fingerprint, never the value: every path or name
 //! shown has its matching parts replaced by `[REDACTED:<key path>]` (issue 12).
@@ -13,6 +15,7 @@
 pub mod history;
 pub mod matcher;
 pub mod secrets;
+pub mod staged;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +37,15 @@ use secrets::{Encoding, SecretSet};
 /// The version of the JSON report format.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Which files `scan-leaks` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Files {
+    /// The working tree: tracked and untracked files (ignored ones on request).
+    WorkTree,
+    /// The staged changes, from git's index (`--staged`, a pre-commit hook).
+    Staged,
+}
+
 /// What to scan and how.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -47,6 +59,8 @@ pub struct ScanOptions {
     pub history: bool,
     /// Also scan files ignored by `.gitignore`.
     pub include_ignored: bool,
+    /// Which files' content is searched.
+    pub files: Files,
     /// Key paths not to search (values that are not secret, e.g. a host name).
     pub exclude_keys: Vec<String>,
     /// Worker threads (0: one per CPU).
@@ -64,6 +78,7 @@ impl ScanOptions {
             keys,
             history: false,
             include_ignored: false,
+            files: Files::WorkTree,
             exclude_keys: Vec::new(),
             threads: 0,
             progress: false,
@@ -94,6 +109,13 @@ pub enum Place {
         commits: usize,
         /// Whether a ref or reflog reaches one of those commits.
         reachable: bool,
+    },
+    /// The staged content of a file (with `--staged`): its blob in git's index.
+    Staged {
+        /// Path relative to the repository, redacted.
+        file: String,
+        /// The blob id in the index.
+        blob: String,
     },
     /// The path name of a file of the working tree.
     Path {
@@ -193,6 +215,9 @@ impl LeakReport {
             let unreachable = |reachable: bool| if reachable { "" } else { ", unreachable" };
             let at = match &f.place {
                 Place::Tree { file } => format!("{file}:{line}"),
+                Place::Staged { file, blob } => {
+                    format!("staged {file}:{line} (blob {})", short(blob))
+                }
                 Place::History {
                     blob,
                     commit: Some(commit),
@@ -593,6 +618,37 @@ fn history_findings(
     Ok(())
 }
 
+/// The `--staged` scan: each changed file's staged blob and its path name.
+fn scan_staged(
+    repo: &Path,
+    matcher: &Matcher,
+    set: &SecretSet,
+    report: &mut LeakReport,
+) -> Result<(), Error> {
+    let files = staged::list(repo)?;
+    let blobs = staged::read(repo, &files)?;
+    let mut hits = Vec::new();
+    for (file, body) in files.iter().zip(&blobs) {
+        report.scanned.files += 1;
+        report.scanned.file_bytes += body.len() as u64;
+        hits.clear();
+        matcher.scan_slice(body, &mut hits);
+        for hit in &hits {
+            let place = Place::Staged {
+                file: redact(matcher, set, &file.path),
+                blob: file.blob.clone(),
+            };
+            report.findings.push(finding(set, place, *hit));
+        }
+        report
+            .findings
+            .extend(path_findings(matcher, set, &file.path, |file| {
+                Place::Path { file }
+            }));
+    }
+    Ok(())
+}
+
 /// Runs the scan.
 pub fn scan_leaks(options: &ScanOptions, stderr: &mut dyn Write) -> Result<LeakReport, Error> {
     let repo = fs_err::canonicalize(&options.repo)
@@ -606,6 +662,13 @@ pub fn scan_leaks(options: &ScanOptions, stderr: &mut dyn Write) -> Result<LeakR
         return Err(Error::NotGit {
             path: repo,
             what: "--history",
+        });
+    }
+    let staged = options.files == Files::Staged;
+    if staged && !in_git {
+        return Err(Error::NotGit {
+            path: repo,
+            what: "--staged",
         });
     }
     if options.history {
@@ -637,6 +700,12 @@ pub fn scan_leaks(options: &ScanOptions, stderr: &mut dyn Write) -> Result<LeakR
     })?;
     let workers = threads(options.threads);
 
+    if staged {
+        scan_staged(&repo, &matcher, &set, &mut report)?;
+        report.findings.sort();
+        report.findings.dedup();
+        return Ok(report);
+    }
     let files = if in_git {
         git::list_files(&repo, options.include_ignored)?
     } else {

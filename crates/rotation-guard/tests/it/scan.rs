@@ -568,3 +568,121 @@ fn issue_12_path_names_in_the_working_tree_are_searched_and_redacted() {
         "{json:#}"
     );
 }
+
+/// Issue 13, the pre-commit hook: `--staged` reads what is being committed (the index's
+/// blobs), not the working tree. A leak staged then edited away in the working tree is
+/// found; a leak only in the working tree (unstaged edit, untracked file) or in a file
+/// committed earlier and not changed is not; the place names the staged blob.
+#[test]
+fn issue_13_staged_reads_the_index_not_the_working_tree() {
+    let repo = Repo::new();
+    // Committed earlier, unchanged: not part of this commit.
+    repo.write("old/leak.txt", &format!("{DB_PASSWORD}\n"));
+    repo.commit("an old leak");
+    // Staged with the value, then cleaned in the working tree only.
+    repo.write(
+        "app/settings.py",
+        &format!("TOKEN = 1\nPASSWORD = '{DB_PASSWORD}'\n"),
+    );
+    repo.git(&["add", "app/settings.py"]);
+    repo.write(
+        "app/settings.py",
+        "TOKEN = 1\nPASSWORD = os.environ['PW']\n",
+    );
+    // Staged clean, then given a value in the working tree only.
+    repo.write("app/clean.py", "print('ok')\n");
+    repo.git(&["add", "app/clean.py"]);
+    repo.write("app/clean.py", &format!("print('{AWS_SECRET}')\n"));
+    // Untracked, not staged.
+    repo.write("scratch.txt", &format!("{AWS_SECRET}\n"));
+
+    let (code, json, _) = scan(&repo, &["--staged"]);
+    assert_eq!(code, 1, "{json:#}");
+    let got: Vec<(String, String, u64, String)> = findings(&json)
+        .iter()
+        .map(|f| {
+            (
+                f["source"].as_str().unwrap().to_owned(),
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "staged".to_owned(),
+            "app/settings.py".to_owned(),
+            2,
+            "db.password".to_owned()
+        )]
+    );
+    let blob = repo.git(&["rev-parse", ":app/settings.py"]);
+    assert_eq!(findings(&json)[0]["blob"], blob.trim());
+    assert_eq!(json["scanned"]["files"], 2, "{json:#}");
+
+    // The whole-tree scan (the hook's old behaviour) sees the working tree instead.
+    let (_, json, _) = scan(&repo, &[]);
+    let files: Vec<String> = findings(&json)
+        .iter()
+        .filter_map(|f| f["file"].as_str().map(str::to_owned))
+        .collect();
+    assert!(!files.iter().any(|f| f == "app/settings.py"), "{files:?}");
+    assert!(files.iter().any(|f| f == "scratch.txt"), "{files:?}");
+
+    // Once the clean version is staged, nothing staged leaks (the old commit's file and the
+    // working tree's edits are not this commit's).
+    repo.git(&["add", "app/settings.py"]);
+    repo.git(&["reset", "-q", "app/clean.py"]);
+    let (code, json, _) = scan(&repo, &["--staged"]);
+    assert_eq!((code, findings(&json).len()), (0, 0), "{json:#}");
+}
+
+/// `--staged` on the first commit of a repository (no HEAD yet): every staged file counts;
+/// a staged symbolic link is not read as content; the text output names the staged place.
+#[test]
+fn issue_13_staged_on_an_unborn_branch_and_in_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repo::new();
+    // A fresh repository holding a copy of the bundle (and the same key).
+    let fresh = dir.path().join("fresh");
+    fs_err::create_dir_all(fresh.join("config")).unwrap();
+    fs_err::copy(repo.path(BUNDLE), fresh.join(BUNDLE)).unwrap();
+    let git = |args: &[&str]| test_support::git(&fresh, args);
+    git(&["init", "-q", "-b", "main"]);
+    fs_err::write(fresh.join("leak.txt"), format!("x\n{DB_PASSWORD}\n")).unwrap();
+    std::os::unix::fs::symlink(DB_PASSWORD, fresh.join("link")).unwrap();
+    git(&["add", "-A"]);
+    let home = tempfile::tempdir().unwrap();
+    let output = rotation_guard(home.path())
+        .args(["scan-leaks", "--staged", "--progress", "never", "--repo"])
+        .arg(&fresh)
+        .arg("--identity")
+        .arg(repo.old_identity())
+        .output()
+        .unwrap();
+    assert_no_canary(&output);
+    assert_eq!(output.status.code(), Some(1), "{}", transcript(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let leaks: Vec<&str> = text.lines().filter(|l| l.starts_with("LEAK ")).collect();
+    assert_eq!(leaks.len(), 1, "{text}");
+    assert!(
+        leaks[0].starts_with("LEAK staged leak.txt:2 (blob "),
+        "{text}"
+    );
+
+    // Outside git, --staged has nothing to read: a usage error.
+    let plain = dir.path().join("plain");
+    fs_err::create_dir_all(plain.join("config")).unwrap();
+    fs_err::copy(repo.path(BUNDLE), plain.join(BUNDLE)).unwrap();
+    let output = rotation_guard(home.path())
+        .args(["scan-leaks", "--staged", "--repo"])
+        .arg(&plain)
+        .arg("--identity")
+        .arg(repo.old_identity())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", transcript(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--staged"));
+}
