@@ -89,7 +89,7 @@ pub enum Command {
     /// Append one execution: a row in README.md, a section in runbooks-activation.md, the
     /// attachments copied with their sha256, an entry in the hash-chained log.
     #[command(after_help = EXIT_CODES)]
-    Record(RecordArgs),
+    Record(Box<RecordArgs>),
     /// Append a communication update of an incident (every 30 minutes while it is open).
     #[command(after_help = EXIT_CODES)]
     Comms(CommsArgs),
@@ -312,7 +312,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<E
             request.version_to = args.version_to;
             request.window_start = args.window_start;
             request.links = parse_links(&args.link)?;
-            request.attachments = args.attach.clone();
+            request.attachments.clone_from(&args.attach);
             request.checklist = parse_items(&args.done, &args.skipped, &request.links)?;
             request.written_at = Some(written_at);
             let mut notes = Vec::new();
