@@ -53,6 +53,8 @@ pub(crate) fn report_for(
     pending.version_to = record.version_to;
     pending.window_start = record.window_start;
     pending.links.clone_from(&record.links);
+    // The emergency's record too: its statements prove the isolation and revocation items.
+    pending.emergency.clone_from(&record.emergency);
     pending.id = pending.stable_id();
     let mut placed = Vec::new();
     let result = place_and_run(repo, evidence, record, &mut pending, &mut placed, now);

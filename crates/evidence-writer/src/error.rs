@@ -164,6 +164,30 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// An emergency's decisions do not make a record (a secret undecided, a name unknown).
+    #[error(
+        "{error}; nothing was written\nhint: give every secret of the bundle one of --replaced NAME (a new value), --revoked NAME (revoked at its provider) or --not-affected NAME (not exposed), as dotted paths (database.password)"
+    )]
+    Decision {
+        /// What is wrong.
+        error: bundle_core::ops::evidence::DecisionError,
+    },
+
+    /// An emergency recorded without any decision.
+    #[error(
+        "an emergency rotation records what became of every secret of the bundle; none was given, nothing was written\nhint: give every secret one of --replaced NAME, --revoked NAME or --not-affected NAME, and --isolated TEXT (what was done to isolate the incident) and --comms ID (the comms entry of the update posted) when they happened"
+    )]
+    MissingDecisions,
+
+    /// Emergency flags on another kind.
+    #[error("--{flag} is for --kind emergency only, not {kind}")]
+    EmergencyFlag {
+        /// The flag given.
+        flag: &'static str,
+        /// The kind recorded.
+        kind: Kind,
+    },
+
     /// The latest attached ops-controls report is written in another version of the format.
     #[error(
         "{path} (attached to `{entry}`) has report schema_version {found}, this build reads version {SCHEMA_VERSION}\nhint: attach a report written by this version of ops-controls, or use the evidence-writer of the same release"

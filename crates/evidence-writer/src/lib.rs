@@ -22,6 +22,7 @@ pub use bundle_core::time::Now;
 use bundle_core::time::Timestamp;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod emergency;
 mod error;
 mod files;
 mod incidents;
@@ -88,7 +89,7 @@ pub enum Command {
     /// Append one execution: a row in README.md, a section in runbooks-activation.md, the
     /// attachments copied with their sha256, an entry in the hash-chained log.
     #[command(after_help = EXIT_CODES)]
-    Record(RecordArgs),
+    Record(Box<RecordArgs>),
     /// Append a communication update of an incident (every 30 minutes while it is open).
     #[command(after_help = EXIT_CODES)]
     Comms(CommsArgs),
@@ -181,6 +182,23 @@ pub struct RecordArgs {
     /// A checklist item this execution skipped, with the reason (repeatable).
     #[arg(long, value_name = "ITEM=REASON")]
     pub skipped: Vec<String>,
+    /// Emergency: a secret given a new value (dotted path, repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub replaced: Vec<String>,
+    /// Emergency: a secret whose old value was revoked at its provider (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub revoked: Vec<String>,
+    /// Emergency: a secret not exposed by the incident (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub not_affected: Vec<String>,
+    /// Emergency: what the responsible people did to isolate the incident (runbook:
+    /// Isolamento); without it the `isolation` item is recorded as skipped.
+    #[arg(long, value_name = "TEXT")]
+    pub isolated: Option<String>,
+    /// Emergency: the id of the comms entry of the update posted (`evidence-writer comms`);
+    /// without it the communication is recorded as pending.
+    #[arg(long, value_name = "ID")]
+    pub comms: Option<String>,
 }
 
 /// Arguments of `comms`.
@@ -287,16 +305,26 @@ pub fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<E
         }
         Command::Record(args) => {
             let mut request = RecordRequest::new(args.kind.into());
-            request.reason = args.reason;
-            request.responsible = args.responsible;
-            request.incident = args.incident;
+            request.reason.clone_from(&args.reason);
+            request.responsible.clone_from(&args.responsible);
+            request.incident.clone_from(&args.incident);
             request.version_from = args.version_from;
             request.version_to = args.version_to;
             request.window_start = args.window_start;
             request.links = parse_links(&args.link)?;
-            request.attachments = args.attach;
+            request.attachments.clone_from(&args.attach);
             request.checklist = parse_items(&args.done, &args.skipped, &request.links)?;
             request.written_at = Some(written_at);
+            let mut notes = Vec::new();
+            if request.kind == Kind::Emergency {
+                request.emergency_required = true;
+                emergency::apply(&mut request, &args, &cli.repo, &mut notes)?;
+            } else {
+                emergency::refuse_flags(&args, request.kind)?;
+            }
+            for note in notes {
+                writeln!(stderr, "warning: {note}")?;
+            }
             report_record(record(&dir, &request, now, cli.lang)?, stdout, stderr)?;
         }
         Command::Comms(args) => {

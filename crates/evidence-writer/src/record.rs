@@ -53,6 +53,9 @@ pub struct RecordRequest {
     pub written_at: Option<Timestamp>,
     /// An emergency's isolation, secrets and communication (emergency only).
     pub emergency: Option<EmergencyRecord>,
+    /// An emergency must carry its record (the command line's rule: a team recording an
+    /// emergency by hand states every secret's decision); checked after the kind's fields.
+    pub emergency_required: bool,
 }
 
 impl RecordRequest {
@@ -72,6 +75,7 @@ impl RecordRequest {
             checklist: Vec::new(),
             written_at: None,
             emergency: None,
+            emergency_required: false,
         }
     }
 }
@@ -213,6 +217,9 @@ fn execution_from(
     execution.emergency.clone_from(&request.emergency);
     execution.id = execution.stable_id();
     execution.check_fields()?;
+    if request.emergency_required && execution.emergency.is_none() {
+        return Err(Error::MissingDecisions);
+    }
 
     let mut copies = Vec::new();
     for source in &request.attachments {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use bundle_core::ops::evidence::{
     ACTIVATION_FILE, Acknowledgment, CATALOG, CHECKLIST_KINDS, EmergencyRecord, Entry, EvidenceLog,
-    Kind, Proof, markdown,
+    Execution, ISOLATION_FIELD, Kind, Proof, SECRETS_FIELD, markdown,
 };
 
 use crate::lang::Lang;
@@ -398,7 +398,7 @@ pub fn checklist_lines(entry: &Entry, lang: Lang) -> Vec<String> {
                     if en { "proof" } else { "prova" },
                     item.proof
                         .as_ref()
-                        .map_or_else(String::new, |p| proof(p, en))
+                        .map_or_else(String::new, |p| proof(p, e, en))
                 ),
                 Some(item) => format!(
                     "- [ ] `{key}` {} — **{}**: {}",
@@ -424,7 +424,7 @@ pub fn checklist_lines(entry: &Entry, lang: Lang) -> Vec<String> {
         .collect()
 }
 
-fn proof(proof: &Proof, en: bool) -> String {
+fn proof(proof: &Proof, e: &Execution, en: bool) -> String {
     let short = |sha: &str| sha.get(..12).unwrap_or(sha).to_owned();
     match proof {
         Proof::Artifact { path, sha256 } => {
@@ -442,7 +442,49 @@ fn proof(proof: &Proof, en: bool) -> String {
             md(recipient)
         ),
         Proof::Bundle { sha256 } => format!("bundle sha256 `{}`", short(sha256)),
+        Proof::Statement { field } => statement(field, e, en),
     }
+}
+
+/// A statement of the entry's emergency record, as it was recorded: the isolation text, or
+/// the count of each decision over the bundle's secrets.
+fn statement(field: &str, e: &Execution, en: bool) -> String {
+    let Some(record) = &e.emergency else {
+        return md(field);
+    };
+    if field == ISOLATION_FIELD
+        && let Some(text) = &record.isolation
+    {
+        return format!(
+            "{} «{}»",
+            if en {
+                "statement of the responsible people"
+            } else {
+                "declaração dos responsáveis"
+            },
+            md(text)
+        );
+    }
+    if field == SECRETS_FIELD {
+        let count = |f: &dyn Fn(&bundle_core::ops::evidence::SecretDisposition) -> bool| {
+            record.secrets.iter().filter(|s| f(s)).count()
+        };
+        let replaced = count(&|s| s.replaced);
+        let revoked = count(&|s| s.acknowledged == Some(Acknowledgment::Revoked));
+        let not_affected = count(&|s| s.acknowledged == Some(Acknowledgment::NotAffected));
+        return if en {
+            format!(
+                "decision recorded for {} secret(s): {replaced} replaced, {revoked} revoked, {not_affected} not affected",
+                record.secrets.len()
+            )
+        } else {
+            format!(
+                "decisão registrada para {} segredo(s): {replaced} substituído(s), {revoked} revogado(s), {not_affected} não afetado(s)",
+                record.secrets.len()
+            )
+        };
+    }
+    md(field)
 }
 
 #[cfg(test)]

@@ -8,14 +8,17 @@
 //! (exit 2), listing every undecided secret by path (never a value) and the three ways to
 //! decide; a name that is not a secret of the bundle is refused, never ignored; nothing is
 //! claimed that was not given (no isolation without `--isolated`, no comms entry without a
-//! message: the record says "pending" and the output gives the command to record it).
+//! message: the record says "pending" and the output gives the command to record it). The
+//! record's `isolation` and `revocation` checklist items come from the record itself
+//! ([`EmergencyRecord::items`]); when the policy requires `isolation` (the default), an
+//! emergency without `--isolated` is refused before anything changes.
 
 use std::io::{Read as _, Write};
 
 use bundle_core::ops::evidence::{
-    Acknowledgment, EmergencyRecord, Execution, Kind, SecretDisposition,
+    Acknowledgment, DecisionError, Decisions, EmergencyRecord, Execution, ISOLATION_ITEM, Kind,
+    bundle_secrets,
 };
-use bundle_core::ops::mcp::HEADER_KEYS;
 use bundle_core::sops::SopsFile;
 use bundle_core::time::Timestamp;
 
@@ -43,114 +46,80 @@ impl CommsSource {
     }
 }
 
-/// The secrets of `bundle`: encrypted leaves other than the MCP header, as dotted paths.
-fn secrets_of(bundle: &SopsFile) -> Vec<String> {
-    bundle
-        .leaves()
-        .into_iter()
-        .filter(|l| l.encrypted)
-        .map(|l| l.path.dotted())
-        .filter(|p| !HEADER_KEYS.contains(&p.as_str()))
-        .collect()
-}
-
 /// The dotted form of a name given to `flag` (the same syntax as `--set`).
 fn dotted(flag: &str, name: &str) -> Result<String, Box<Failure>> {
     tree_path(flag, name).map(|p| p.dotted())
 }
 
 /// The record of an emergency, checked against the current bundle before anything changes:
-/// every secret decided, every name known, the texts valid. `comms` is filled in later,
-/// when the comms entry is recorded.
+/// every secret decided, every name known, the texts valid (bundle-core's
+/// [`EmergencyRecord::decide`], the rule `evidence-writer record --kind emergency` applies
+/// too); and, when the policy requires the `isolation` item of an emergency, the isolation
+/// stated (`--isolated`): a rotation that could only be rolled back at its last step is
+/// refused here instead. `comms` is filled in later, when the comms entry is recorded.
 pub(super) fn record_for(
     request: &Request,
     emergency: &Emergency,
     bundle_path: &std::path::Path,
+    required: &[String],
 ) -> Result<EmergencyRecord, Box<Failure>> {
     let bundle = SopsFile::read(bundle_path)?;
-    let secrets = secrets_of(&bundle);
+    let secrets = bundle_secrets(&bundle);
     let mut replaced = Vec::new();
     for (key, _) in &request.sets {
         replaced.push(dotted("set", key)?);
     }
-    let mut acknowledged: Vec<(String, Acknowledgment, &str)> = Vec::new();
-    for (flag, names, ack) in [
-        ("revoked", &emergency.revoked, Acknowledgment::Revoked),
-        (
-            "not-affected",
-            &emergency.not_affected,
-            Acknowledgment::NotAffected,
-        ),
-    ] {
-        for name in names {
-            let path = dotted(flag, name)?;
-            if !secrets.contains(&path) {
-                return Err(Failure::usage(format!(
-                    "--{flag} {name}: not a secret of {BUNDLE}\nhint: name a secret as --set does (dotted path, e.g. database.password); the secrets are: {}",
-                    secrets.join(", ")
-                )));
-            }
-            match acknowledged.iter().find(|(p, _, _)| *p == path) {
-                Some((_, other, other_flag)) if *other != ack => {
-                    return Err(Failure::usage(format!(
-                        "{path}: given to both --{other_flag} and --{flag}\nhint: a secret is either revoked at its provider or not affected, not both"
-                    )));
-                }
-                Some(_) => {}
-                None => acknowledged.push((path, ack, flag)),
-            }
-        }
-    }
-    let mut dispositions: Vec<SecretDisposition> = secrets
-        .iter()
-        .map(|path| SecretDisposition {
-            path: path.clone(),
-            replaced: replaced.contains(path),
-            acknowledged: acknowledged
+    let dotted_all = |flag: &str, names: &[String]| -> Result<Vec<String>, Box<Failure>> {
+        names.iter().map(|n| dotted(flag, n)).collect()
+    };
+    let revoked = dotted_all("revoked", &emergency.revoked)?;
+    let not_affected = dotted_all("not-affected", &emergency.not_affected)?;
+    let decisions = Decisions {
+        replaced: &replaced,
+        revoked: &revoked,
+        not_affected: &not_affected,
+        isolation: emergency.isolation.as_deref(),
+    };
+    let record = EmergencyRecord::decide(&secrets, &decisions).map_err(|e| match e {
+        DecisionError::NotASecret { ack, name } => {
+            // Name the secret as the user wrote it.
+            let given = match ack {
+                Acknowledgment::Revoked => &emergency.revoked,
+                Acknowledgment::NotAffected => &emergency.not_affected,
+            };
+            let written = given
                 .iter()
-                .find(|(p, _, _)| p == path)
-                .map(|(_, a, _)| *a),
-        })
-        .collect();
-    let undecided: Vec<&str> = dispositions
-        .iter()
-        .filter(|d| d.is_unhandled())
-        .map(|d| d.path.as_str())
-        .collect();
-    if !undecided.is_empty() {
-        return Err(Failure::usage(format!(
+                .find(|g| dotted(ack.as_str(), g).ok().as_deref() == Some(name.as_str()))
+                .unwrap_or(&name);
+            Failure::usage(format!(
+                "--{} {written}: not a secret of {BUNDLE}\nhint: name a secret as --set does (dotted path, e.g. database.password); the secrets are: {}",
+                ack.as_str(),
+                secrets.join(", ")
+            ))
+        }
+        DecisionError::Conflicting { path } => Failure::usage(format!(
+            "{path}: given to both --revoked and --not-affected\nhint: a secret is either revoked at its provider or not affected, not both"
+        )),
+        DecisionError::Undecided { paths } => Failure::usage(format!(
             "the emergency rotation has no decision for {} secret(s) of {BUNDLE}; nothing was changed:\n{}\nhint: before the bundle changes, give each one of:\n  --set PATH=@FILE     a new value (or PATH=- from stdin)\n  --revoked PATH       already revoked at its provider\n  --not-affected PATH  not exposed by this incident",
-            undecided.len(),
-            undecided
+            paths.len(),
+            paths
                 .iter()
                 .map(|p| format!("  - {p}"))
                 .collect::<Vec<_>>()
                 .join("\n")
-        )));
-    }
-    // Values set at new paths are new secrets: recorded as replaced too.
-    for path in replaced {
-        if !dispositions.iter().any(|d| d.path == path) {
-            dispositions.push(SecretDisposition {
-                path,
-                replaced: true,
-                acknowledged: None,
-            });
-        }
-    }
-    if dispositions.is_empty() {
-        return Err(Failure::usage(format!(
+        )),
+        DecisionError::NoSecrets => Failure::usage(format!(
             "{BUNDLE} holds no secret: an emergency rotation would replace and acknowledge nothing"
+        )),
+        other => Failure::usage(other.to_string()),
+    })?;
+    if record.isolation.is_none() && required.iter().any(|i| i == ISOLATION_ITEM) {
+        return Err(Failure::usage(format!(
+            "the emergency rotation has no isolation statement and {} requires the `{ISOLATION_ITEM}` item of an emergency; nothing was changed\nhint: say what was done to isolate the incident (runbook, Rotação emergencial: Isolamento), e.g. --isolated \"tokens revogados nos provedores; deploys suspensos\"; a team that does not isolate removes `{ISOLATION_ITEM}` from documents.checklist_required.emergency",
+            ops_controls::DEFAULT_POLICY
         )));
     }
-    let record = EmergencyRecord {
-        isolation: emergency.isolation.as_ref().map(|t| t.trim().to_owned()),
-        secrets: dispositions,
-        comms: None,
-    };
-    record
-        .check()
-        .map_err(|e| Failure::usage(format!("emergency record: {e}")))?;
     Ok(record)
 }
 

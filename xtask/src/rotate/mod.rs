@@ -130,7 +130,12 @@ pub(crate) fn rotate(
     request.check_emergency()?;
     // Issue 12: every secret decided before anything changes (a dry run checks it too).
     let record = match &request.emergency {
-        Some(e) => Some(emergency::record_for(request, e, &rotation.bundle)?),
+        Some(e) => Some(emergency::record_for(
+            request,
+            e,
+            &rotation.bundle,
+            &required_items(&repo, Kind::Emergency)?,
+        )?),
         None => None,
     };
     let planned = Step::planned(request.commit);

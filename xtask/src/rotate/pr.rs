@@ -208,4 +208,49 @@ mod tests {
             "{scheduled}"
         );
     }
+
+    /// Issue 12: "Isolamento" and the secrets' decisions are boxes of the PR body like the
+    /// other items: ticked only with the statement the entry holds, open and skipped without.
+    #[test]
+    fn the_isolation_box_is_ticked_only_with_the_stated_isolation() {
+        use bundle_core::ops::evidence::{
+            Acknowledgment, EmergencyRecord, GENESIS_HASH, SecretDisposition,
+        };
+        let versions = Versions { from: 1, to: 2 };
+        let body_with = |isolation: Option<&str>| {
+            let mut e = entry(
+                Kind::Emergency,
+                CheckItem::skipped("gitleaks", "gitleaks não instalado"),
+            )
+            .execution;
+            let record = EmergencyRecord {
+                isolation: isolation.map(str::to_owned),
+                secrets: vec![SecretDisposition {
+                    path: "github.token".into(),
+                    replaced: true,
+                    acknowledged: Some(Acknowledgment::Revoked),
+                }],
+                comms: None,
+            };
+            e.checklist.extend(record.items());
+            e.emergency = Some(record);
+            e.check_fields().unwrap();
+            render_body(&Entry::seal(1, e, GENESIS_HASH), Kind::Emergency, versions)
+        };
+        let stated = body_with(Some("deploys suspensos"));
+        assert!(
+            stated.contains("- [x] `emergency-v2.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — prova: declaração dos responsáveis «deploys suspensos»"),
+            "{stated}"
+        );
+        assert!(
+            stated.contains("- [x] `emergency-v2.revocation` Cada segredo com valor novo ou revogação/não afetado confirmado — prova: decisão registrada para 1 segredo(s): 1 substituído(s), 1 revogado(s), 0 não afetado(s)"),
+            "{stated}"
+        );
+        let silent = body_with(None);
+        assert!(
+            silent.contains("- [ ] `emergency-v2.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — **ignorado**: isolamento não declarado pelos responsáveis"),
+            "{silent}"
+        );
+        assert!(!silent.contains("[x] `emergency-v2.isolation`"), "{silent}");
+    }
 }

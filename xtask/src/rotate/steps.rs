@@ -290,6 +290,10 @@ pub(super) fn run_all(
     // Each item is earned by the step that did it (issue 12): the plan the preflight found,
     // the key and the bundle steps 2 and 3 produced, a CI link given with --link CI=.
     let mut items = Vec::new();
+    // An emergency's isolation and its secrets' decisions, as its record states them.
+    if let Some(record) = inputs.emergency {
+        items.extend(record.items());
+    }
     if rotation.kind == Kind::Scheduled {
         items.push(match &current.plan {
             Some(id) => CheckItem::done("plan", Proof::Entry { id: id.clone() }),

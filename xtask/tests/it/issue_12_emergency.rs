@@ -7,7 +7,10 @@
 use std::path::Path;
 
 use assert_cmd::Command;
-use bundle_core::ops::evidence::{Acknowledgment, EvidenceLog, Kind, SecretDisposition};
+use bundle_core::ops::evidence::{
+    Acknowledgment, EvidenceLog, ISOLATION_NOT_STATED, Kind, Proof, SecretDisposition,
+    default_required,
+};
 
 use crate::common::xtask;
 use crate::rotate_cli::{sandbox, tree};
@@ -124,13 +127,33 @@ fn names_that_are_not_secrets_of_the_bundle_are_refused() {
         .code(2);
 }
 
-#[test]
-fn an_acknowledged_emergency_records_the_decisions_and_leaves_comms_pending() {
-    let (tmp, repo, keys) = sandbox();
-    let value = tmp.path().join("token.txt");
-    fs_err::write(&value, "token-novo-do-provedor-123\n").unwrap();
-    let out = emergency(tmp.path(), &repo, &keys)
-        .arg("--set")
+/// The sandbox's policy without the `isolation` item of an emergency (a team that states
+/// it does not isolate), committed so the tree stays clean.
+fn waive_isolation(repo: &Path) {
+    let path = repo.join("config/ops-controls.yaml");
+    let text = fs_err::read_to_string(&path).unwrap();
+    let text = if text.contains("emergency: [isolation, ") {
+        // The demo's section for a machine without gitleaks.
+        text.replace("emergency: [isolation, ", "emergency: [")
+    } else {
+        assert!(!text.contains("documents:"), "{text}");
+        let items: Vec<&str> = default_required(Kind::Emergency)
+            .iter()
+            .copied()
+            .filter(|i| *i != "isolation")
+            .collect();
+        format!(
+            "{text}\ndocuments:\n  checklist_required:\n    emergency: [{}]\n",
+            items.join(", ")
+        )
+    };
+    fs_err::write(&path, text).unwrap();
+    test_support::git(repo, &["commit", "-q", "-am", "policy: no isolation"]);
+}
+
+/// The decisions of the acknowledged emergency: a new token, every old value acknowledged.
+fn acknowledged(cmd: &mut Command, value: &Path) {
+    cmd.arg("--set")
         .arg(format!("github.token=@{}", value.display()))
         .args([
             "--revoked",
@@ -143,9 +166,45 @@ fn an_acknowledged_emergency_records_the_decisions_and_leaves_comms_pending() {
             "database.user",
             "--not-affected",
             "[\"slack\"][\"webhook\"]",
-        ])
-        .assert()
-        .success();
+        ]);
+}
+
+/// Issue 12: "Isolamento" is a recorded step the policy requires by default: without
+/// `--isolated` the emergency is refused before anything changes, never recorded as done.
+#[test]
+fn an_emergency_without_its_isolation_is_refused_before_anything_changes() {
+    let (tmp, repo, keys) = sandbox();
+    let value = tmp.path().join("token.txt");
+    fs_err::write(&value, "token-novo-do-provedor-123\n").unwrap();
+    let before = tree(&repo);
+    for dry_run in [false, true] {
+        let mut cmd = emergency(tmp.path(), &repo, &keys);
+        acknowledged(&mut cmd, &value);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let stderr = stderr_of(&cmd.assert().code(2));
+        assert!(
+            stderr.contains(
+                "error: the emergency rotation has no isolation statement and config/ops-controls.yaml requires the `isolation` item of an emergency; nothing was changed\nhint: say what was done to isolate the incident"
+            ),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("[2/"), "no step ran: {stderr}");
+        assert_eq!(tree(&repo), before);
+        assert!(!keys.join("v4.txt").exists());
+    }
+}
+
+#[test]
+fn an_acknowledged_emergency_records_the_decisions_and_leaves_comms_pending() {
+    let (tmp, repo, keys) = sandbox();
+    waive_isolation(&repo);
+    let value = tmp.path().join("token.txt");
+    fs_err::write(&value, "token-novo-do-provedor-123\n").unwrap();
+    let mut cmd = emergency(tmp.path(), &repo, &keys);
+    acknowledged(&mut cmd, &value);
+    let out = cmd.assert().success();
     let stderr = stderr_of(&out);
     assert!(stderr.contains("; comunicação pendente"), "{stderr}");
     assert!(
@@ -170,6 +229,29 @@ fn an_acknowledged_emergency_records_the_decisions_and_leaves_comms_pending() {
     assert_eq!(entry.execution.responsible, ["Carla", "Diego"]);
     let record = entry.execution.emergency.as_ref().unwrap();
     assert_eq!(record.isolation, None);
+    // Not stated, waived by the policy: recorded as skipped with the reason, never ticked.
+    let isolation = entry.execution.item("isolation").unwrap();
+    assert!(!isolation.is_done());
+    assert_eq!(isolation.reason.as_deref(), Some(ISOLATION_NOT_STATED));
+    assert_eq!(
+        entry.execution.item("revocation").unwrap().proof,
+        Some(Proof::Statement {
+            field: "secrets".into()
+        })
+    );
+    let readme = fs_err::read_to_string(
+        repo.join(bundle_core::ops::evidence::DEFAULT_DIR)
+            .join("README.md"),
+    )
+    .unwrap();
+    assert!(
+        readme.contains("- [ ] `emergency-v4.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — **ignorado**: isolamento não declarado pelos responsáveis"),
+        "{readme}"
+    );
+    assert!(
+        readme.contains("- [x] `emergency-v4.revocation` Cada segredo com valor novo ou revogação/não afetado confirmado — prova: decisão registrada para 4 segredo(s): 1 substituído(s), 2 revogado(s), 2 não afetado(s)"),
+        "{readme}"
+    );
     assert_eq!(record.comms, None);
     assert_eq!(
         record.secrets,
@@ -254,6 +336,22 @@ fn the_comms_entry_holds_exactly_the_given_message_and_isolation_is_recorded_as_
         record.isolation.as_deref(),
         Some("deploys suspensos; workflow smoke desabilitado")
     );
+    let entry = log.get("emergency-v4").unwrap();
+    assert_eq!(
+        entry.execution.item("isolation").unwrap().proof,
+        Some(Proof::Statement {
+            field: "isolation".into()
+        })
+    );
+    let readme = fs_err::read_to_string(
+        repo.join(bundle_core::ops::evidence::DEFAULT_DIR)
+            .join("README.md"),
+    )
+    .unwrap();
+    assert!(
+        readme.contains("- [x] `emergency-v4.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — prova: declaração dos responsáveis «deploys suspensos; workflow smoke desabilitado»"),
+        "{readme}"
+    );
     assert!(
         stderr.contains(&format!(
             "Comunicação registrada: {}",
@@ -275,13 +373,15 @@ fn the_comms_entry_holds_exactly_the_given_message_and_isolation_is_recorded_as_
 fn a_bad_comms_message_or_isolation_stops_the_emergency_with_nothing_changed() {
     let (tmp, repo, keys) = sandbox();
     let before = tree(&repo);
-    for (flag, text, needle) in [
+    for (args, needle) in [
         (
-            "--comms-message",
-            "  ",
+            ["--comms-message", "  ", "--isolated", "deploys suspensos"],
             "--comms-message: invalid message: it is empty",
         ),
-        ("--isolated", "a\u{202E}b", "invalid isolation"),
+        (
+            ["--isolated", "a\u{202E}b", "--comms-message", "ok"],
+            "invalid isolation",
+        ),
     ] {
         let out = emergency(tmp.path(), &repo, &keys)
             .args(["--revoked", "github.token", "--revoked", "database.user"])
@@ -291,11 +391,11 @@ fn a_bad_comms_message_or_isolation_stops_the_emergency_with_nothing_changed() {
                 "--revoked",
                 "slack.webhook",
             ])
-            .args([flag, text])
+            .args(args)
             .assert()
             .code(2);
         let stderr = stderr_of(&out);
-        assert!(stderr.contains(needle), "{flag}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
         assert_eq!(tree(&repo), before);
         assert!(!keys.join("v4.txt").exists());
     }

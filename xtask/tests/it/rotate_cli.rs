@@ -410,6 +410,7 @@ fn emergency_rotation_records_the_incident_and_lists_provider_secrets() {
             .args(["--revoked", "database.password"])
             .args(["--not-affected", "database.user"])
             .args(["--comms-message", "bundle v4 publicado"])
+            .args(["--isolated", "token revogado no GitHub"])
             .arg("--old-identity")
             .arg(keys.join("equipe-v3.txt"))
             .arg("--key-out")
@@ -593,6 +594,7 @@ fn an_unknown_compromised_recipient_stops_the_emergency_with_nothing_changed() {
             "--revoked",
             "slack.webhook",
         ])
+        .args(["--isolated", "deploys suspensos"])
         .arg("--key-out")
         .arg(keys.join("v4.txt"))
         .assert()

@@ -41,10 +41,11 @@ mod log;
 pub mod markdown;
 
 pub use entry::{
-    Acknowledgment, Artifact, CATALOG, CHECKLIST_KINDS, CatalogItem, CheckItem, EmergencyRecord,
-    Entry, Execution, FieldError, GENESIS_HASH, ItemStatus, Kind, Link, MIN_EMERGENCY_RESPONSIBLE,
-    MIN_SCHEMA_VERSION, OPS_CONTROLS_ITEM, Proof, SCHEMA_VERSION, SecretDisposition, catalog_item,
-    default_required, sha256_hex,
+    Acknowledgment, Artifact, CATALOG, CHECKLIST_KINDS, CatalogItem, CheckItem, DecisionError,
+    Decisions, EmergencyRecord, Entry, Execution, FieldError, GENESIS_HASH, ISOLATION_FIELD,
+    ISOLATION_ITEM, ISOLATION_NOT_STATED, ItemStatus, Kind, Link, MIN_EMERGENCY_RESPONSIBLE,
+    MIN_SCHEMA_VERSION, OPS_CONTROLS_ITEM, Proof, REVOCATION_ITEM, SCHEMA_VERSION, SECRETS_FIELD,
+    SecretDisposition, bundle_secrets, catalog_item, default_required, sha256_hex,
 };
 pub use log::{EvidenceLog, MIN_PLAN_NOTICE_SECS, Problem, Unearned, sha256_file};
 pub use markdown::{ChecklistItem, checklist_items};

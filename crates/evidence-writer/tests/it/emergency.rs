@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use bundle_core::ops::evidence::{
-    Acknowledgment, EmergencyRecord, EvidenceLog, Kind, SecretDisposition,
+    Acknowledgment, Decisions, EmergencyRecord, EvidenceLog, ISOLATION_NOT_STATED, Kind,
+    SecretDisposition,
 };
 use bundle_core::time::Timestamp;
 use evidence_writer::{Now, RecordRequest, record};
@@ -146,4 +147,221 @@ fn a_stated_isolation_and_recorded_comms_are_rendered() {
         "tarde",
     ]);
     assert!(late.stderr.contains("already closed"), "{}", late.stderr);
+}
+
+/// `record --kind emergency` on the command line, before the emergency itself.
+fn by_hand(repo: &Repo, extra: &[&str]) -> crate::common::Outcome {
+    let mut args = vec![
+        "--at",
+        "2025-03-05T15:40:00Z",
+        "record",
+        "--kind",
+        "emergency",
+        "--reason",
+        "vazamento",
+        "--responsible",
+        "Carla",
+        "--responsible",
+        "Diego",
+        "--incident",
+        "INC-9",
+        "--version-from",
+        "1",
+        "--version-to",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    repo.run(&args)
+}
+
+/// Copies a real encrypted bundle to the repository's `config/secrets.enc.yaml`; returns
+/// its secrets (as bundle-core lists them, without a key).
+fn with_bundle(repo: &Repo) -> Vec<String> {
+    let text = fs_err::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../ops-controls/tests/fixtures/repos/compliant/config/secrets.enc.yaml"
+    ))
+    .unwrap();
+    repo.write("config/secrets.enc.yaml", &text);
+    let secrets = bundle_core::ops::evidence::bundle_secrets(
+        &bundle_core::sops::SopsFile::read(&repo.root().join("config/secrets.enc.yaml")).unwrap(),
+    );
+    assert!(secrets.len() >= 3, "{secrets:?}");
+    secrets
+}
+
+/// Issue 12: an emergency recorded by hand states the same decisions as `xtask rotate
+/// --emergency`, checked by the same rule, or nothing is written.
+#[test]
+fn by_hand_an_emergency_needs_a_decision_for_every_secret_of_the_bundle() {
+    let repo = Repo::new();
+    repo.ok(&["init"]);
+    let secrets = with_bundle(&repo);
+    let log_before = repo.evidence_file("executions.jsonl");
+    let none = by_hand(&repo, &[]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(
+        none.stderr.contains("none was given, nothing was written"),
+        "{}",
+        none.stderr
+    );
+    let partial = by_hand(&repo, &["--replaced", &secrets[0]]);
+    assert_eq!(partial.code, 2);
+    assert!(
+        partial.stderr.contains(&format!(
+            "error: no decision for {} secret(s) of the bundle: {}; nothing was written\nhint: give every secret",
+            secrets.len() - 1,
+            secrets[1..].join(", ")
+        )),
+        "{}",
+        partial.stderr
+    );
+    let unknown = by_hand(
+        &repo,
+        &["--replaced", &secrets[0], "--revoked", "github.tokn"],
+    );
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .contains("--revoked github.tokn: not a secret of the bundle"),
+        "{}",
+        unknown.stderr
+    );
+    // The comms entry named must be one of this incident's, already in the log.
+    let mut all = decide_all(&secrets);
+    all.extend(["--comms", "comms-INC-9-20250305T150000Z"]);
+    let comms = by_hand(&repo, &all);
+    assert_eq!(comms.code, 2, "{}", comms.stderr);
+    assert!(
+        comms.stderr.contains("comms-INC-9-20250305T150000Z"),
+        "{}",
+        comms.stderr
+    );
+    // Decisions on another kind are refused, not ignored.
+    let scheduled = repo.run(&[
+        "record",
+        "--kind",
+        "audit",
+        "--reason",
+        "x",
+        "--responsible",
+        "A",
+        "--isolated",
+        "nada",
+    ]);
+    assert_eq!(scheduled.code, 2);
+    assert!(
+        scheduled
+            .stderr
+            .contains("--isolated is for --kind emergency only, not audit"),
+        "{}",
+        scheduled.stderr
+    );
+    assert_eq!(repo.evidence_file("executions.jsonl"), log_before);
+}
+
+/// The first secret replaced, the second revoked, the rest not affected.
+fn decide_all(secrets: &[String]) -> Vec<&str> {
+    let mut args = vec![
+        "--replaced",
+        secrets[0].as_str(),
+        "--revoked",
+        secrets[1].as_str(),
+    ];
+    for s in &secrets[2..] {
+        args.extend(["--not-affected", s.as_str()]);
+    }
+    args
+}
+
+#[test]
+fn by_hand_the_record_and_its_items_are_the_ones_xtask_records() {
+    let repo = Repo::new();
+    repo.ok(&["init"]);
+    let secrets = with_bundle(&repo);
+    repo.ok(&[
+        "--at",
+        "2025-03-05T15:30:00Z",
+        "comms",
+        "--incident",
+        "INC-9",
+        "--message",
+        "tokens revogados",
+    ]);
+    let mut all = decide_all(&secrets);
+    all.extend(["--comms", "comms-INC-9-20250305T153000Z"]);
+    let out = by_hand(&repo, &all);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    let log = EvidenceLog::load(&repo.evidence()).unwrap();
+    let e = &log.get("emergency-v2").unwrap().execution;
+    let record = e.emergency.clone().unwrap();
+    let expected = EmergencyRecord::decide(
+        &secrets,
+        &Decisions {
+            replaced: &secrets[..1],
+            revoked: &secrets[1..2],
+            not_affected: &secrets[2..],
+            isolation: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(record.secrets, expected.secrets);
+    assert_eq!(record.isolation, None);
+    assert_eq!(
+        record.comms.as_deref(),
+        Some("comms-INC-9-20250305T153000Z")
+    );
+    // Isolation not stated: skipped with the reason, never done.
+    let isolation = e.item("isolation").unwrap();
+    assert!(!isolation.is_done());
+    assert_eq!(isolation.reason.as_deref(), Some(ISOLATION_NOT_STATED));
+    assert!(e.item("revocation").unwrap().is_done());
+    assert!(e.item("comms").unwrap().is_done());
+    let readme = repo.evidence_file("README.md");
+    assert!(
+        readme.contains("- [ ] `emergency-v2.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — **ignorado**: isolamento não declarado"),
+        "{readme}"
+    );
+    assert!(
+        readme.contains(&format!("- [x] `emergency-v2.revocation` Cada segredo com valor novo ou revogação/não afetado confirmado — prova: decisão registrada para {} segredo(s): 1 substituído(s), 1 revogado(s), {} não afetado(s)", secrets.len(), secrets.len() - 2)),
+        "{readme}"
+    );
+    assert_eq!(
+        repo.run(&["--at", "2025-03-05T15:41:00Z", "verify"]).code,
+        0
+    );
+}
+
+#[test]
+fn by_hand_a_stated_isolation_is_the_isolation_items_proof() {
+    let repo = Repo::new();
+    repo.ok(&["init"]);
+    // No bundle in this repository: the names given are recorded, with a warning.
+    let out = by_hand(
+        &repo,
+        &[
+            "--revoked",
+            "github.token",
+            "--isolated",
+            "token revogado; deploys suspensos",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("not checked against the bundle's secrets"),
+        "{}",
+        out.stderr
+    );
+    let readme = repo.evidence_file("README.md");
+    assert!(
+        readme.contains("- [x] `emergency-v2.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — prova: declaração dos responsáveis «token revogado; deploys suspensos»"),
+        "{readme}"
+    );
+    assert!(
+        readme.contains("- [ ] `emergency-v2.comms` Comunicação do incidente registrada (`comms`) — **ignorado**: comunicação pendente"),
+        "{readme}"
+    );
 }

@@ -460,7 +460,7 @@ fn verify_names_a_hand_edited_markdown_block() {
     assert_eq!(code, 1);
     assert_eq!(
         first,
-        "problem [markdown.drift] runbooks-activation.md line 86: the `history` block differs from what the log records (edited by hand, or entries were removed from the log)"
+        "problem [markdown.drift] runbooks-activation.md line 91: the `history` block differs from what the log records (edited by hand, or entries were removed from the log)"
     );
 }
 
@@ -562,6 +562,8 @@ fn comms_gap_of_an_open_incident_fails_verify() {
         "1",
         "--version-to",
         "2",
+        "--revoked",
+        "github.token",
     ]);
     let closed = repo.run(&["--at", "2025-03-09T00:00:00Z", "verify"]);
     assert_eq!(closed.code, 0, "{}", closed.stdout);
@@ -963,8 +965,41 @@ fn show_lists_the_executions_as_data() {
     let json = repo.ok(&["show", "--json"]).stdout;
     insta::assert_snapshot!("show_json", json);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["schema_version"], 1);
+    assert_eq!(value["schema_version"], 2);
     assert_eq!(value["executions"].as_array().unwrap().len(), 7);
+    // Issue 12: each execution's checklist and an emergency's record are part of the data.
+    let emergency = &value["executions"][5];
+    assert_eq!(emergency["id"], "emergency-v6");
+    assert_eq!(
+        emergency["emergency"]["isolation"],
+        "token revogado no GitHub; deploys suspensos"
+    );
+    assert_eq!(
+        emergency["emergency"]["secrets"][1],
+        serde_json::json!({"path": "database.password", "replaced": false, "acknowledged": "not-affected"})
+    );
+    assert_eq!(
+        emergency["emergency"]["comms"],
+        "comms-INC-2025-031-20250305T145000Z"
+    );
+    let items = emergency["checklist"].as_array().unwrap();
+    let item = |id: &str| items.iter().find(|i| i["id"] == id).unwrap().clone();
+    assert_eq!(item("gitleaks")["status"], "skipped");
+    assert_eq!(item("gitleaks")["reason"], "gitleaks não instalado");
+    assert_eq!(item("gitleaks")["proof"], serde_json::Value::Null);
+    assert_eq!(
+        item("isolation")["proof"],
+        serde_json::json!({"type": "statement", "field": "isolation"})
+    );
+    let text = repo.ok(&["show"]).stdout;
+    assert!(
+        text.contains("     [ ] gitleaks: skipped: gitleaks não instalado\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("     isolation: stated: token revogado no GitHub"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -344,6 +344,63 @@ mod tests {
         assert_eq!((control.run)(&cx).status, Status::Fail);
     }
 
+    /// An emergency whose record states (or not) the isolation, with the items it proves.
+    fn record_emergency(repo: &Repo, isolation: Option<&str>) {
+        use bundle_core::ops::evidence::{Acknowledgment, EmergencyRecord, SecretDisposition};
+        let dir = repo.root().join(DIR);
+        let mut log = EvidenceLog::load(&dir).unwrap();
+        let mut e = Execution::new(Kind::Emergency, now().plus_seconds(-60));
+        e.written_at = Some(now().plus_seconds(-60));
+        e.reason = Some("incidente INC-3".into());
+        e.responsible = vec!["Carla".into(), "Diego".into()];
+        e.incident = Some("INC-3".into());
+        e.version_from = Some(3);
+        e.version_to = Some(4);
+        let record = EmergencyRecord {
+            isolation: isolation.map(str::to_owned),
+            secrets: vec![SecretDisposition {
+                path: "MCP_API_TOKEN".into(),
+                replaced: true,
+                acknowledged: Some(Acknowledgment::Revoked),
+            }],
+            comms: None,
+        };
+        e.checklist = record.items().to_vec();
+        e.emergency = Some(record);
+        e.id = e.stable_id();
+        e.check_fields().unwrap();
+        log.append(e);
+        fs_err::write(dir.join(LOG_FILE), log.to_jsonl()).unwrap();
+    }
+
+    /// Issue 12: "Isolamento" is required of an emergency by default and earned only by the
+    /// responsible's statement; an isolation nobody stated is reported with its reason.
+    #[test]
+    fn an_emergency_without_a_stated_isolation_fails_and_one_with_it_passes() {
+        assert!(
+            bundle_core::ops::evidence::default_required(Kind::Emergency)
+                .starts_with(&["isolation", "revocation"])
+        );
+        let mut repo = Repo::compliant();
+        repo.policy.documents.checklist_required.emergency =
+            vec!["isolation".into(), "revocation".into()];
+        record_emergency(&repo, None);
+        let outcome = repo.run("DOC-003");
+        assert_fail_at(&outcome, LOG, Some(2));
+        assert_eq!(
+            outcome.message,
+            "`emergency-v4` (emergency): item `isolation` was skipped: isolamento não declarado pelos responsáveis: nada foi registrado"
+        );
+        let repo2 = {
+            let mut r = Repo::compliant();
+            r.policy.documents.checklist_required.emergency =
+                vec!["isolation".into(), "revocation".into()];
+            r
+        };
+        record_emergency(&repo2, Some("deploys suspensos"));
+        assert!(assert_pass(&repo2.run("DOC-003")).contains("emergency: `emergency-v4` earned 2"));
+    }
+
     #[test]
     fn fails_on_an_unreadable_log() {
         let repo = Repo::compliant();

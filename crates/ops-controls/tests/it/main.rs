@@ -4,5 +4,6 @@
 mod cli;
 mod common;
 mod compare;
+mod doc_003;
 mod reports;
 mod shim;

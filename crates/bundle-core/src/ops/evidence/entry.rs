@@ -35,10 +35,13 @@ mod emergency;
 mod fields;
 
 pub use checklist::{
-    CATALOG, CHECKLIST_KINDS, CatalogItem, CheckItem, ItemStatus, OPS_CONTROLS_ITEM, Proof,
-    catalog_item, default_required,
+    CATALOG, CHECKLIST_KINDS, CatalogItem, CheckItem, ISOLATION_ITEM, ItemStatus,
+    OPS_CONTROLS_ITEM, Proof, REVOCATION_ITEM, catalog_item, default_required,
 };
-pub use emergency::{Acknowledgment, EmergencyRecord, SecretDisposition};
+pub use emergency::{
+    Acknowledgment, DecisionError, Decisions, EmergencyRecord, ISOLATION_FIELD,
+    ISOLATION_NOT_STATED, SECRETS_FIELD, SecretDisposition, bundle_secrets,
+};
 pub use fields::{Artifact, FieldError, Link, MIN_EMERGENCY_RESPONSIBLE};
 
 /// The version of the log line format written by this code.

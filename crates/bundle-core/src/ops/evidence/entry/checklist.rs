@@ -22,6 +22,14 @@ use super::{Execution, Kind};
 /// The item the ops-controls report of an execution proves (`ops-controls-report.json`).
 pub const OPS_CONTROLS_ITEM: &str = "ops-controls";
 
+/// An emergency's isolation ("Isolamento"), proved by the responsible's statement in the
+/// entry's emergency record.
+pub const ISOLATION_ITEM: &str = "isolation";
+
+/// An emergency's decision for every secret (replaced, revoked or not affected), proved by
+/// the entry's emergency record.
+pub const REVOCATION_ITEM: &str = "revocation";
+
 /// One item of an execution's checklist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -112,6 +120,13 @@ pub enum Proof {
         /// Lowercase hex sha256 of `config/secrets.enc.yaml` as the step left it.
         sha256: String,
     },
+    /// A statement of the responsible people recorded in this same entry's emergency
+    /// record (`isolation`: what they did to isolate; `secrets`: every secret's decision);
+    /// the entry must hold that statement.
+    Statement {
+        /// The record's field (`isolation` or `secrets`).
+        field: String,
+    },
 }
 
 /// An item this toolkit knows: its id, labels and the kinds whose executions carry it.
@@ -138,13 +153,13 @@ pub const CATALOG: &[CatalogItem] = &[
         kinds: &[Kind::Scheduled],
     },
     CatalogItem {
-        id: "isolation",
+        id: ISOLATION_ITEM,
         pt: "Isolamento: tokens revogados nos provedores e dependentes suspensos",
         en: "Isolation: tokens revoked at the providers, dependants suspended",
         kinds: &[Kind::Emergency],
     },
     CatalogItem {
-        id: "revocation",
+        id: REVOCATION_ITEM,
         pt: "Cada segredo com valor novo ou revogação/não afetado confirmado",
         en: "Every secret has a new value or a confirmed revocation/not affected",
         kinds: &[Kind::Emergency],
@@ -228,7 +243,9 @@ pub const CHECKLIST_KINDS: [Kind; 3] = [Kind::Scheduled, Kind::Emergency, Kind::
 
 /// The items a kind requires when the policy does not say: what the toolkit's own steps
 /// earn on every run (`gitleaks` included: the runbook asks for its report; a team without
-/// gitleaks says so in its policy).
+/// gitleaks says so in its policy). An emergency requires its isolation to have been stated
+/// and every secret decided (the runbook's "Isolamento" comes first); its communication is
+/// not required, since it may still be pending when the rotation is recorded.
 pub fn default_required(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Scheduled => &[
@@ -241,6 +258,8 @@ pub fn default_required(kind: Kind) -> &'static [&'static str] {
             "scan-leaks",
         ],
         Kind::Emergency => &[
+            ISOLATION_ITEM,
+            REVOCATION_ITEM,
             "new-key",
             "bundle",
             "secrets-sync",
@@ -353,6 +372,11 @@ impl Execution {
                     Err("its bundle hash is not a lowercase sha256")
                 }
             }
+            Proof::Statement { field } => match &self.emergency {
+                Some(record) if record.states(field) => Ok(()),
+                Some(_) => Err("the entry's emergency record does not hold that statement"),
+                None => Err("a statement proof needs the entry's emergency record"),
+            },
         }
     }
 }

@@ -10,10 +10,29 @@
 //! replaced or explicitly acknowledged (revoked at its provider, or not affected), and a
 //! record with no secret at all is refused. The field is optional in the log, so entries
 //! written before it existed still verify.
+//!
+//! The decisions are turned into a record by one function, [`EmergencyRecord::decide`], for
+//! `xtask rotate --emergency` and `evidence-writer record --kind emergency` alike, and the
+//! record earns the checklist items it proves by one function, [`EmergencyRecord::items`]:
+//! `isolation` is done only when the isolation was stated (its proof names that statement),
+//! skipped with the reason otherwise; `revocation` is done because every secret is decided.
 
 use serde::{Deserialize, Serialize};
 
+use super::checklist::{CheckItem, ISOLATION_ITEM, Proof, REVOCATION_ITEM};
 use super::fields::{FieldError, check_text};
+use crate::ops::mcp::HEADER_KEYS;
+use crate::sops::SopsFile;
+
+/// The field of the record that states the isolation (a [`Proof::Statement`]).
+pub const ISOLATION_FIELD: &str = "isolation";
+
+/// The field of the record that lists every secret's decision (a [`Proof::Statement`]).
+pub const SECRETS_FIELD: &str = "secrets";
+
+/// The reason an emergency's `isolation` item is skipped when nobody stated it.
+pub const ISOLATION_NOT_STATED: &str =
+    "isolamento não declarado pelos responsáveis: nada foi registrado";
 
 /// The longest dotted path of a secret kept in the record.
 const MAX_PATH_CHARS: usize = 500;
@@ -71,7 +90,169 @@ impl SecretDisposition {
     }
 }
 
+/// The decisions given for an emergency, as dotted paths of the bundle's secrets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Decisions<'a> {
+    /// Secrets given a new value.
+    pub replaced: &'a [String],
+    /// Secrets already revoked at their provider.
+    pub revoked: &'a [String],
+    /// Secrets not exposed by the incident.
+    pub not_affected: &'a [String],
+    /// What the responsible people did to isolate the incident, as they stated it.
+    pub isolation: Option<&'a str>,
+}
+
+/// Why the decisions of an emergency do not make a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecisionError {
+    /// An acknowledgment names something that is not a secret of the bundle.
+    #[error("--{} {name}: not a secret of the bundle", ack.as_str())]
+    NotASecret {
+        /// Which acknowledgment.
+        ack: Acknowledgment,
+        /// The name given.
+        name: String,
+    },
+    /// A secret both revoked and not affected.
+    #[error("{path}: given to both --revoked and --not-affected")]
+    Conflicting {
+        /// The secret's dotted path.
+        path: String,
+    },
+    /// Secrets with no decision, in bundle order.
+    #[error("no decision for {} secret(s) of the bundle: {}", paths.len(), paths.join(", "))]
+    Undecided {
+        /// Their dotted paths.
+        paths: Vec<String>,
+    },
+    /// The bundle holds no secret and no value was set.
+    #[error(
+        "the bundle holds no secret: an emergency rotation would replace and acknowledge nothing"
+    )]
+    NoSecrets,
+    /// The record breaks a rule of the log (a text, a path).
+    #[error("emergency record: {0}")]
+    Invalid(#[from] FieldError),
+}
+
+/// The secrets of `bundle`: its encrypted leaves other than the MCP header, as dotted paths,
+/// in bundle order.
+pub fn bundle_secrets(bundle: &SopsFile) -> Vec<String> {
+    bundle
+        .leaves()
+        .into_iter()
+        .filter(|l| l.encrypted)
+        .map(|l| l.path.dotted())
+        .filter(|p| !HEADER_KEYS.contains(&p.as_str()))
+        .collect()
+}
+
 impl EmergencyRecord {
+    /// The record of an emergency whose bundle holds `secrets` (dotted paths, bundle order),
+    /// given `decisions`: every secret replaced or acknowledged, every acknowledged name a
+    /// secret, no secret both revoked and not affected. A value set at a new path is a new
+    /// secret, recorded as replaced. `comms` is left pending (`None`): the caller names the
+    /// comms entry once it is recorded.
+    pub fn decide(secrets: &[String], decisions: &Decisions<'_>) -> Result<Self, DecisionError> {
+        let mut acknowledged: Vec<(&str, Acknowledgment)> = Vec::new();
+        for (names, ack) in [
+            (decisions.revoked, Acknowledgment::Revoked),
+            (decisions.not_affected, Acknowledgment::NotAffected),
+        ] {
+            for name in names {
+                if !secrets.contains(name) {
+                    return Err(DecisionError::NotASecret {
+                        ack,
+                        name: name.clone(),
+                    });
+                }
+                match acknowledged.iter().find(|(p, _)| p == name) {
+                    Some((_, other)) if *other != ack => {
+                        return Err(DecisionError::Conflicting { path: name.clone() });
+                    }
+                    Some(_) => {}
+                    None => acknowledged.push((name, ack)),
+                }
+            }
+        }
+        let mut dispositions: Vec<SecretDisposition> = secrets
+            .iter()
+            .map(|path| SecretDisposition {
+                path: path.clone(),
+                replaced: decisions.replaced.contains(path),
+                acknowledged: acknowledged
+                    .iter()
+                    .find(|(p, _)| p == path)
+                    .map(|(_, a)| *a),
+            })
+            .collect();
+        let undecided: Vec<String> = dispositions
+            .iter()
+            .filter(|d| d.is_unhandled())
+            .map(|d| d.path.clone())
+            .collect();
+        if !undecided.is_empty() {
+            return Err(DecisionError::Undecided { paths: undecided });
+        }
+        for path in decisions.replaced {
+            if !dispositions.iter().any(|d| &d.path == path) {
+                dispositions.push(SecretDisposition {
+                    path: path.clone(),
+                    replaced: true,
+                    acknowledged: None,
+                });
+            }
+        }
+        if dispositions.is_empty() {
+            return Err(DecisionError::NoSecrets);
+        }
+        let record = Self {
+            isolation: decisions.isolation.map(|t| t.trim().to_owned()),
+            secrets: dispositions,
+            comms: None,
+        };
+        record.check()?;
+        Ok(record)
+    }
+
+    /// The checklist items this record proves: `isolation` done with the statement as its
+    /// proof, or skipped ([`ISOLATION_NOT_STATED`]) when nobody stated it; `revocation` done,
+    /// every secret being replaced or acknowledged (the record's rule). Never an item done
+    /// for something the record does not hold.
+    pub fn items(&self) -> [CheckItem; 2] {
+        let isolation = if self.isolation.is_some() {
+            CheckItem::done(
+                ISOLATION_ITEM,
+                Proof::Statement {
+                    field: ISOLATION_FIELD.to_owned(),
+                },
+            )
+        } else {
+            CheckItem::skipped(ISOLATION_ITEM, ISOLATION_NOT_STATED)
+        };
+        let revocation = CheckItem::done(
+            REVOCATION_ITEM,
+            Proof::Statement {
+                field: SECRETS_FIELD.to_owned(),
+            },
+        );
+        [isolation, revocation]
+    }
+
+    /// True when the record holds the statement `field` names ([`ISOLATION_FIELD`],
+    /// [`SECRETS_FIELD`]).
+    pub fn states(&self, field: &str) -> bool {
+        match field {
+            ISOLATION_FIELD => self.isolation.is_some(),
+            SECRETS_FIELD => {
+                !self.secrets.is_empty() && self.secrets.iter().all(|s| !s.is_unhandled())
+            }
+            _ => false,
+        }
+    }
+
     /// The rules of the record: at least one secret, each path valid and listed once, each
     /// secret replaced or acknowledged, the isolation and comms texts valid when present.
     pub fn check(&self) -> Result<(), FieldError> {
@@ -112,6 +293,7 @@ impl EmergencyRecord {
 mod tests {
     use super::super::{Entry, Execution, GENESIS_HASH, Kind};
     use super::*;
+    use crate::ops::evidence::CheckItem;
     use crate::time::Timestamp;
 
     fn emergency(record: Option<EmergencyRecord>) -> Execution {
@@ -240,5 +422,144 @@ mod tests {
                 kind: Kind::Scheduled
             })
         );
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn decide_records_every_secret_or_names_what_is_missing() {
+        let secrets = names(&["github.token", "database.password", "slack.webhook"]);
+        let replaced = names(&["github.token", "extra.new"]);
+        let revoked = names(&["database.password", "github.token"]);
+        let not_affected = names(&["slack.webhook"]);
+        let decisions = Decisions {
+            replaced: &replaced,
+            revoked: &revoked,
+            not_affected: &not_affected,
+            isolation: Some("  deploys suspensos "),
+        };
+        let record = EmergencyRecord::decide(&secrets, &decisions).unwrap();
+        assert_eq!(record.isolation.as_deref(), Some("deploys suspensos"));
+        assert_eq!(record.comms, None);
+        assert_eq!(
+            record.secrets,
+            [
+                secret("github.token", true, Some(Acknowledgment::Revoked)),
+                secret("database.password", false, Some(Acknowledgment::Revoked)),
+                secret("slack.webhook", false, Some(Acknowledgment::NotAffected)),
+                secret("extra.new", true, None),
+            ]
+        );
+        let partial = Decisions {
+            revoked: &revoked,
+            ..Decisions::default()
+        };
+        assert_eq!(
+            EmergencyRecord::decide(&secrets, &partial),
+            Err(DecisionError::Undecided {
+                paths: names(&["slack.webhook"])
+            })
+        );
+        let unknown = names(&["github.tokn"]);
+        assert_eq!(
+            EmergencyRecord::decide(
+                &secrets,
+                &Decisions {
+                    not_affected: &unknown,
+                    ..Decisions::default()
+                }
+            ),
+            Err(DecisionError::NotASecret {
+                ack: Acknowledgment::NotAffected,
+                name: "github.tokn".into()
+            })
+        );
+        let both = names(&["slack.webhook"]);
+        let err = EmergencyRecord::decide(
+            &secrets,
+            &Decisions {
+                revoked: &both,
+                not_affected: &both,
+                ..Decisions::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "slack.webhook: given to both --revoked and --not-affected"
+        );
+        assert_eq!(
+            EmergencyRecord::decide(&[], &Decisions::default()),
+            Err(DecisionError::NoSecrets)
+        );
+        let bad = Decisions {
+            replaced: &replaced,
+            revoked: &revoked,
+            not_affected: &not_affected,
+            isolation: Some("a\u{202E}b"),
+        };
+        assert!(matches!(
+            EmergencyRecord::decide(&secrets, &bad),
+            Err(DecisionError::Invalid(FieldError::InvalidText {
+                field: "isolation",
+                ..
+            }))
+        ));
+    }
+
+    /// Issue 12: "Isolamento" is a step of the checklist, done only with the statement.
+    #[test]
+    fn isolation_is_done_only_when_stated_and_its_proof_must_hold() {
+        let stated = record();
+        let [isolation, revocation] = stated.items();
+        assert!(isolation.is_done());
+        assert_eq!(
+            isolation.proof,
+            Some(Proof::Statement {
+                field: "isolation".into()
+            })
+        );
+        assert!(revocation.is_done());
+        let mut e = emergency(Some(stated.clone()));
+        e.checklist = stated.items().to_vec();
+        e.check_fields().unwrap();
+
+        let mut silent = record();
+        silent.isolation = None;
+        let [isolation, _] = silent.items();
+        assert!(!isolation.is_done());
+        assert_eq!(isolation.reason.as_deref(), Some(ISOLATION_NOT_STATED));
+        // Claiming the statement the record does not hold is refused.
+        let mut e = emergency(Some(silent));
+        e.checklist = vec![CheckItem::done(
+            "isolation",
+            Proof::Statement {
+                field: "isolation".into(),
+            },
+        )];
+        assert_eq!(
+            e.check_fields(),
+            Err(FieldError::InvalidItem {
+                id: "isolation".into(),
+                reason: "the entry's emergency record does not hold that statement"
+            })
+        );
+        let mut e = emergency(None);
+        e.checklist = vec![CheckItem::done(
+            "revocation",
+            Proof::Statement {
+                field: "secrets".into(),
+            },
+        )];
+        assert_eq!(
+            e.check_fields(),
+            Err(FieldError::InvalidItem {
+                id: "revocation".into(),
+                reason: "a statement proof needs the entry's emergency record"
+            })
+        );
+        assert!(!record().states("comms"));
     }
 }

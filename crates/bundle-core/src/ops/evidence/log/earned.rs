@@ -129,7 +129,13 @@ impl EvidenceLog {
                     ))
                 }
             }
-            Some(Proof::Link { .. } | Proof::Recipient { .. } | Proof::Bundle { .. }) => Ok(()),
+            // Checked with the entry's fields above: the statement is in its own record.
+            Some(
+                Proof::Link { .. }
+                | Proof::Recipient { .. }
+                | Proof::Bundle { .. }
+                | Proof::Statement { .. },
+            ) => Ok(()),
         }
     }
 }
