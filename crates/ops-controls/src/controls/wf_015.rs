@@ -70,6 +70,26 @@ static UNTRUSTED_EVENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"^github\.event\.(?:{fields})$")).expect("static regex")
 });
 
+/// Event objects that hold attacker-chosen text (a title, a body, a branch name, a login):
+/// `toJSON(github.event.issue)` pastes all of it.
+const EVENT_OBJECTS: [&str; 15] = [
+    "issue",
+    "pull_request",
+    "comment",
+    "review",
+    "review_comment",
+    "discussion",
+    "head_commit",
+    "commits",
+    "pages",
+    "workflow_run",
+    "pusher",
+    "label",
+    "labels",
+    "head",
+    "*",
+];
+
 /// Last segments of event fields GitHub fills with numbers, ids, hashes, states, timestamps
 /// or names limited to `[A-Za-z0-9._-]` (repository names, logins of the actor).
 fn fixed_event_field(last: &str) -> bool {
@@ -332,7 +352,14 @@ impl Scope<'_> {
         expr::expressions(text)
             .iter()
             .flat_map(|e| flowing_contexts(e.body))
-            .filter_map(|(_, raw)| self.judge(&normalize(raw), depth + 1))
+            .filter_map(|(_, raw)| {
+                self.judge(&normalize(raw), depth + 1).map(|t| match t {
+                    Trust::Untrusted(via) if via.is_empty() => {
+                        Trust::Untrusted(format!(" (set from `{}`)", raw.trim()))
+                    }
+                    other => other,
+                })
+            })
             .max()
     }
 
@@ -356,9 +383,7 @@ impl Scope<'_> {
             "env" => match parts.get(1) {
                 Some(name) if name.starts_with("github_") || name.starts_with("runner_") => None,
                 Some(name) => match self.env(name) {
-                    Some(var) if var.value.contains("${{") => self
-                        .worst_in(&var.value, depth)
-                        .map(|t| derived(t, context)),
+                    Some(var) if var.value.contains("${{") => self.worst_in(&var.value, depth),
                     Some(_) => None,
                     None => unknown("not set to literal text in the workflow (e.g. `$GITHUB_ENV`)"),
                 },
@@ -369,15 +394,7 @@ impl Scope<'_> {
                 Some(values) => values
                     .iter()
                     .filter(|v| v.contains("${{"))
-                    .map(|v| {
-                        self.worst_in(v, depth)
-                            .map(|t| derived(t, context))
-                            .unwrap_or_else(|| {
-                                Trust::Unknown(
-                                    "a matrix value computed by an expression".to_owned(),
-                                )
-                            })
-                    })
+                    .filter_map(|v| self.worst_in(v, depth))
                     .max()
                     .map(|t| match t {
                         Trust::Unknown(_) => {
@@ -413,7 +430,8 @@ impl Scope<'_> {
             if parts.get(2) == Some(&"inputs") {
                 return self.input(parts.get(3).copied());
             }
-            if UNTRUSTED_EVENT.is_match(context) {
+            if UNTRUSTED_EVENT.is_match(context) || EVENT_OBJECTS.contains(&parts[parts.len() - 1])
+            {
                 return Some(Trust::Untrusted(String::new()));
             }
             let last = parts.last().copied().unwrap_or_default();
@@ -425,16 +443,6 @@ impl Scope<'_> {
         (!FIXED_GITHUB.contains(&field)).then(|| {
             Trust::Unknown("a `github` value this check cannot show to be fixed".to_owned())
         })
-    }
-}
-
-/// A trust carried by `env.*` or `matrix.*` from the expression that sets it.
-fn derived(trust: Trust, via: &str) -> Trust {
-    match trust {
-        Trust::Untrusted(_) => {
-            Trust::Untrusted(format!(" (set from an untrusted context through `{via}`)"))
-        }
-        unknown => unknown,
     }
 }
 

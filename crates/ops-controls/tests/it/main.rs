@@ -6,3 +6,4 @@ mod common;
 mod compare;
 mod reports;
 mod shim;
+mod workflow_cases;
