@@ -460,7 +460,7 @@ fn collect_path(node: &Node, rest: &[&str], values: &mut Vec<String>) {
             }
             _ => collect_all(node, values),
         },
-        scalar => collect_all(scalar, values),
+        scalar @ Node::Scalar { .. } => collect_all(scalar, values),
     }
 }
 

@@ -400,7 +400,7 @@ impl Scope<'_> {
                         Trust::Unknown(_) => {
                             Trust::Unknown("a matrix value computed by an expression".to_owned())
                         }
-                        untrusted => untrusted,
+                        untrusted @ Trust::Untrusted(_) => untrusted,
                     }),
             },
             _ => unknown("a context this check cannot show to be fixed"),

@@ -4,6 +4,8 @@
 //! A positive case must fail its check at the snapshotted lines; a negative case must pass.
 #![allow(clippy::unwrap_used)]
 
+use std::fmt::Write as _;
+
 use bundle_core::ops::report::Status;
 
 const SHA: &str = "11bd71901bbe5b1630ceea73d27597364c9af683";
@@ -26,12 +28,14 @@ fn audit(check: &str, workflow: &str) -> (Status, String) {
     let result = report.checks.iter().find(|c| c.id == check).unwrap();
     let mut text = format!("{:?}: {}\n", result.status, result.message);
     for loc in &result.locations {
-        text.push_str(&format!(
-            "  {}:{} {}\n",
+        writeln!(
+            text,
+            "  {}:{} {}",
             loc.file,
             loc.line.map_or("-".to_owned(), |l| l.to_string()),
             loc.note.as_deref().unwrap_or_default()
-        ));
+        )
+        .unwrap();
     }
     (result.status, text)
 }
