@@ -216,6 +216,15 @@ fn open_paren(masked: &str, start: usize) -> Option<usize> {
     None
 }
 
+/// Where the function name before the `(` at `open` starts (`open` itself when none).
+fn name_start(masked: &str, open: usize) -> usize {
+    let head = masked[..open].trim_end();
+    head.char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_ascii_alphanumeric())
+        .map_or(0, |(p, c)| p + c.len_utf8())
+}
+
 /// Widens a context to the operand that holds it: `fromJSON(ctx).field` is compared as a
 /// whole in `fromJSON(ctx).field == 'x'`.
 fn operand(masked: &str, mut start: usize, mut end: usize) -> (usize, usize) {
@@ -226,10 +235,7 @@ fn operand(masked: &str, mut start: usize, mut end: usize) -> (usize, usize) {
             return (start, end);
         };
         end = masked.len() - after.len() + 1;
-        start = masked[..open]
-            .trim_end()
-            .rfind(|c: char| !c.is_ascii_alphanumeric())
-            .map_or(0, |p| p + 1);
+        start = name_start(masked, open);
         // A property chain on the call's result: `.field`, `[0]`.
         while end < bytes.len() && (bytes[end] == b'.' || bytes[end] == b'[') {
             let close = if bytes[end] == b'[' { b']' } else { 0 };
@@ -276,11 +282,7 @@ fn flows(masked: &str, context_start: usize, end: usize) -> bool {
             b')' => depth += 1,
             b'(' if depth > 0 => depth -= 1,
             b'(' => {
-                let name_start = masked[..i]
-                    .trim_end()
-                    .rfind(|c: char| !c.is_ascii_alphanumeric())
-                    .map_or(0, |p| p + 1);
-                let name = masked[name_start..i].trim().to_ascii_lowercase();
+                let name = masked[name_start(masked, i)..i].trim().to_ascii_lowercase();
                 if NO_FLOW_FUNCTIONS.contains(&name.as_str()) {
                     return false;
                 }
@@ -299,7 +301,10 @@ fn normalize(raw: &str) -> String {
         if c.is_whitespace() {
             rest = &rest[c.len_utf8()..];
         } else if c == '[' {
-            let close = rest.find(']').unwrap_or(rest.len() - 1);
+            let Some(close) = rest.find(']') else {
+                out.push_str(&rest.to_ascii_lowercase());
+                break;
+            };
             let inner = rest[1..close].trim();
             let key = inner
                 .strip_prefix('\'')
@@ -691,6 +696,32 @@ mod tests {
         for context in fixed {
             assert!(!reported(context), "{context}");
         }
+    }
+
+    /// Odd or broken expression text never panics (byte offsets, unclosed brackets and
+    /// strings, non-ASCII names).
+    #[test]
+    fn odd_expressions_do_not_panic() {
+        for body in [
+            " github.event[ ",
+            " github.event['issue ",
+            " é(github.head_ref).x == 'y' ",
+            " fromJSON(github.event.issue.title)[0].a ",
+            " ((((github.head_ref ",
+            " github.head_ref)))) ",
+            " 'unclosed github.head_ref ",
+            " ñ github.event.issue.title ",
+        ] {
+            for (_, raw) in flowing_contexts(body) {
+                normalize(raw);
+            }
+        }
+        assert_eq!(normalize("github.event["), "github.event[");
+        let found: Vec<&str> = flowing_contexts(" é(github.head_ref) ")
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(found, ["github.head_ref"]);
     }
 
     #[test]
