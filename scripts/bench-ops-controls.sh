@@ -5,6 +5,7 @@
 # Needs: the real sops 3.11 (on PATH, or SOPS=/path/to/sops) to encrypt the bundles once;
 # hyperfine if installed (apt-get install -y hyperfine), else a plain timing loop.
 # Usage: scripts/bench-ops-controls.sh [WORK_DIR]
+#        ONLY_WF40=1 scripts/bench-ops-controls.sh [WORK_DIR]   # only the 40-workflow --only WF case
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,11 +53,12 @@ cases=(
   "wf200-k2500 200 2500"
   "wf200-k40000 200 40000"
 )
-for c in "${cases[@]}"; do
+if [ -n "${ONLY_WF40:-}" ]; then cases=(); fi
+for c in ${cases[@]+"${cases[@]}"}; do
   set -- $c
   make_repo "$1" "$2" "$3"
 done
-for c in "${cases[@]}"; do
+for c in ${cases[@]+"${cases[@]}"}; do
   set -- $c
   time_it "$1"
 done

@@ -16,8 +16,20 @@ grouped in three families:
 
 Injection and pinning are matched by file and line; triggers by file (zizmor points at the
 trigger, ops-controls at the trigger or the privileged use). The script prints a table of
-counts per file (ours / zizmor), then every finding only one tool raised, and exits 1 when
-zizmor raised a finding in these families that ops-controls did not ("misses"), else 0.
+counts per file (ours / zizmor), then every finding only one tool raised, each with its
+explanation when it has one:
+
+- `explain` lines of the manifest name a difference we keep on purpose, with the reason;
+- a finding only ops-controls raises on a line the repository marks
+  `# zizmor: ignore[<audit>]` (that line or up to two lines above it, where zizmor's own
+  suppression comments sit; for triggers, anywhere in the file, since both tools' trigger
+  findings are matched per file) is zizmor's finding too, suppressed by the repository;
+- an image only ops-controls reports for its tag: WF-012 wants a digest (a tag can be
+  re-pushed), as zizmor's pedantic persona does; its default persona flags only `latest`
+  and untagged images.
+
+It exits 1 when zizmor raised a finding in these families that ops-controls did not and that
+no `explain` line accounts for ("misses"), else 0.
 
 Usage:
     scripts/compare-zizmor.py [--ops-controls BIN] [--zizmor BIN] [--work DIR]
@@ -47,16 +59,53 @@ THEIRS = {
 FAMILIES = ["injection", "triggers", "pinning"]
 
 
+IDENTS = defaultdict(list)
+for _ident, _family in THEIRS.items():
+    IDENTS[_family].append(_ident)
+
+
 def read_manifest(path):
-    entries = []
+    """Returns the corpus entries and the explained differences ({(repo, key): reason})."""
+    entries, explained = [], {}
     with open(path, encoding="utf-8") as f:
         for raw in f:
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
+            if line.startswith("explain "):
+                _, repo, where, family, reason = line.split(maxsplit=4)
+                file, _, number = where.rpartition(":")
+                explained[(repo, (file, family, None if family == "triggers" else int(number)))] = reason
+                continue
             repo, sha, *paths = line.split()
             entries.append((repo, sha, paths))
-    return entries
+    return entries, explained
+
+
+TAG_ONLY = "is not pinned to a digest (`@sha256:`)"
+
+
+def why_only_ours(base, finding):
+    """The standing reason ops-controls alone raises this finding, if there is one."""
+    if suppressed_by_repository(base, finding):
+        return "zizmor finds it too; the repository silences it (`# zizmor: ignore`)"
+    _path, family, _line, note = finding
+    if family == "pinning" and note.endswith(TAG_ONLY) and ":latest`" not in note:
+        return "a tag, not a digest: zizmor's pedantic persona flags it too, its default persona does not"
+    return None
+
+
+def suppressed_by_repository(base, finding):
+    """Whether the repository silences zizmor's audit of this family at the finding."""
+    path, family, line, _ = finding
+    if not line:
+        return False
+    with open(os.path.join(base, path), encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")
+    window = lines if family == "triggers" else lines[max(0, line - 3) : line]
+    return any(
+        f"zizmor: ignore[{ident}]" in text for text in window for ident in IDENTS[family]
+    )
 
 
 def fetch(repo, sha, path, template):
@@ -153,7 +202,7 @@ def main():
             check=True,
         )
     work = args.work or tempfile.mkdtemp(prefix="compare-zizmor-")
-    entries = read_manifest(args.manifest)
+    entries, explained = read_manifest(args.manifest)
     dirs = materialize(entries, work, args.git_dir_template)
 
     rows = []
@@ -175,10 +224,11 @@ def main():
             totals[f[1]][1] += 1
         for f in mine:
             if key(f) not in zz_keys:
-                only_ours.append((repo, f))
+                reason = why_only_ours(dirs[repo], f) or explained.get((repo, key(f)))
+                only_ours.append((repo, f, reason))
         for f in zz:
             if key(f) not in mine_keys:
-                only_theirs.append((repo, f))
+                only_theirs.append((repo, f, explained.get((repo, key(f)))))
         for path in sorted(per_file):
             cells = [f"{per_file[path][fam][0]}/{per_file[path][fam][1]}" for fam in FAMILIES]
             rows.append((f"{repo}:{path}", *cells))
@@ -192,25 +242,32 @@ def main():
     cells = " | ".join(f"{totals[fam][0]}/{totals[fam][1]}" for fam in FAMILIES)
     print(f"| {'total'.ljust(width)} | {cells} |")
 
-    misses = defaultdict(int)
-    for _repo, f in only_theirs:
-        misses[f[1]] += 1
-    extras = defaultdict(int)
-    for _repo, f in only_ours:
-        extras[f[1]] += 1
-    print("\n| family | zizmor only (misses) | ops-controls only |")
-    print("| --- | --- | --- |")
+    misses, explained_misses = defaultdict(int), defaultdict(int)
+    for _repo, f, reason in only_theirs:
+        (explained_misses if reason else misses)[f[1]] += 1
+    extras, explained_extras = defaultdict(int), defaultdict(int)
+    for _repo, f, reason in only_ours:
+        (explained_extras if reason else extras)[f[1]] += 1
+    print(
+        "\n| family | zizmor only (misses) | explained | ops-controls only | explained |"
+    )
+    print("| --- | --- | --- | --- | --- |")
     for fam in FAMILIES:
-        print(f"| {fam} | {misses[fam]} | {extras[fam]} |")
+        print(
+            f"| {fam} | {misses[fam]} | {explained_misses[fam]} | {extras[fam]} | {explained_extras[fam]} |"
+        )
 
-    print("\nzizmor only (ops-controls misses):")
-    for repo, (path, fam, line, note) in only_theirs:
-        print(f"  {repo}:{path}:{line} [{fam}] {note}")
-    print("\nops-controls only:")
-    for repo, (path, fam, line, note) in only_ours:
-        print(f"  {repo}:{path}:{line} [{fam}] {note}")
+    def show(title, items):
+        print(f"\n{title}:")
+        for repo, (path, fam, line, note), reason in items:
+            print(f"  {repo}:{path}:{line} [{fam}] {note}")
+            if reason:
+                print(f"      explained: {reason}")
+
+    show("zizmor only (ops-controls misses)", only_theirs)
+    show("ops-controls only", only_ours)
     print(f"\ncorpus: {work}")
-    return 1 if only_theirs else 0
+    return 1 if any(reason is None for _, _, reason in only_theirs) else 0
 
 
 if __name__ == "__main__":

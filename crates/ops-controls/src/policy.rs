@@ -200,7 +200,8 @@ pub struct Workflows {
     pub dangerous_triggers: Vec<String>,
     /// The secret whose presence gates every secret-consuming step.
     pub secret_gate: String,
-    /// Action owners trusted without a SHA pin (`actions`, `github`).
+    /// Action owners trusted without a SHA pin. None by default: a tag of any owner,
+    /// `actions/*` included, can be moved to other code.
     pub trusted_action_owners: Vec<String>,
     /// Which workflows must pin actions to full commit SHAs.
     pub pin_actions: PinScope,
@@ -344,7 +345,7 @@ impl Default for Workflows {
                 "discussion_comment",
             ]),
             secret_gate: "SOPS_AGE_KEY".to_owned(),
-            trusted_action_owners: strings(&["actions", "github"]),
+            trusted_action_owners: Vec::new(),
             pin_actions: PinScope::All,
             required_jobs: jobs,
         }

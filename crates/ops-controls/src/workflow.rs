@@ -95,6 +95,9 @@ pub(crate) struct Workflow {
     pub(crate) permissions: Option<PermBlock>,
     pub(crate) env: Vec<Var>,
     pub(crate) jobs: Vec<Job>,
+    /// The file's text, to place a finding inside a folded scalar (`>`), whose parsed value
+    /// no longer has the source's line breaks.
+    pub(crate) source: String,
 }
 
 /// A workflow file that could not be understood.
@@ -181,6 +184,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Workflow, Invalid> {
         permissions,
         env,
         jobs,
+        source: text.to_owned(),
     };
     wf.uses_secrets = wf.compute_uses_secrets();
     Ok(wf)
@@ -396,6 +400,72 @@ impl Job {
             .filter(|n| n.as_str() == Some("inherit"))
             .map(Node::line)
     }
+}
+
+impl Job {
+    /// The values `matrix.<path>` can take in this job (`path` lowercase, `*` for any key):
+    /// literal scalars, or the text of a computed one (a `${{ }}` value or a whole matrix
+    /// computed by an expression). `None` when the job has no matrix.
+    pub(crate) fn matrix_values(&self, path: &[&str]) -> Option<Vec<String>> {
+        let matrix = self.node.get("strategy")?.get("matrix")?;
+        let mut values = Vec::new();
+        collect_matrix(matrix, path, &mut values);
+        Some(values)
+    }
+}
+
+/// Appends the values (scalars, or texts of computed ones) the matrix gives `path`.
+fn collect_matrix(matrix: &Node, path: &[&str], values: &mut Vec<String>) {
+    if let Some(text) = matrix.as_str() {
+        // The whole matrix is computed (`${{ fromJSON(...) }}`).
+        values.push(text.to_owned());
+        return;
+    }
+    let Some((key, rest)) = path.split_first() else {
+        // `toJSON(matrix)`: every value.
+        for entry in matrix.entries() {
+            collect_all(&entry.value, values);
+        }
+        return;
+    };
+    for entry in matrix.entries() {
+        if entry.key.eq_ignore_ascii_case(key) {
+            collect_path(&entry.value, rest, values);
+        } else if entry.key == "include" {
+            for row in entry.value.items() {
+                if let Some(value) = row
+                    .entries()
+                    .iter()
+                    .find(|e| e.key.eq_ignore_ascii_case(key))
+                {
+                    collect_path(&value.value, rest, values);
+                }
+            }
+        }
+    }
+}
+
+fn collect_path(node: &Node, rest: &[&str], values: &mut Vec<String>) {
+    match node {
+        Node::Seq { items, .. } => items.iter().for_each(|i| collect_path(i, rest, values)),
+        Node::Map { .. } => match rest.split_first() {
+            Some((key, rest)) if *key != "*" => {
+                if let Some(e) = node
+                    .entries()
+                    .iter()
+                    .find(|e| e.key.eq_ignore_ascii_case(key))
+                {
+                    collect_path(&e.value, rest, values);
+                }
+            }
+            _ => collect_all(node, values),
+        },
+        scalar @ Node::Scalar { .. } => collect_all(scalar, values),
+    }
+}
+
+fn collect_all(node: &Node, values: &mut Vec<String>) {
+    node.for_each_scalar(&mut |text, _| values.push(text.to_owned()));
 }
 
 impl Step {

@@ -70,7 +70,6 @@ impl Node {
     }
 
     /// The items when this is a sequence, else none.
-    #[cfg(test)]
     pub(crate) fn items(&self) -> &[Node] {
         match self {
             Node::Seq { items, .. } => items,

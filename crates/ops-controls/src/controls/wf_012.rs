@@ -5,8 +5,11 @@
 //! limits it to workflows that use secrets). Covered: step actions, reusable workflow calls
 //! (`org/repo/.github/workflows/x.yml@<sha>`), and the images of `container:` and
 //! `services:`, which need an `@sha256:` digest like Docker actions (a tag can be re-pushed).
-//! Owners listed in `trusted_action_owners` are exempt, local actions and local reusable
-//! workflows (`./...`) always are.
+//! Owners listed in `trusted_action_owners` are exempt (none by default: a tag of any owner
+//! can move), local actions and local reusable workflows always are: `./path` and the
+//! same-repository form `$/path` run the calling repository's own code at the running commit.
+//! An image given by an expression is judged through the job's matrix when it names a
+//! `matrix.*` value listed there; any other expression cannot be shown pinned and is reported.
 
 use bundle_core::ops::report::Severity;
 
@@ -29,7 +32,8 @@ fn is_full_sha(reference: &str) -> bool {
 
 /// Why a `uses:` value is not acceptably pinned, if it is not.
 fn pin_problem(uses: &str, trusted: &[String]) -> Option<String> {
-    if uses.starts_with("./") {
+    let uses = uses.trim();
+    if uses.starts_with("./") || uses.starts_with("$/") {
         return None;
     }
     if let Some(image) = uses.strip_prefix("docker://") {
@@ -72,15 +76,39 @@ fn images(job: &Job) -> Vec<Located> {
     container.into_iter().chain(services).collect()
 }
 
-/// Why an image is not pinned, if it is not. An image computed by an expression cannot be
-/// judged here and is left alone.
+/// Why an image is not pinned, if it is not. A digest computed by an expression
+/// (`name@${{ ... }}`) counts as a digest; a computed tag (`name:${{ ... }}`) is still a tag.
 fn image_problem(image: &str) -> Option<String> {
-    if image.contains("${{") || image.contains("@sha256:") {
-        return None;
+    (!image.contains("@sha256:") && !image.contains("@${{"))
+        .then(|| format!("image `{image}` is not pinned to a digest (`@sha256:`)"))
+}
+
+/// The problems of an image given by an expression: each listed matrix value is judged; a
+/// value no reader of the workflow can see is reported as such.
+fn computed_image_problems(job: &Job, image: &str) -> Vec<String> {
+    let body = image
+        .trim()
+        .strip_prefix("${{")
+        .and_then(|rest| rest.strip_suffix("}}"))
+        .map(str::trim);
+    let path = body.and_then(|b| b.strip_prefix("matrix.")).filter(|k| {
+        k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+    });
+    if let Some(path) = path {
+        let path = path.to_ascii_lowercase();
+        let path: Vec<&str> = path.split('.').collect();
+        // A job without a matrix cannot run with `matrix.*`; nothing to judge.
+        let Some(values) = job.matrix_values(&path) else {
+            return Vec::new();
+        };
+        if values.iter().all(|v| !v.contains("${{")) {
+            return values.iter().filter_map(|v| image_problem(v)).collect();
+        }
     }
-    Some(format!(
-        "image `{image}` is not pinned to a digest (`@sha256:`)"
-    ))
+    vec![format!(
+        "image `{image}` is computed by an expression; its pin cannot be checked, so it may be unpinned"
+    )]
 }
 
 fn run(cx: &Context) -> Outcome {
@@ -105,7 +133,15 @@ fn run(cx: &Context) -> Outcome {
                 }
                 for image in images(job) {
                     count += 1;
-                    if let Some(problem) = image_problem(&image.text) {
+                    let whole_expression = image.text.trim().starts_with("${{")
+                        && image.text.trim().ends_with("}}")
+                        && image.text.matches("${{").count() == 1;
+                    let problems = if whole_expression {
+                        computed_image_problems(job, &image.text)
+                    } else {
+                        image_problem(&image.text).into_iter().collect()
+                    };
+                    for problem in problems {
                         findings.push(at(
                             &wf.path,
                             Some(image.line),

