@@ -20,7 +20,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use bundle_core::Format;
-use bundle_core::sops::{EncryptSettings, encrypt_plaintext};
+use bundle_core::keys::Identities;
+use bundle_core::sops::{EncryptSettings, SopsFile, encrypt_plaintext};
 use bundle_core::store::EmitOptions;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -196,6 +197,10 @@ impl Layout {
     }
 }
 
+fn identities() -> Identities {
+    Identities::from_text("alice", &fs_err::read_to_string(key_file()).unwrap()).unwrap()
+}
+
 fn run_sops(sops: &Path, dir: &Path, args: &[&str]) -> Output {
     Command::new(sops)
         .current_dir(dir)
@@ -237,6 +242,26 @@ fn one_case(sops: &Path, text: &str) -> Outcome {
         return Outcome::NoReference;
     }
 
+    // sops' file, decrypted by us: the same text sops prints for it, and no warning.
+    let back = SopsFile::parse(&theirs_path, Format::Yaml, &theirs.stdout)
+        .and_then(|f| f.decrypt(&identities()));
+    match back {
+        Err(e) => return Outcome::Different(format!("we cannot decrypt sops' file: {e}")),
+        Ok(back) => {
+            let shown = back
+                .to_plaintext(Format::Yaml, EmitOptions::default())
+                .unwrap();
+            if !back.warnings().is_empty() || *shown != reference.stdout {
+                return Outcome::Different(format!(
+                    "we decrypt sops' file (warnings {:?}) to:\n{}\nand sops to:\n{}",
+                    back.warnings(),
+                    String::from_utf8_lossy(&shown),
+                    String::from_utf8_lossy(&reference.stdout)
+                ));
+            }
+        }
+    }
+
     let ours_path = d.join("ours.yaml");
     let settings = EncryptSettings::for_recipients(vec![ALICE.to_owned()]);
     let ours = match encrypt_plaintext(&ours_path, Format::Yaml, text.as_bytes(), &settings, NOW) {
@@ -263,6 +288,23 @@ fn one_case(sops: &Path, text: &str) -> Outcome {
     Outcome::Same
 }
 
+/// The failing text with lines removed, one at a time, for as long as it still differs.
+fn minimize(sops: &Path, text: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let mut fewer = lines.clone();
+        fewer.remove(i);
+        let candidate: String = fewer.iter().map(|l| format!("{l}\n")).collect();
+        if matches!(one_case(sops, &candidate), Outcome::Different(_)) {
+            lines = fewer;
+        } else {
+            i += 1;
+        }
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
 fn run(seeds: impl Iterator<Item = u64>) {
     let Some(sops) = sops() else { return };
     let (mut same, mut no_reference, mut failed) = (0usize, 0usize, Vec::new());
@@ -273,6 +315,9 @@ fn run(seeds: impl Iterator<Item = u64>) {
             Outcome::NoReference => no_reference += 1,
             Outcome::Different(why) => {
                 eprintln!("--- seed {seed}: plaintext:\n{text}--- {why}");
+                if std::env::var_os("COMMENT_LAYOUT_MINIMIZE").is_some() {
+                    eprintln!("--- seed {seed}: minimal:\n{}---", minimize(&sops, &text));
+                }
                 failed.push(seed);
             }
         }
@@ -290,6 +335,16 @@ fn run(seeds: impl Iterator<Item = u64>) {
 #[test]
 #[ignore = "comment placement still differs from sops on some random layouts (issue 15); run with --ignored"]
 fn comment_layouts_match_sops() {
+    if let Some(file) = std::env::var_os("COMMENT_LAYOUT_FILE") {
+        let Some(sops) = sops() else { return };
+        let text = fs_err::read_to_string(file).unwrap();
+        match one_case(&sops, &text) {
+            Outcome::Same => eprintln!("same as sops"),
+            Outcome::NoReference => eprintln!("no clean sops reference"),
+            Outcome::Different(why) => panic!("{why}"),
+        }
+        return;
+    }
     let cases: Option<u64> = std::env::var("COMMENT_LAYOUT_CASES")
         .ok()
         .and_then(|v| v.parse().ok());

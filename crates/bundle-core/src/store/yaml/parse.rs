@@ -252,6 +252,9 @@ struct Run {
     blank_split: bool,
     /// The run starts right after an explicit `---` (of a later document).
     after_document_start: bool,
+    /// How many of the run's first comments go-yaml's scanner makes foot comments of the
+    /// content right before the run (see `prior_feet`).
+    prior_feet: usize,
     /// Depth of the shallowest collection a comment of the run was placed in by its
     /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
     /// deeper again.
@@ -739,6 +742,19 @@ impl<'s> Builder<'s> {
             }
             return;
         }
+        if let Some(run) = self.run.as_mut().filter(|r| r.prior_feet > 0) {
+            run.prior_feet -= 1;
+            if run.prior_feet == 0 {
+                run.in_first_group = false;
+            }
+            let frame = &mut self.stack[innermost];
+            if frame.awaiting_value() {
+                frame.deferred.push(comment);
+            } else {
+                frame.push_comment(comment);
+            }
+            return;
+        }
         let Some(run) = &self.run else { return };
         let first_group = run.in_first_group && run.after_content;
         let stem = run.blank_split;
@@ -797,7 +813,13 @@ impl<'s> Builder<'s> {
         let blank_before = self.blank_line_before(span);
         match &mut self.run {
             None => {
+                let prior_feet = if blank_before || self.after_document_start {
+                    0
+                } else {
+                    self.prior_feet(span)
+                };
                 self.run = Some(Run {
+                    prior_feet,
                     first_column: column,
                     in_first_group: true,
                     to_heads: false,
@@ -818,6 +840,71 @@ impl<'s> Builder<'s> {
                 }
             }
         }
+    }
+
+    /// go-yaml's scanner reads the comment lines right after content (no blank line in
+    /// between) as one text, and makes the text read so far a foot comment of that content
+    /// when the next line (comment or not) starts left of the innermost block's
+    /// indentation at another column than the text's first line, or when a blank line or
+    /// the end follows the first lines and they start on the line right after the content
+    /// (not after a `key:`, not when the content is on the file's first line). Returns how
+    /// many comments, from the one at `span`, become such a foot (0: none).
+    fn prior_feet(&self, span: &Span) -> usize {
+        let (Some(offset), Some(frame)) = (span.start.byte_offset(), self.stack.last()) else {
+            return 0;
+        };
+        let Some(indent) = frame.indent else { return 0 };
+        let bytes = self.src.as_bytes();
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        if line_start == 0 {
+            return 0;
+        }
+        let before = &self.src[..line_start - 1];
+        let content_line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
+        if content_line.trim_matches([' ', '\t', '\r']) == "-" {
+            return 0;
+        }
+        let content_on_first_line = !before.contains('\n');
+        let after_value = frame.awaiting_value();
+        let (mut count, mut start_column, mut first_empty, mut recent_empty) =
+            (0usize, 0usize, true, false);
+        let blank = |count: usize, start_column: usize, first_empty: bool| {
+            let foot = count > 0
+                && first_empty
+                && ((!content_on_first_line && !after_value) || start_column < indent);
+            // A dedented text is a foot unrelated to the content before: not counted.
+            foot.then_some(if start_column < indent { 0 } else { count })
+        };
+        for line in self.src[line_start..].split('\n') {
+            let text = line.trim_start_matches([' ', '\t']);
+            if text.trim_end_matches('\r').is_empty() {
+                if !recent_empty && let Some(n) = blank(count, start_column, first_empty) {
+                    return n;
+                }
+                first_empty = false;
+                recent_empty = true;
+                continue;
+            }
+            let column = line[..line.len() - text.len()].chars().count();
+            if count > 0 && column < indent && column != start_column {
+                return count;
+            }
+            if !text.starts_with('#') {
+                return 0;
+            }
+            if count == 0 {
+                start_column = column;
+            }
+            count += 1;
+            recent_empty = false;
+        }
+        if !recent_empty && let Some(n) = blank(count, start_column, first_empty) {
+            return n;
+        }
+        0
     }
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
