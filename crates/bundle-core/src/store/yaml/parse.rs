@@ -255,6 +255,11 @@ struct Run {
     /// How many of the run's first comments go-yaml's scanner makes foot comments of the
     /// content right before the run (see `prior_feet`).
     prior_feet: usize,
+    /// Those feet start left of the innermost block: go-yaml gives them to the node that
+    /// follows instead (see `next_feet`).
+    own_feet: bool,
+    /// Line of the run's first comment.
+    first_line: usize,
     /// Depth of the shallowest collection a comment of the run was placed in by its
     /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
     /// deeper again.
@@ -275,6 +280,9 @@ struct Builder<'s> {
     heads: Vec<Pending>,
     /// Same-line comments after `key:` (before its value).
     key_line_comments: Vec<Comment>,
+    /// Foot comments go-yaml gives to the next scalar node: a key that is not its
+    /// mapping's first goes after them, any other node before them.
+    next_feet: Vec<Comment>,
     run: Option<Run>,
     /// An explicit `---` of a document after the first one was the last event.
     after_document_start: bool,
@@ -298,6 +306,7 @@ impl<'s> Builder<'s> {
             loose_comments: Vec::new(),
             heads: Vec::new(),
             key_line_comments: Vec::new(),
+            next_feet: Vec::new(),
             run: None,
             after_document_start: false,
             skip_comments: false,
@@ -313,6 +322,7 @@ impl<'s> Builder<'s> {
         let trailing: Vec<Comment> = self
             .loose_comments
             .drain(..)
+            .chain(self.next_feet.drain(..))
             .chain(self.heads.drain(..).map(|p| p.comment))
             .collect();
         if let Some(last) = self.branches.last_mut() {
@@ -415,6 +425,8 @@ impl<'s> Builder<'s> {
         };
         map.items
             .extend(self.loose_comments.drain(..).map(MapItem::Comment));
+        map.items
+            .extend(self.next_feet.drain(..).map(MapItem::Comment));
         map.items
             .extend(self.heads.drain(..).map(|p| MapItem::Comment(p.comment)));
         self.branches.push(map);
@@ -522,6 +534,20 @@ impl<'s> Builder<'s> {
             return column;
         };
         let bytes = self.src.as_bytes();
+        if self.position() == Position::Value {
+            // A mapping value's sequence starts at the first dash of its line (its first
+            // item may itself be a sequence: `- - x`).
+            let line_start = bytes[..offset]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let text = &self.src[line_start..offset];
+            let trimmed = text.trim_start_matches([' ', '\t']);
+            if trimmed.starts_with('-') || (trimmed.is_empty() && bytes.get(offset) == Some(&b'-'))
+            {
+                return text[..text.len() - trimmed.len()].chars().count();
+            }
+        }
         if bytes.get(offset) == Some(&b'-') {
             return column;
         }
@@ -640,6 +666,20 @@ impl<'s> Builder<'s> {
             }
             return Ok(());
         }
+        if !self.next_feet.is_empty()
+            && let Some(frame) = self.stack.last_mut()
+        {
+            let feet = std::mem::take(&mut self.next_feet);
+            let later_key = matches!(&frame.kind, FrameKind::Map { items, .. }
+                if items.iter().any(|i| matches!(i, MapItem::Entry(..))));
+            if position == Position::Key && later_key {
+                for c in feet {
+                    frame.push_comment(c);
+                }
+            } else {
+                frame.deferred.extend(feet);
+            }
+        }
         // A scalar or alias takes no comments inside: everything waiting goes before it.
         if !(std::mem::take(&mut self.skip_comments) && position == Position::Item) {
             self.comments_before_node(false, false, span);
@@ -747,13 +787,33 @@ impl<'s> Builder<'s> {
             if run.prior_feet == 0 {
                 run.in_first_group = false;
             }
-            let frame = &mut self.stack[innermost];
-            if frame.awaiting_value() {
-                frame.deferred.push(comment);
+            let own = run.own_feet;
+            let first_line = run.first_line;
+            if own {
+                // A block that ends before the next token and is indented at the
+                // comment's column takes it (go-yaml ends it at that comment); else the
+                // next node does.
+                let next = self.next_token_column(span);
+                let caught = self.stack.iter().any(|f| {
+                    f.indent
+                        .is_some_and(|i| i == column && next.is_none_or(|n| i > n))
+                });
+                if !caught {
+                    self.next_feet.push(comment);
+                    return;
+                }
             } else {
-                frame.push_comment(comment);
+                // The content may still be on its way (granit delivers a scalar that
+                // could be a key after the comments that follow it).
+                let frame = &mut self.stack[innermost];
+                let delivered = frame.last.is_some_and(|l| l.end_line + 1 >= first_line);
+                if frame.awaiting_value() || !delivered {
+                    frame.deferred.push(comment);
+                } else {
+                    frame.push_comment(comment);
+                }
+                return;
             }
-            return;
         }
         let Some(run) = &self.run else { return };
         let first_group = run.in_first_group && run.after_content;
@@ -813,13 +873,15 @@ impl<'s> Builder<'s> {
         let blank_before = self.blank_line_before(span);
         match &mut self.run {
             None => {
-                let prior_feet = if blank_before || self.after_document_start {
-                    0
+                let (prior_feet, own_feet) = if blank_before || self.after_document_start {
+                    (0, false)
                 } else {
                     self.prior_feet(span)
                 };
                 self.run = Some(Run {
                     prior_feet,
+                    own_feet,
+                    first_line: span.start.line(),
                     first_column: column,
                     in_first_group: true,
                     to_heads: false,
@@ -848,24 +910,33 @@ impl<'s> Builder<'s> {
     /// indentation at another column than the text's first line, or when a blank line or
     /// the end follows the first lines and they start on the line right after the content
     /// (not after a `key:`, not when the content is on the file's first line). Returns how
-    /// many comments, from the one at `span`, become such a foot (0: none).
-    fn prior_feet(&self, span: &Span) -> usize {
+    /// many comments, from the one at `span`, become such a foot (0: none), and whether
+    /// the foot starts left of the innermost block's indentation and is ended by a blank
+    /// line or the end (then go-yaml gives it to the next node, not to the content).
+    fn prior_feet(&self, span: &Span) -> (usize, bool) {
         let (Some(offset), Some(frame)) = (span.start.byte_offset(), self.stack.last()) else {
-            return 0;
+            return (0, false);
         };
-        let Some(indent) = frame.indent else { return 0 };
+        let Some(indent) = frame.indent else {
+            return (0, false);
+        };
         let bytes = self.src.as_bytes();
         let line_start = bytes[..offset]
             .iter()
             .rposition(|&b| b == b'\n')
             .map_or(0, |p| p + 1);
         if line_start == 0 {
-            return 0;
+            return (0, false);
         }
         let before = &self.src[..line_start - 1];
         let content_line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
-        if content_line.trim_matches([' ', '\t', '\r']) == "-" {
-            return 0;
+        let content = content_line.trim_matches([' ', '\t', '\r']);
+        if content == "-"
+            || content
+                .strip_prefix('-')
+                .is_some_and(|r| r.trim_start().starts_with('#'))
+        {
+            return (0, false);
         }
         let content_on_first_line = !before.contains('\n');
         let after_value = frame.awaiting_value();
@@ -875,8 +946,7 @@ impl<'s> Builder<'s> {
             let foot = count > 0
                 && first_empty
                 && ((!content_on_first_line && !after_value) || start_column < indent);
-            // A dedented text is a foot unrelated to the content before: not counted.
-            foot.then_some(if start_column < indent { 0 } else { count })
+            foot.then_some((count, start_column < indent))
         };
         for line in self.src[line_start..].split('\n') {
             let text = line.trim_start_matches([' ', '\t']);
@@ -890,10 +960,10 @@ impl<'s> Builder<'s> {
             }
             let column = line[..line.len() - text.len()].chars().count();
             if count > 0 && column < indent && column != start_column {
-                return count;
+                return (count, false);
             }
             if !text.starts_with('#') {
-                return 0;
+                return (0, false);
             }
             if count == 0 {
                 start_column = column;
@@ -904,7 +974,7 @@ impl<'s> Builder<'s> {
         if !recent_empty && let Some(n) = blank(count, start_column, first_empty) {
             return n;
         }
-        0
+        (0, false)
     }
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
