@@ -258,8 +258,8 @@ struct Run {
     /// Those feet start left of the innermost block: go-yaml gives them to the node that
     /// follows instead (see `next_feet`).
     own_feet: bool,
-    /// Line of the run's first comment.
-    first_line: usize,
+    /// Line (1-based) of the last content before the run.
+    content_line: usize,
     /// Depth of the shallowest collection a comment of the run was placed in by its
     /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
     /// deeper again.
@@ -288,6 +288,8 @@ struct Builder<'s> {
     after_document_start: bool,
     /// The scalar being delivered is empty and bare (no anchor or tag).
     skip_comments: bool,
+    /// The scalar being delivered is empty (maybe with an anchor or tag).
+    empty_scalar: bool,
     /// Same-line comments after a bare `-`, waiting for a node that takes comments.
     after_dash: Vec<Pending>,
     /// Byte range scanned for the next token and its column (`None`: end of document).
@@ -310,6 +312,7 @@ impl<'s> Builder<'s> {
             run: None,
             after_document_start: false,
             skip_comments: false,
+            empty_scalar: false,
             after_dash: Vec::new(),
             next_token: None,
         }
@@ -375,6 +378,7 @@ impl<'s> Builder<'s> {
                 // go-yaml gives the empty item of a bare `-` no comments: those waiting
                 // (and a comment after the `-`) go to the node that follows.
                 self.skip_comments = empty && anchor == 0 && tag.is_none();
+                self.empty_scalar = empty;
                 let value = if empty { Cow::Borrowed("") } else { value };
                 // Only breaks written raw in the file fold; granit also turns the escapes
                 // `\N`, `\L`, `\P` into these characters, which go-yaml keeps.
@@ -681,7 +685,11 @@ impl<'s> Builder<'s> {
             }
         }
         // A scalar or alias takes no comments inside: everything waiting goes before it.
-        if !(std::mem::take(&mut self.skip_comments) && position == Position::Item) {
+        let empty = std::mem::take(&mut self.empty_scalar);
+        let skip = std::mem::take(&mut self.skip_comments);
+        // go-yaml gives an empty value (`key: &a`) none of the comments that follow it
+        // either: they wait for the next node.
+        if !(skip && position == Position::Item || empty && position == Position::Value) {
             self.comments_before_node(false, false, span);
         }
         if position == Position::Key {
@@ -788,7 +796,7 @@ impl<'s> Builder<'s> {
                 run.in_first_group = false;
             }
             let own = run.own_feet;
-            let first_line = run.first_line;
+            let content_line = run.content_line;
             if own {
                 // A block that ends before the next token and is indented at the
                 // comment's column takes it (go-yaml ends it at that comment); else the
@@ -798,15 +806,24 @@ impl<'s> Builder<'s> {
                     f.indent
                         .is_some_and(|i| i == column && next.is_none_or(|n| i > n))
                 });
-                if !caught {
+                if !caught && next.is_some() {
                     self.next_feet.push(comment);
+                    return;
+                }
+                if !caught {
+                    // At the end of the document: the document's foot.
+                    if innermost == 0 && !self.stack[0].awaiting_value() {
+                        self.stack[0].push_comment(comment);
+                    } else {
+                        self.stack[0].deferred.push(comment);
+                    }
                     return;
                 }
             } else {
                 // The content may still be on its way (granit delivers a scalar that
                 // could be a key after the comments that follow it).
                 let frame = &mut self.stack[innermost];
-                let delivered = frame.last.is_some_and(|l| l.end_line + 1 >= first_line);
+                let delivered = frame.last.is_some_and(|l| l.end_line >= content_line);
                 if frame.awaiting_value() || !delivered {
                     frame.deferred.push(comment);
                 } else {
@@ -824,7 +841,7 @@ impl<'s> Builder<'s> {
         match self.next_token_column(span) {
             None if separated => {
                 // Set apart by a blank line at the end of the stream: the document's.
-                if innermost == 0 {
+                if innermost == 0 && !self.stack[0].awaiting_value() {
                     self.stack[0].push_comment(comment);
                 } else {
                     self.stack[0].deferred.push(comment);
@@ -873,15 +890,15 @@ impl<'s> Builder<'s> {
         let blank_before = self.blank_line_before(span);
         match &mut self.run {
             None => {
-                let (prior_feet, own_feet) = if blank_before || self.after_document_start {
+                let (prior_feet, own_feet) = if self.after_document_start {
                     (0, false)
                 } else {
-                    self.prior_feet(span)
+                    self.prior_feet(span, blank_before)
                 };
                 self.run = Some(Run {
                     prior_feet,
                     own_feet,
-                    first_line: span.start.line(),
+                    content_line: self.content_line(span),
                     first_column: column,
                     in_first_group: true,
                     to_heads: false,
@@ -904,6 +921,16 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// The line (1-based) of the last non-blank line before the one `span` starts on.
+    fn content_line(&self, span: &Span) -> usize {
+        let Some(offset) = span.start.byte_offset() else {
+            return 0;
+        };
+        let before = self.src[..offset].trim_end_matches([' ', '\t']);
+        let before = before.trim_end_matches(['\n', '\r', ' ', '\t']);
+        before.matches('\n').count() + 1
+    }
+
     /// go-yaml's scanner reads the comment lines right after content (no blank line in
     /// between) as one text, and makes the text read so far a foot comment of that content
     /// when the next line (comment or not) starts left of the innermost block's
@@ -913,7 +940,7 @@ impl<'s> Builder<'s> {
     /// many comments, from the one at `span`, become such a foot (0: none), and whether
     /// the foot starts left of the innermost block's indentation and is ended by a blank
     /// line or the end (then go-yaml gives it to the next node, not to the content).
-    fn prior_feet(&self, span: &Span) -> (usize, bool) {
+    fn prior_feet(&self, span: &Span, blank_before: bool) -> (usize, bool) {
         let (Some(offset), Some(frame)) = (span.start.byte_offset(), self.stack.last()) else {
             return (0, false);
         };
@@ -928,7 +955,7 @@ impl<'s> Builder<'s> {
         if line_start == 0 {
             return (0, false);
         }
-        let before = &self.src[..line_start - 1];
+        let before = self.src[..line_start - 1].trim_end_matches(['\n', '\r', ' ', '\t']);
         let content_line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
         let content = content_line.trim_matches([' ', '\t', '\r']);
         if content == "-"
@@ -941,7 +968,7 @@ impl<'s> Builder<'s> {
         let content_on_first_line = !before.contains('\n');
         let after_value = frame.awaiting_value();
         let (mut count, mut start_column, mut first_empty, mut recent_empty) =
-            (0usize, 0usize, true, false);
+            (0usize, 0usize, !blank_before, false);
         let blank = |count: usize, start_column: usize, first_empty: bool| {
             let foot = count > 0
                 && first_empty
@@ -1079,7 +1106,7 @@ impl<'s> Builder<'s> {
                 _ => {}
             }
         }
-        if target == innermost {
+        if target == innermost && !self.stack[target].awaiting_value() {
             self.stack[target].push_comment(comment);
         } else {
             self.stack[target].deferred.push(comment);
