@@ -790,48 +790,9 @@ impl<'s> Builder<'s> {
             }
             return;
         }
-        if let Some(run) = self.run.as_mut().filter(|r| r.prior_feet > 0) {
-            run.prior_feet -= 1;
-            if run.prior_feet == 0 {
-                run.in_first_group = false;
-            }
-            let own = run.own_feet;
-            let content_line = run.content_line;
-            if own {
-                // A block that ends before the next token and is indented at the
-                // comment's column takes it (go-yaml ends it at that comment); else the
-                // next node does.
-                let next = self.next_token_column(span);
-                let caught = self.stack.iter().any(|f| {
-                    f.indent
-                        .is_some_and(|i| i == column && next.is_none_or(|n| i > n))
-                });
-                if !caught && next.is_some() {
-                    self.next_feet.push(comment);
-                    return;
-                }
-                if !caught {
-                    // At the end of the document: the document's foot.
-                    if innermost == 0 && !self.stack[0].awaiting_value() {
-                        self.stack[0].push_comment(comment);
-                    } else {
-                        self.stack[0].deferred.push(comment);
-                    }
-                    return;
-                }
-            } else {
-                // The content may still be on its way (granit delivers a scalar that
-                // could be a key after the comments that follow it).
-                let frame = &mut self.stack[innermost];
-                let delivered = frame.last.is_some_and(|l| l.end_line >= content_line);
-                if frame.awaiting_value() || !delivered {
-                    frame.deferred.push(comment);
-                } else {
-                    frame.push_comment(comment);
-                }
-                return;
-            }
-        }
+        let Some(comment) = self.prior_foot(comment, column, span) else {
+            return;
+        };
         let Some(run) = &self.run else { return };
         let first_group = run.in_first_group && run.after_content;
         let stem = run.blank_split;
@@ -871,6 +832,59 @@ impl<'s> Builder<'s> {
             Some(_) if first_group && floor.is_none() => self.foot_of_content(comment),
             None | Some(_) => self.place_by_column(comment, column),
         }
+    }
+
+    /// Places a comment of the run's first comments that go-yaml makes a foot (see
+    /// `prior_feet`); gives the comment back when it is not one, or when a block ending
+    /// at its column takes it (placed by column).
+    fn prior_foot(&mut self, comment: Comment, column: usize, span: &Span) -> Option<Comment> {
+        let innermost = self.stack.len() - 1;
+        let Some(run) = self.run.as_mut().filter(|r| r.prior_feet > 0) else {
+            return Some(comment);
+        };
+        {
+            run.prior_feet -= 1;
+            if run.prior_feet == 0 {
+                run.in_first_group = false;
+            }
+            let own = run.own_feet;
+            let content_line = run.content_line;
+            if own {
+                // A block that ends before the next token and is indented at the
+                // comment's column takes it (go-yaml ends it at that comment); else the
+                // next node does.
+                let next = self.next_token_column(span);
+                let caught = self.stack.iter().any(|f| {
+                    f.indent
+                        .is_some_and(|i| i == column && next.is_none_or(|n| i > n))
+                });
+                if !caught && next.is_some() {
+                    self.next_feet.push(comment);
+                    return None;
+                }
+                if !caught {
+                    // At the end of the document: the document's foot.
+                    if innermost == 0 && !self.stack[0].awaiting_value() {
+                        self.stack[0].push_comment(comment);
+                    } else {
+                        self.stack[0].deferred.push(comment);
+                    }
+                    return None;
+                }
+            } else {
+                // The content may still be on its way (granit delivers a scalar that
+                // could be a key after the comments that follow it).
+                let frame = &mut self.stack[innermost];
+                let delivered = frame.last.is_some_and(|l| l.end_line >= content_line);
+                if frame.awaiting_value() || !delivered {
+                    frame.deferred.push(comment);
+                } else {
+                    frame.push_comment(comment);
+                }
+                return None;
+            }
+        }
+        Some(comment)
     }
 
     /// A foot comment of the content just read: in the innermost collection, except that
