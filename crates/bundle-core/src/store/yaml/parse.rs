@@ -260,6 +260,9 @@ struct Run {
     own_feet: bool,
     /// Line (1-based) of the last content before the run.
     content_line: usize,
+    /// The content before the run is a bare `-` (maybe with a comment): go-yaml makes the
+    /// run head comments of what follows, whatever their columns.
+    after_dash: bool,
     /// Depth of the shallowest collection a comment of the run was placed in by its
     /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
     /// deeper again.
@@ -797,7 +800,7 @@ impl<'s> Builder<'s> {
         let first_group = run.in_first_group && run.after_content;
         let stem = run.blank_split;
         let separated = run.blank_split || !run.first_empty;
-        let head = run.to_heads || run.blank_split || !run.after_content;
+        let head = run.to_heads || run.blank_split || !run.after_content || run.after_dash;
         let floor = run.floor;
         match self.next_token_column(span) {
             None if separated => {
@@ -913,6 +916,7 @@ impl<'s> Builder<'s> {
                     prior_feet,
                     own_feet,
                     content_line: self.content_line(span),
+                    after_dash: self.after_dash_line(span),
                     first_column: column,
                     in_first_group: true,
                     to_heads: false,
@@ -933,6 +937,22 @@ impl<'s> Builder<'s> {
                 }
             }
         }
+    }
+
+    /// Whether the last non-blank line before the one `span` starts on is a bare `-`
+    /// (maybe followed by a comment).
+    fn after_dash_line(&self, span: &Span) -> bool {
+        let Some(offset) = span.start.byte_offset() else {
+            return false;
+        };
+        let before = self.src[..offset].trim_end_matches([' ', '\t']);
+        let before = before.trim_end_matches(['\n', '\r', ' ', '\t']);
+        let line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
+        let content = line.trim_matches([' ', '\t', '\r']);
+        content == "-"
+            || content
+                .strip_prefix('-')
+                .is_some_and(|r| r.trim_start().starts_with('#'))
     }
 
     /// The line (1-based) of the last non-blank line before the one `span` starts on.
