@@ -802,6 +802,7 @@ impl<'s> Builder<'s> {
         let separated = run.blank_split || !run.first_empty;
         let head = run.to_heads || run.blank_split || !run.after_content || run.after_dash;
         let floor = run.floor;
+        let after_dash = run.after_dash;
         match self.next_token_column(span) {
             None if separated => {
                 // Set apart by a blank line at the end of the stream: the document's.
@@ -812,6 +813,9 @@ impl<'s> Builder<'s> {
                 }
             }
             Some(next) if head || column <= next => {
+                // Right of what follows a bare `-`: go-yaml gives it to the item as a
+                // whole (in the list, before the item).
+                let line = if after_dash && column > next { 0 } else { line };
                 if let Some(run) = &mut self.run {
                     run.to_heads = true;
                 }
@@ -1021,7 +1025,8 @@ impl<'s> Builder<'s> {
             }
             let column = line[..line.len() - text.len()].chars().count();
             if count > 0 && column < indent && column != start_column {
-                return (count, false);
+                // After `key:` the foot goes with the value's first node, as a dedented one.
+                return (count, after_value);
             }
             if !text.starts_with('#') {
                 return (0, false);
