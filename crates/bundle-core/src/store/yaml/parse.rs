@@ -836,7 +836,21 @@ impl<'s> Builder<'s> {
             {
                 self.foot_of_content(comment);
             }
-            Some(_) if first_group && floor.is_none() => self.foot_of_content(comment),
+            Some(_) if first_group && floor.is_none() && !self.in_indentless() => {
+                self.foot_of_content(comment);
+            }
+            Some(_) if first_group && floor.is_none() => {
+                // In an indentless list go-yaml splits nothing off (no dedent below the
+                // list's own column): a head of what follows.
+                if let Some(run) = &mut self.run {
+                    run.to_heads = true;
+                }
+                self.heads.push(Pending {
+                    comment,
+                    line,
+                    stem,
+                });
+            }
             None | Some(_) => self.place_by_column(comment, column),
         }
     }
@@ -892,6 +906,11 @@ impl<'s> Builder<'s> {
             }
         }
         Some(comment)
+    }
+
+    /// The innermost collection is a block sequence at its key's column.
+    fn in_indentless(&self) -> bool {
+        self.stack.last().is_some_and(|f| f.indentless)
     }
 
     /// A foot comment of the content just read: in the innermost collection, except that
