@@ -876,6 +876,7 @@ impl<'s> Builder<'s> {
             }
             let own = run.own_feet;
             let content_line = run.content_line;
+            let after_dash = run.after_dash;
             if own {
                 // A block that ends before the next token and is indented at the
                 // comment's column takes it (go-yaml ends it at that comment); else the
@@ -901,6 +902,12 @@ impl<'s> Builder<'s> {
             } else {
                 // The content may still be on its way (granit delivers a scalar that
                 // could be a key after the comments that follow it).
+                if after_dash && innermost > 0 && self.stack[innermost].is_seq() {
+                    // A foot of a bare `-`: go-yaml gives it to the list's mapping, after
+                    // the list.
+                    self.stack[innermost - 1].deferred.push(comment);
+                    return None;
+                }
                 let frame = &mut self.stack[innermost];
                 let delivered = frame.last.is_some_and(|l| l.end_line >= content_line);
                 if frame.awaiting_value() || !delivered {
@@ -1016,10 +1023,9 @@ impl<'s> Builder<'s> {
         let before = self.src[..line_start - 1].trim_end_matches(['\n', '\r', ' ', '\t']);
         let content_line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
         let content = content_line.trim_matches([' ', '\t', '\r']);
-        if content == "-"
-            || content
-                .strip_prefix('-')
-                .is_some_and(|r| r.trim_start().starts_with('#'))
+        if content
+            .strip_prefix('-')
+            .is_some_and(|r| r.trim_start().starts_with('#'))
         {
             return (0, false);
         }
