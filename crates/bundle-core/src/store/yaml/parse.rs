@@ -244,6 +244,16 @@ struct Pending {
     stem: bool,
 }
 
+/// How go-yaml's scanner cut a comment line off as a foot (see `Builder::prior_feet`).
+#[derive(Clone, Copy)]
+struct Foot {
+    /// It goes to what follows (or to a block that ends there at `column`), not to the
+    /// content before.
+    own: bool,
+    /// Column of the first line of its text.
+    column: usize,
+}
+
 /// The run of consecutive comment events being read.
 #[allow(clippy::struct_excessive_bools)]
 struct Run {
@@ -263,10 +273,7 @@ struct Run {
     after_document_start: bool,
     /// How many of the run's first comments go-yaml's scanner makes foot comments of the
     /// content right before the run (see `prior_feet`).
-    prior_feet: usize,
-    /// Those feet start left of the innermost block: go-yaml gives them to the node that
-    /// follows instead (see `next_feet`).
-    own_feet: bool,
+    prior_feet: std::collections::VecDeque<Foot>,
     /// Line (1-based) of the last content before the run.
     content_line: usize,
     /// The content before the run is a bare `-` (maybe with a comment): go-yaml makes the
@@ -802,7 +809,7 @@ impl<'s> Builder<'s> {
             }
             return;
         }
-        let Some(comment) = self.prior_foot(comment, column, span) else {
+        let Some(comment) = self.prior_foot(comment, span) else {
             return;
         };
         let Some(run) = &self.run else { return };
@@ -864,17 +871,19 @@ impl<'s> Builder<'s> {
     /// Places a comment of the run's first comments that go-yaml makes a foot (see
     /// `prior_feet`); gives the comment back when it is not one, or when a block ending
     /// at its column takes it (placed by column).
-    fn prior_foot(&mut self, comment: Comment, column: usize, span: &Span) -> Option<Comment> {
+    fn prior_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
         let innermost = self.stack.len() - 1;
-        let Some(run) = self.run.as_mut().filter(|r| r.prior_feet > 0) else {
+        let Some(run) = self.run.as_mut() else {
+            return Some(comment);
+        };
+        let Some(foot) = run.prior_feet.pop_front() else {
             return Some(comment);
         };
         {
-            run.prior_feet -= 1;
-            if run.prior_feet == 0 {
+            if run.prior_feet.is_empty() {
                 run.in_first_group = false;
             }
-            let own = run.own_feet;
+            let own = foot.own;
             let content_line = run.content_line;
             let after_dash = run.after_dash;
             if own {
@@ -884,7 +893,7 @@ impl<'s> Builder<'s> {
                 let next = self.next_token_column(span);
                 let caught = self.stack.iter().any(|f| {
                     f.indent
-                        .is_some_and(|i| i == column && next.is_none_or(|n| i > n))
+                        .is_some_and(|i| i == foot.column && next.is_none_or(|n| i > n))
                 });
                 if !caught && next.is_some() {
                     self.next_feet.push(comment);
@@ -945,14 +954,13 @@ impl<'s> Builder<'s> {
         let blank_before = self.blank_line_before(span);
         match &mut self.run {
             None => {
-                let (prior_feet, own_feet) = if self.after_document_start {
-                    (0, false)
+                let prior_feet = if self.after_document_start {
+                    Vec::new()
                 } else {
                     self.prior_feet(span, blank_before)
                 };
                 self.run = Some(Run {
-                    prior_feet,
-                    own_feet,
+                    prior_feet: prior_feet.into(),
                     content_line: self.content_line(span),
                     after_dash: self.after_dash_line(span),
                     first_column: column,
@@ -1012,12 +1020,13 @@ impl<'s> Builder<'s> {
     /// many comments, from the one at `span`, become such a foot (0: none), and whether
     /// the foot starts left of the innermost block's indentation and is ended by a blank
     /// line or the end (then go-yaml gives it to the next node, not to the content).
-    fn prior_feet(&self, span: &Span, blank_before: bool) -> (usize, bool) {
+    fn prior_feet(&self, span: &Span, blank_before: bool) -> Vec<Foot> {
+        let mut feet = Vec::new();
         let (Some(offset), Some(frame)) = (span.start.byte_offset(), self.stack.last()) else {
-            return (0, false);
+            return feet;
         };
         let Some(indent) = frame.indent else {
-            return (0, false);
+            return feet;
         };
         let bytes = self.src.as_bytes();
         let line_start = bytes[..offset]
@@ -1025,7 +1034,7 @@ impl<'s> Builder<'s> {
             .rposition(|&b| b == b'\n')
             .map_or(0, |p| p + 1);
         if line_start == 0 {
-            return (0, false);
+            return feet;
         }
         let before = self.src[..line_start - 1].trim_end_matches(['\n', '\r', ' ', '\t']);
         let content_line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
@@ -1034,23 +1043,36 @@ impl<'s> Builder<'s> {
             .strip_prefix('-')
             .is_some_and(|r| r.trim_start().starts_with('#'))
         {
-            return (0, false);
+            return feet;
         }
         let content_on_first_line = !before.contains('\n');
         let after_value = frame.awaiting_value();
+        // After a first cut, or after `key:`, a foot goes to what follows, like a
+        // dedented one.
+        let mut own = after_value;
         let (mut count, mut start_column, mut first_empty, mut recent_empty) =
             (0usize, 0usize, !blank_before, false);
-        let blank = |count: usize, start_column: usize, first_empty: bool| {
-            let foot = count > 0
-                && first_empty
-                && ((!content_on_first_line && !after_value) || start_column < indent);
-            foot.then_some((count, start_column < indent))
+        let mut cut = |count: &mut usize, own: &mut bool, dedented: bool, start_column: usize| {
+            let kind = Foot {
+                own: *own || dedented,
+                column: start_column,
+            };
+            feet.extend(std::iter::repeat_n(kind, *count));
+            *count = 0;
+            *own = true;
         };
-        for line in self.src[line_start..].split('\n') {
+        let tail = &self.src[line_start..];
+        // The end of the text counts as a blank line.
+        let end = (!tail.ends_with('\n')).then_some("");
+        for line in tail.split('\n').chain(end) {
             let text = line.trim_start_matches([' ', '\t']);
             if text.trim_end_matches('\r').is_empty() {
-                if !recent_empty && let Some(n) = blank(count, start_column, first_empty) {
-                    return n;
+                if !recent_empty
+                    && count > 0
+                    && first_empty
+                    && ((!content_on_first_line && !after_value) || start_column < indent)
+                {
+                    cut(&mut count, &mut own, start_column < indent, start_column);
                 }
                 first_empty = false;
                 recent_empty = true;
@@ -1058,11 +1080,10 @@ impl<'s> Builder<'s> {
             }
             let column = line[..line.len() - text.len()].chars().count();
             if count > 0 && column < indent && column != start_column {
-                // After `key:` the foot goes with the value's first node, as a dedented one.
-                return (count, after_value);
+                cut(&mut count, &mut own, false, start_column);
             }
             if !text.starts_with('#') {
-                return (0, false);
+                break;
             }
             if count == 0 {
                 start_column = column;
@@ -1070,10 +1091,7 @@ impl<'s> Builder<'s> {
             count += 1;
             recent_empty = false;
         }
-        if !recent_empty && let Some(n) = blank(count, start_column, first_empty) {
-            return n;
-        }
-        (0, false)
+        feet
     }
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
