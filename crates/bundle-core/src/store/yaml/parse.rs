@@ -912,12 +912,12 @@ impl<'s> Builder<'s> {
                 // The content may still be on its way (granit delivers a scalar that
                 // could be a key after the comments that follow it).
                 if after_dash && innermost > 0 && self.stack[innermost].is_seq() {
-                    // A foot of a bare `-`: go-yaml gives it to the item's node when one
-                    // follows (deeper than the dash), else to the list's mapping, after
-                    // the list.
+                    // A foot of a bare `-`: go-yaml gives it to the next node when the
+                    // list goes on (or its item follows), else to the list's mapping,
+                    // after the list.
                     let dash = self.stack[innermost].indent;
                     let next = self.next_token_column(span);
-                    if next.zip(dash).is_some_and(|(n, d)| n > d) {
+                    if next.zip(dash).is_some_and(|(n, d)| n >= d) {
                         self.next_feet.push(comment);
                     } else {
                         self.stack[innermost - 1].deferred.push(comment);
