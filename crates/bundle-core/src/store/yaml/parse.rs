@@ -710,6 +710,11 @@ impl<'s> Builder<'s> {
         // either: they wait for the next node.
         if !(skip && position == Position::Item || empty && position == Position::Value) {
             self.comments_before_node(false, false, span);
+        } else if let Some(frame) = self.stack.last_mut() {
+            // Same-line comments after `key: &a` still go before the entry.
+            for c in std::mem::take(&mut self.key_line_comments) {
+                frame.push_comment(c);
+            }
         }
         if position == Position::Key {
             let Some(Frame {
