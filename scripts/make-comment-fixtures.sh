@@ -3,6 +3,9 @@
 # for every `<case>/input.yaml` it writes `encrypted.yaml` (sops encrypt) and `expected.yaml`
 # (sops decrypt of that file). The cases' inputs are written by hand and kept; the key is a
 # throwaway age identity made for these fixtures (made once with `age-keygen` when missing).
+# The placement rule each case pins, and the layouts that still differ from sops, are listed
+# in that directory's README.md; a new case is a new `<case>/input.yaml` there, then this
+# script with its name.
 #
 # Usage: scripts/make-comment-fixtures.sh [CASE...]   (all cases by default; needs sops 3.11.x
 # and age-keygen on PATH)

@@ -55,7 +55,7 @@ fn cases() -> Vec<(String, PathBuf)> {
         .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
         .collect();
     cases.sort();
-    assert!(cases.len() >= 15, "the comment fixtures are missing");
+    assert!(cases.len() >= 29, "the comment fixtures are missing");
     cases
 }
 

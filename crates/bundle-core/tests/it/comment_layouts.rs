@@ -3,16 +3,19 @@
 //! Each case is a random block-style YAML text with comments in random places: own-line
 //! comments at any column (with and without blank lines around them), after nested blocks
 //! in maps and lists, between list items, on bare `-` items, after `key:` before a nested
-//! block, next to anchors and aliases, and at the end of the document. The text is
-//! encrypted by us and decrypted by sops; sops must print no warning and exactly what it
-//! prints for its own encryption of the same text. A comment we encrypted under another
-//! path than the one sops attaches it to shows up as a warning and `#ENC[…]` in the output.
+//! block, next to anchors and aliases, and at the end of the document.
 //!
-//! The short form (a fixed set of seeds) runs in CI. `COMMENT_LAYOUT_CASES=N` runs N cases
-//! from `COMMENT_LAYOUT_SEED` (default 1) and reports the mismatch rate; every failing seed
-//! is printed with its text, and reruns alone with `COMMENT_LAYOUT_CASES=1
-//! COMMENT_LAYOUT_SEED=<seed>`. Without sops on PATH the test is skipped locally and fails
-//! under `CI=true` (test-support).
+//! The text is encrypted by us and decrypted by sops; sops must print no warning and
+//! exactly what it prints for its own encryption of the same text (a comment we encrypted
+//! under another path than the one sops attaches it to shows up as a warning and
+//! `#ENC[…]`). The other way, sops' own file decrypted by us must print the same text,
+//! with no warning.
+//!
+//! The short form (seeds 1..=60, two threads) runs in the normal suite; without sops on
+//! PATH it is skipped locally and fails under `CI=true` (test-support). Seeds whose layouts
+//! still differ are listed in `KNOWN_DIFFERENT`; the classes behind them are described in
+//! `tests/fixtures/yaml-comments/README.md`. The long form is `#[ignore]`d; see
+//! `comment_layouts_long_form` for the command.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use std::fmt::Write as _;
@@ -20,7 +23,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use bundle_core::Format;
-use bundle_core::sops::{EncryptSettings, encrypt_plaintext};
+use bundle_core::keys::Identities;
+use bundle_core::sops::{EncryptSettings, SopsFile, encrypt_plaintext};
 use bundle_core::store::EmitOptions;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -29,7 +33,9 @@ use test_support::sops;
 const ALICE: &str = "age1ps335dvugrdjvdk7p6kzlhkzeze77p07w9exxz9em8mpkheehuwqs76e5w";
 const NOW: i64 = 1_796_000_000;
 /// Seeds of the short form (CI).
-const SHORT_FORM_SEEDS: std::ops::Range<u64> = 1..13;
+const SHORT_FORM_SEEDS: std::ops::RangeInclusive<u64> = 1..=60;
+/// Short-form seeds whose layouts still differ from sops (see the module header).
+const KNOWN_DIFFERENT: &[u64] = &[3, 12, 27, 30, 31, 41];
 
 fn key_file() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sops-3.11.0/keys/alice.agekey")
@@ -196,6 +202,10 @@ impl Layout {
     }
 }
 
+fn identities() -> Identities {
+    Identities::from_text("alice", &fs_err::read_to_string(key_file()).unwrap()).unwrap()
+}
+
 fn run_sops(sops: &Path, dir: &Path, args: &[&str]) -> Output {
     Command::new(sops)
         .current_dir(dir)
@@ -237,6 +247,26 @@ fn one_case(sops: &Path, text: &str) -> Outcome {
         return Outcome::NoReference;
     }
 
+    // sops' file, decrypted by us: the same text sops prints for it, and no warning.
+    let back = SopsFile::parse(&theirs_path, Format::Yaml, &theirs.stdout)
+        .and_then(|f| f.decrypt(&identities()));
+    match back {
+        Err(e) => return Outcome::Different(format!("we cannot decrypt sops' file: {e}")),
+        Ok(back) => {
+            let shown = back
+                .to_plaintext(Format::Yaml, EmitOptions::default())
+                .unwrap();
+            if !back.warnings().is_empty() || *shown != reference.stdout {
+                return Outcome::Different(format!(
+                    "we decrypt sops' file (warnings {:?}) to:\n{}\nand sops to:\n{}",
+                    back.warnings(),
+                    String::from_utf8_lossy(&shown),
+                    String::from_utf8_lossy(&reference.stdout)
+                ));
+            }
+        }
+    }
+
     let ours_path = d.join("ours.yaml");
     let settings = EncryptSettings::for_recipients(vec![ALICE.to_owned()]);
     let ours = match encrypt_plaintext(&ours_path, Format::Yaml, text.as_bytes(), &settings, NOW) {
@@ -263,16 +293,69 @@ fn one_case(sops: &Path, text: &str) -> Outcome {
     Outcome::Same
 }
 
-fn run(seeds: impl Iterator<Item = u64>) {
-    let Some(sops) = sops() else { return };
+/// The failing text with lines removed, one at a time, for as long as it still differs.
+fn minimize(sops: &Path, text: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let mut fewer = lines.clone();
+        fewer.remove(i);
+        let candidate = joined(&fewer);
+        if matches!(one_case(sops, &candidate), Outcome::Different(_)) {
+            lines = fewer;
+        } else {
+            i += 1;
+        }
+    }
+    joined(&lines)
+}
+
+fn joined(lines: &[&str]) -> String {
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+/// Runs the seeds on two threads (sops is a process per call); returns the seeds that
+/// differ, in order.
+fn run(seeds: &[u64]) -> Vec<u64> {
+    let Some(sops) = sops() else {
+        return Vec::new();
+    };
+    let minimizing = std::env::var_os("COMMENT_LAYOUT_MINIMIZE").is_some();
+    let half = seeds.len().div_ceil(2);
+    let results: Vec<(u64, Outcome)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = seeds
+            .chunks(half.max(1))
+            .map(|chunk| {
+                let sops = &sops;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|&seed| (seed, one_case(sops, &Layout::document(seed))))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
     let (mut same, mut no_reference, mut failed) = (0usize, 0usize, Vec::new());
-    for seed in seeds {
-        let text = Layout::document(seed);
-        match one_case(&sops, &text) {
+    for (seed, outcome) in results {
+        match outcome {
             Outcome::Same => same += 1,
             Outcome::NoReference => no_reference += 1,
             Outcome::Different(why) => {
+                let text = Layout::document(seed);
                 eprintln!("--- seed {seed}: plaintext:\n{text}--- {why}");
+                if minimizing {
+                    eprintln!("--- seed {seed}: minimal:\n{}---", minimize(&sops, &text));
+                }
                 failed.push(seed);
             }
         }
@@ -281,26 +364,66 @@ fn run(seeds: impl Iterator<Item = u64>) {
         "comment layouts: {same} same as sops, {} different, {no_reference} without a clean sops reference; failing seeds: {failed:?}",
         failed.len()
     );
+    failed
+}
+
+/// Short form (runs in CI): seeds 1..=60. The seeds in `KNOWN_DIFFERENT` still differ
+/// from sops (the remaining classes listed in the yaml-comments fixtures' README); any
+/// other seed that differs fails the test, and a known seed that comes to match is
+/// reported so that it can leave the list.
+#[test]
+fn comment_layouts_short_form_matches_sops() {
+    let seeds: Vec<u64> = SHORT_FORM_SEEDS.collect();
+    let failed = run(&seeds);
+    let unexpected: Vec<u64> = failed
+        .iter()
+        .copied()
+        .filter(|s| !KNOWN_DIFFERENT.contains(s))
+        .collect();
+    let fixed: Vec<u64> = KNOWN_DIFFERENT
+        .iter()
+        .copied()
+        .filter(|s| !failed.contains(s))
+        .collect();
+    if !fixed.is_empty() && sops().is_some() {
+        eprintln!("notice: seeds {fixed:?} now match sops; remove them from KNOWN_DIFFERENT");
+    }
+    assert!(
+        unexpected.is_empty(),
+        "comment placement differs from sops for seeds {unexpected:?} (not known differences)"
+    );
+}
+
+/// Long form, by hand: `CI=true cargo test -p bundle-core --test it comment_layouts_long_form
+/// -- --ignored --nocapture` runs seeds 1..=272 (or `COMMENT_LAYOUT_CASES=N` from
+/// `COMMENT_LAYOUT_SEED`, default 1) and fails on any difference; `COMMENT_LAYOUT_MINIMIZE=1`
+/// also prints each failing text cut down to the lines that keep it failing, and
+/// `COMMENT_LAYOUT_FILE=path` runs one hand-written text instead.
+#[test]
+#[ignore = "slow (a few hundred sops runs), and some random layouts still differ from sops (issue 15)"]
+fn comment_layouts_long_form() {
+    if let Some(file) = std::env::var_os("COMMENT_LAYOUT_FILE") {
+        let Some(sops) = sops() else { return };
+        let text = fs_err::read_to_string(file).unwrap();
+        match one_case(&sops, &text) {
+            Outcome::Same => eprintln!("same as sops"),
+            Outcome::NoReference => eprintln!("no clean sops reference"),
+            Outcome::Different(why) => panic!("{why}"),
+        }
+        return;
+    }
+    let cases: u64 = std::env::var("COMMENT_LAYOUT_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(272);
+    let first: u64 = std::env::var("COMMENT_LAYOUT_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let seeds: Vec<u64> = (first..first + cases).collect();
+    let failed = run(&seeds);
     assert!(
         failed.is_empty(),
         "comment placement differs from sops for seeds {failed:?}"
     );
-}
-
-#[test]
-#[ignore = "comment placement still differs from sops on some random layouts (issue 15); run with --ignored"]
-fn comment_layouts_match_sops() {
-    let cases: Option<u64> = std::env::var("COMMENT_LAYOUT_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok());
-    match cases {
-        Some(n) => {
-            let first: u64 = std::env::var("COMMENT_LAYOUT_SEED")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
-            run(first..first + n);
-        }
-        None => run(SHORT_FORM_SEEDS),
-    }
 }

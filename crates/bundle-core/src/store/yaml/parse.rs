@@ -8,19 +8,28 @@
 //!   scalar header); after a flow collection that is a mapping value it goes first inside
 //!   that collection; after `key:` followed by an anchor or tag it goes inside the block
 //!   collection that follows; after a bare `-` it belongs to what follows;
-//! * an own-line comment is looked at together with the next token of the file:
-//!   - at a column at most the next token's, it is a head comment of that token: it goes
-//!     before the next key or item, or inside the block collection that starts there when
-//!     it follows its `key:` or `-`;
-//!   - further right than the next token, the first comments (same column) after some
-//!     content belong to the innermost collection (a foot of that content); later ones,
-//!     and all comments before the end of a document, go to the innermost collection whose
-//!     indentation is at most their column; a sequence whose last item is a collection
-//!     passes such a comment to its enclosing mapping (go-yaml has no foot comments on
-//!     sequence ends).
+//! * own-line comments right after content are first cut as go-yaml's scanner cuts them
+//!   (`prior_feet`): the lines read so far become a foot when the next line starts left
+//!   of the innermost block at another column, or when a blank line (or the end) follows
+//!   lines that start on the line after the content (not after `key:`, not when the
+//!   content is on the first line) or left of the block. Such a foot goes after that
+//!   content in its collection; a dedented one, or one cut after `key:`, goes to the next
+//!   node instead (after it when it is a first key or an item, before a later key),
+//!   unless a block that ends there is indented at its column (it ends that block);
+//! * any other own-line comment is looked at together with the next token of the file:
+//!   - at a column at most the next token's, after a bare `-`, or right of the next token
+//!     with nothing cut off before, it is a head comment of that token: it goes before
+//!     the next key or item, or inside the block collection that starts there when it
+//!     follows its `key:` or `-`;
+//!   - otherwise later comments, and all comments before the end of a document, go to
+//!     the innermost collection whose indentation is at most their column; a sequence
+//!     whose last item is a collection passes such a comment to its enclosing mapping
+//!     (go-yaml has no foot comments on sequence ends);
+//! * an empty value (`key:`, `key: &a`) takes none of the comments after it.
 //!
 //! This reproduces sops' placement for everything sops writes (so its files round-trip
-//! byte for byte) and for the usual hand-written layouts.
+//! byte for byte) and for most hand-written layouts; `tests/fixtures/yaml-comments/`
+//! (made by sops) pins each rule, and its README lists the layouts that still differ.
 //!
 //! Tagged and quoted scalars are typed in `scalar`. This file stays over 600 lines on
 //! purpose: the `Builder` is one state machine whose comment-placement rules above read
@@ -235,6 +244,16 @@ struct Pending {
     stem: bool,
 }
 
+/// How go-yaml's scanner cut a comment line off as a foot (see `Builder::prior_feet`).
+#[derive(Clone, Copy)]
+struct Foot {
+    /// It goes to what follows (or to a block that ends there at `column`), not to the
+    /// content before.
+    own: bool,
+    /// Column of the first line of its text.
+    column: usize,
+}
+
 /// The run of consecutive comment events being read.
 #[allow(clippy::struct_excessive_bools)]
 struct Run {
@@ -252,6 +271,14 @@ struct Run {
     blank_split: bool,
     /// The run starts right after an explicit `---` (of a later document).
     after_document_start: bool,
+    /// How many of the run's first comments go-yaml's scanner makes foot comments of the
+    /// content right before the run (see `prior_feet`).
+    prior_feet: std::collections::VecDeque<Foot>,
+    /// Line (1-based) of the last content before the run.
+    content_line: usize,
+    /// The content before the run is a bare `-` (maybe with a comment): go-yaml makes the
+    /// run head comments of what follows, whatever their columns.
+    after_dash: bool,
     /// Depth of the shallowest collection a comment of the run was placed in by its
     /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
     /// deeper again.
@@ -272,11 +299,16 @@ struct Builder<'s> {
     heads: Vec<Pending>,
     /// Same-line comments after `key:` (before its value).
     key_line_comments: Vec<Comment>,
+    /// Foot comments go-yaml gives to the next scalar node: a key that is not its
+    /// mapping's first goes after them, any other node before them.
+    next_feet: Vec<Comment>,
     run: Option<Run>,
     /// An explicit `---` of a document after the first one was the last event.
     after_document_start: bool,
     /// The scalar being delivered is empty and bare (no anchor or tag).
     skip_comments: bool,
+    /// The scalar being delivered is empty (maybe with an anchor or tag).
+    empty_scalar: bool,
     /// Same-line comments after a bare `-`, waiting for a node that takes comments.
     after_dash: Vec<Pending>,
     /// Byte range scanned for the next token and its column (`None`: end of document).
@@ -295,9 +327,11 @@ impl<'s> Builder<'s> {
             loose_comments: Vec::new(),
             heads: Vec::new(),
             key_line_comments: Vec::new(),
+            next_feet: Vec::new(),
             run: None,
             after_document_start: false,
             skip_comments: false,
+            empty_scalar: false,
             after_dash: Vec::new(),
             next_token: None,
         }
@@ -310,6 +344,7 @@ impl<'s> Builder<'s> {
         let trailing: Vec<Comment> = self
             .loose_comments
             .drain(..)
+            .chain(self.next_feet.drain(..))
             .chain(self.heads.drain(..).map(|p| p.comment))
             .collect();
         if let Some(last) = self.branches.last_mut() {
@@ -362,6 +397,7 @@ impl<'s> Builder<'s> {
                 // go-yaml gives the empty item of a bare `-` no comments: those waiting
                 // (and a comment after the `-`) go to the node that follows.
                 self.skip_comments = empty && anchor == 0 && tag.is_none();
+                self.empty_scalar = empty;
                 let value = if empty { Cow::Borrowed("") } else { value };
                 // Only breaks written raw in the file fold; granit also turns the escapes
                 // `\N`, `\L`, `\P` into these characters, which go-yaml keeps.
@@ -412,6 +448,8 @@ impl<'s> Builder<'s> {
         };
         map.items
             .extend(self.loose_comments.drain(..).map(MapItem::Comment));
+        map.items
+            .extend(self.next_feet.drain(..).map(MapItem::Comment));
         map.items
             .extend(self.heads.drain(..).map(|p| MapItem::Comment(p.comment)));
         self.branches.push(map);
@@ -519,6 +557,20 @@ impl<'s> Builder<'s> {
             return column;
         };
         let bytes = self.src.as_bytes();
+        if self.position() == Position::Value {
+            // A mapping value's sequence starts at the first dash of its line (its first
+            // item may itself be a sequence: `- - x`).
+            let line_start = bytes[..offset]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let text = &self.src[line_start..offset];
+            let trimmed = text.trim_start_matches([' ', '\t']);
+            if trimmed.starts_with('-') || (trimmed.is_empty() && bytes.get(offset) == Some(&b'-'))
+            {
+                return text[..text.len() - trimmed.len()].chars().count();
+            }
+        }
         if bytes.get(offset) == Some(&b'-') {
             return column;
         }
@@ -637,9 +689,32 @@ impl<'s> Builder<'s> {
             }
             return Ok(());
         }
+        if !self.next_feet.is_empty()
+            && let Some(frame) = self.stack.last_mut()
+        {
+            let feet = std::mem::take(&mut self.next_feet);
+            let later_key = matches!(&frame.kind, FrameKind::Map { items, .. }
+                if items.iter().any(|i| matches!(i, MapItem::Entry(..))));
+            if position == Position::Key && later_key {
+                for c in feet {
+                    frame.push_comment(c);
+                }
+            } else {
+                frame.deferred.extend(feet);
+            }
+        }
         // A scalar or alias takes no comments inside: everything waiting goes before it.
-        if !(std::mem::take(&mut self.skip_comments) && position == Position::Item) {
+        let empty = std::mem::take(&mut self.empty_scalar);
+        let skip = std::mem::take(&mut self.skip_comments);
+        // go-yaml gives an empty value (`key: &a`) none of the comments that follow it
+        // either: they wait for the next node.
+        if !(skip && position == Position::Item || empty && position == Position::Value) {
             self.comments_before_node(false, false, span);
+        } else if let Some(frame) = self.stack.last_mut() {
+            // Same-line comments after `key: &a` still go before the entry.
+            for c in std::mem::take(&mut self.key_line_comments) {
+                frame.push_comment(c);
+            }
         }
         if position == Position::Key {
             let Some(Frame {
@@ -739,22 +814,29 @@ impl<'s> Builder<'s> {
             }
             return;
         }
+        let Some(comment) = self.prior_foot(comment, span) else {
+            return;
+        };
         let Some(run) = &self.run else { return };
         let first_group = run.in_first_group && run.after_content;
         let stem = run.blank_split;
         let separated = run.blank_split || !run.first_empty;
-        let head = run.to_heads || run.blank_split || !run.after_content;
+        let head = run.to_heads || run.blank_split || !run.after_content || run.after_dash;
         let floor = run.floor;
+        let after_dash = run.after_dash;
         match self.next_token_column(span) {
             None if separated => {
                 // Set apart by a blank line at the end of the stream: the document's.
-                if innermost == 0 {
+                if innermost == 0 && !self.stack[0].awaiting_value() {
                     self.stack[0].push_comment(comment);
                 } else {
                     self.stack[0].deferred.push(comment);
                 }
             }
             Some(next) if head || column <= next => {
+                // Right of what follows a bare `-`: go-yaml gives it to the item as a
+                // whole (in the list, before the item).
+                let line = if after_dash && column > next { 0 } else { line };
                 if let Some(run) = &mut self.run {
                     run.to_heads = true;
                 }
@@ -775,9 +857,89 @@ impl<'s> Builder<'s> {
             {
                 self.foot_of_content(comment);
             }
-            Some(_) if first_group && floor.is_none() => self.foot_of_content(comment),
+            Some(_) if first_group && floor.is_none() => {
+                // Right of the next token, with nothing split off as a foot before
+                // (`prior_feet`): go-yaml makes it a head of what follows.
+                if let Some(run) = &mut self.run {
+                    run.to_heads = true;
+                }
+                self.heads.push(Pending {
+                    comment,
+                    line,
+                    stem,
+                });
+            }
             None | Some(_) => self.place_by_column(comment, column),
         }
+    }
+
+    /// Places a comment of the run's first comments that go-yaml makes a foot (see
+    /// `prior_feet`); gives the comment back when it is not one, or when a block ending
+    /// at its column takes it (placed by column).
+    fn prior_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
+        let innermost = self.stack.len() - 1;
+        let Some(run) = self.run.as_mut() else {
+            return Some(comment);
+        };
+        let Some(foot) = run.prior_feet.pop_front() else {
+            return Some(comment);
+        };
+        {
+            if run.prior_feet.is_empty() {
+                run.in_first_group = false;
+            }
+            let own = foot.own;
+            let content_line = run.content_line;
+            let after_dash = run.after_dash;
+            if own {
+                // A block that ends before the next token and is indented at the
+                // comment's column takes it (go-yaml ends it at that comment); else the
+                // next node does.
+                let next = self.next_token_column(span);
+                let caught = self.stack.iter().any(|f| {
+                    f.indent
+                        .is_some_and(|i| i == foot.column && next.is_none_or(|n| i > n))
+                });
+                if !caught && next.is_some() {
+                    self.next_feet.push(comment);
+                    return None;
+                }
+                if !caught {
+                    // At the end of the document: the document's foot.
+                    if innermost == 0 && !self.stack[0].awaiting_value() {
+                        self.stack[0].push_comment(comment);
+                    } else {
+                        self.stack[0].deferred.push(comment);
+                    }
+                    return None;
+                }
+            } else {
+                // The content may still be on its way (granit delivers a scalar that
+                // could be a key after the comments that follow it).
+                if after_dash && innermost > 0 && self.stack[innermost].is_seq() {
+                    // A foot of a bare `-`: go-yaml gives it to the next node when the
+                    // list goes on (or its item follows), else to the list's mapping,
+                    // after the list.
+                    let dash = self.stack[innermost].indent;
+                    let next = self.next_token_column(span);
+                    if next.zip(dash).is_some_and(|(n, d)| n >= d) {
+                        self.next_feet.push(comment);
+                    } else {
+                        self.stack[innermost - 1].deferred.push(comment);
+                    }
+                    return None;
+                }
+                let frame = &mut self.stack[innermost];
+                let delivered = frame.last.is_some_and(|l| l.end_line >= content_line);
+                if frame.awaiting_value() || !delivered {
+                    frame.deferred.push(comment);
+                } else {
+                    frame.push_comment(comment);
+                }
+                return None;
+            }
+        }
+        Some(comment)
     }
 
     /// A foot comment of the content just read: in the innermost collection, except that
@@ -797,7 +959,15 @@ impl<'s> Builder<'s> {
         let blank_before = self.blank_line_before(span);
         match &mut self.run {
             None => {
+                let prior_feet = if self.after_document_start {
+                    Vec::new()
+                } else {
+                    self.prior_feet(span, blank_before)
+                };
                 self.run = Some(Run {
+                    prior_feet: prior_feet.into(),
+                    content_line: self.content_line(span),
+                    after_dash: self.after_dash_line(span),
                     first_column: column,
                     in_first_group: true,
                     to_heads: false,
@@ -818,6 +988,115 @@ impl<'s> Builder<'s> {
                 }
             }
         }
+    }
+
+    /// Whether the last non-blank line before the one `span` starts on is a bare `-`
+    /// (maybe followed by a comment).
+    fn after_dash_line(&self, span: &Span) -> bool {
+        let Some(offset) = span.start.byte_offset() else {
+            return false;
+        };
+        let before = self.src[..offset].trim_end_matches([' ', '\t']);
+        let before = before.trim_end_matches(['\n', '\r', ' ', '\t']);
+        let line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
+        let content = line.trim_matches([' ', '\t', '\r']);
+        content == "-"
+            || content
+                .strip_prefix('-')
+                .is_some_and(|r| r.trim_start().starts_with('#'))
+    }
+
+    /// The line (1-based) of the last non-blank line before the one `span` starts on.
+    fn content_line(&self, span: &Span) -> usize {
+        let Some(offset) = span.start.byte_offset() else {
+            return 0;
+        };
+        let before = self.src[..offset].trim_end_matches([' ', '\t']);
+        let before = before.trim_end_matches(['\n', '\r', ' ', '\t']);
+        before.matches('\n').count() + 1
+    }
+
+    /// go-yaml's scanner reads the comment lines right after content (no blank line in
+    /// between) as one text, and makes the text read so far a foot comment of that content
+    /// when the next line (comment or not) starts left of the innermost block's
+    /// indentation at another column than the text's first line, or when a blank line or
+    /// the end follows the first lines and they start on the line right after the content
+    /// (not after a `key:`, not when the content is on the file's first line). Returns how
+    /// many comments, from the one at `span`, become such a foot (0: none), and whether
+    /// the foot starts left of the innermost block's indentation and is ended by a blank
+    /// line or the end (then go-yaml gives it to the next node, not to the content).
+    fn prior_feet(&self, span: &Span, blank_before: bool) -> Vec<Foot> {
+        let mut feet = Vec::new();
+        let (Some(offset), Some(frame)) = (span.start.byte_offset(), self.stack.last()) else {
+            return feet;
+        };
+        let Some(indent) = frame.indent else {
+            return feet;
+        };
+        let bytes = self.src.as_bytes();
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        if line_start == 0 {
+            return feet;
+        }
+        let before = self.src[..line_start - 1].trim_end_matches(['\n', '\r', ' ', '\t']);
+        let content_line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
+        let content = content_line.trim_matches([' ', '\t', '\r']);
+        if content
+            .strip_prefix('-')
+            .is_some_and(|r| r.trim_start().starts_with('#'))
+        {
+            return feet;
+        }
+        let content_on_first_line = !before.contains('\n');
+        let after_value = frame.awaiting_value();
+        // After a first cut, or after `key:`, a foot goes to what follows, like a
+        // dedented one.
+        let mut own = after_value;
+        let (mut count, mut start_column, mut first_empty, mut recent_empty) =
+            (0usize, 0usize, !blank_before, false);
+        let mut cut = |count: &mut usize, own: &mut bool, dedented: bool, start_column: usize| {
+            let kind = Foot {
+                own: *own || dedented,
+                column: start_column,
+            };
+            feet.extend(std::iter::repeat_n(kind, *count));
+            *count = 0;
+            *own = true;
+        };
+        let tail = &self.src[line_start..];
+        // The end of the text counts as a blank line.
+        let end = (!tail.ends_with('\n')).then_some("");
+        for line in tail.split('\n').chain(end) {
+            let text = line.trim_start_matches([' ', '\t']);
+            if text.trim_end_matches('\r').is_empty() {
+                if !recent_empty
+                    && count > 0
+                    && first_empty
+                    && ((!content_on_first_line && !after_value) || start_column < indent)
+                {
+                    cut(&mut count, &mut own, start_column < indent, start_column);
+                }
+                first_empty = false;
+                recent_empty = true;
+                continue;
+            }
+            let column = line[..line.len() - text.len()].chars().count();
+            if count > 0 && column < indent && column != start_column {
+                cut(&mut count, &mut own, false, start_column);
+            }
+            if !text.starts_with('#') {
+                break;
+            }
+            if count == 0 {
+                start_column = column;
+            }
+            count += 1;
+            recent_empty = false;
+        }
+        feet
     }
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
@@ -922,7 +1201,7 @@ impl<'s> Builder<'s> {
                 _ => {}
             }
         }
-        if target == innermost {
+        if target == innermost && !self.stack[target].awaiting_value() {
             self.stack[target].push_comment(comment);
         } else {
             self.stack[target].deferred.push(comment);
