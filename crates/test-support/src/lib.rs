@@ -24,7 +24,7 @@ mod transcript;
 
 pub use env::{SCRUBBED_ENV, ScrubEnv, is_ci};
 pub use git::git;
-pub use tools::{find_on_path, gitleaks, sops, ssh_keygen};
+pub use tools::{find_on_path, gitleaks, sops, ssh_keygen, zizmor};
 pub use transcript::{Transcript, redact_path};
 
 #[cfg(test)]

