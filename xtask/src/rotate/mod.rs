@@ -53,8 +53,9 @@ pub(crate) use request::{
 use snapshot::Snapshot;
 use steps::{Inputs, Progress, Step};
 
-/// The bundle, relative to the repository.
-pub(crate) const BUNDLE: &str = "config/secrets.enc.yaml";
+/// The bundle, relative to the repository: bundle-core's one constant, under the short name
+/// xtask uses.
+pub(crate) use bundle_core::ops::mcp::BUNDLE_PATH as BUNDLE;
 /// The name of the ops-controls report attached to the evidence, and of the latest one kept
 /// at the top of the evidence directory (the path the runbooks' `--compare` and `--attach`
 /// use).
