@@ -7,7 +7,7 @@
 //! What must stay true: the guard reads the bundle with the new key from memory only
 //! ([`new_key_env`]); only RG-014 (with `--no-window-check`) and DOC-003 (judged here through
 //! the required items instead) are set aside; the ops-controls report is written as the
-//! latest only once every rule passed.
+//! latest only once rotation-guard's rules and ops-controls' blocking controls passed.
 
 use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::KeyPair;

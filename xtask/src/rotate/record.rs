@@ -1,13 +1,14 @@
 //! Step 5 of a rotation: the execution written to the evidence log with the checklist the
 //! earlier steps earned, the files that prove it and, for an emergency, the communication
-//! entry. Kept apart from [`steps`](super::steps) because it is the one step that talks to
-//! evidence-writer and judges the evidence through ops-controls before writing.
+//! entry. Kept apart from [`steps`](super::steps) because it is the one step that records
+//! through evidence-writer, and it judges the evidence through ops-controls before writing.
 //!
 //! What must stay true: every checklist item is earned by the step that did it or recorded
 //! as skipped with its reason (issue 12); the ops-controls report attached judges the log
 //! with this execution in it, and a blocking control other than DOC-003 stops the step
-//! before anything is recorded; a communication is recorded only from the responsible's own
-//! `--comms-message`, never one the tool made up.
+//! before the execution is recorded (the snapshot, which covers the evidence directory,
+//! then removes a communication entry already written); a communication is recorded only
+//! from the responsible's own `--comms-message`, never one the tool made up.
 
 use bundle_core::ExitStatus;
 use std::io::Write;
