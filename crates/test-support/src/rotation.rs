@@ -34,7 +34,7 @@ pub const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYcanaryKEY";
 pub const SHORT: &str = "abc12";
 pub const CANARIES: [&str; 3] = [DB_PASSWORD, API_TOKEN, AWS_SECRET];
 
-pub const BUNDLE: &str = "config/secrets.enc.yaml";
+pub use bundle_core::ops::mcp::BUNDLE_PATH as BUNDLE;
 pub const EVIDENCE: &str = "docs/evidence/TASK-OPS-302";
 pub const HEADER_REGEX: &str =
     "^MCP_(SECRETS_VERSION|ROTATION_REASON|ROTATED_AT|ROTATION_INCIDENT)$";

@@ -5,6 +5,11 @@
 //! CODEOWNERS, a Makefile, the two runbook scripts and the CI workflow, all calling installed
 //! binaries.
 //!
+//! Layout: this module holds the command line, the checks and the plan ([`init`]);
+//! [`templates`] the fixed files, [`stateful`] the ones built through the libraries
+//! (`.sops.yaml`, the bundle, the evidence) and [`write`] the all-or-nothing writing and the
+//! key's delivery.
+//!
 //! What must stay true:
 //! - nothing is ever overwritten: every file is planned first, and when any planned file
 //!   exists with other content, all such files are listed and nothing is written (exit 1);
@@ -24,30 +29,28 @@
 
 use bundle_core::ExitStatus;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
-use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig};
-use bundle_core::fsio::{self, WriteOptions};
+use bundle_core::config::CONFIG_FILE_NAME;
 use bundle_core::keys::{KeyPair, parse_recipient};
-use bundle_core::ops::evidence::{DEFAULT_DIR, Kind, LOG_FILE};
-use bundle_core::ops::mcp::{HEADER_UNENCRYPTED_REGEX, Header, Version};
-use bundle_core::sops::{Decrypted, EncryptSettings};
-use bundle_core::store::EmitOptions;
+use bundle_core::ops::evidence::{DEFAULT_DIR, LOG_FILE};
 use bundle_core::time::Timestamp;
 use bundle_core::treepath::TreePath;
-use bundle_core::{Format, store};
-use bundle_core::{Scalar, Text, Value};
 use clap::Args;
 use zeroize::Zeroizing;
 
-use crate::rotate::{BUNDLE, KeySink, SetSource, deliver_to_command, now_from_env, parse_set};
+use crate::rotate::{BUNDLE, KeySink, SetSource, now_from_env, parse_set};
 
 /// How long `--key-cmd` may run, as `rotate`'s default `--key-cmd-timeout`.
 const KEY_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_mins(1);
 use crate::{Failure, TaskResult};
 
+mod stateful;
 mod templates;
+mod write;
+
+use stateful::stateful_files;
+use write::{Created, deliver_key, write_all};
 
 pub(crate) use templates::{GITLEAKS_SHA256, TODO, WORKFLOW};
 
@@ -534,169 +537,6 @@ fn refuse_key_path(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
             "--key-out {}: the file exists; refusing to overwrite it",
             path.display()
         )));
-    }
-    Ok(())
-}
-
-/// `.sops.yaml`, the bundle at version 1 and the evidence skeleton with its first execution.
-fn stateful_files(
-    repo: &Path,
-    options: &Options,
-    pair: &KeyPair,
-    now: Timestamp,
-) -> Result<Vec<Planned>, Box<Failure>> {
-    let mut recipients = vec![pair.recipient()];
-    recipients.extend(options.recipients.iter().cloned());
-    let mut sops_yaml = format!(
-        "# Written by `mcp-secrets init`: the bundle's creation rule. The header keys stay in the\n# clear (covered by the MAC); everything else is encrypted to these age recipients.\ncreation_rules:\n  - path_regex: 'config/secrets\\.enc\\.yaml$'\n    unencrypted_regex: '{HEADER_UNENCRYPTED_REGEX}'\n    age:\n"
-    );
-    for r in &recipients {
-        sops_yaml.push_str("      - ");
-        sops_yaml.push_str(r);
-        sops_yaml.push('\n');
-    }
-    let config = SopsConfig::parse(&repo.join(CONFIG_FILE_NAME), &sops_yaml)?;
-    let bundle_path = repo.join(BUNDLE);
-    let rule = config.rule_for(&bundle_path)?;
-    let raw = store::parse(Format::Yaml, b"{}\n")
-        .map_err(|e| Failure::usage(format!("internal: the empty bundle does not parse: {e}")))?;
-    let mut decrypted = Decrypted::new(
-        &bundle_path,
-        Format::Yaml,
-        raw.branches,
-        &EncryptSettings::from_rule(rule),
-    )?;
-    Header {
-        version: Version::Int(1),
-        reason: Some("criação do bundle (mcp-secrets init)".to_owned()),
-        rotated_at: Some(now.to_string()),
-        incident: None,
-    }
-    .apply(&mut decrypted);
-    for (path, value) in &options.values {
-        decrypted.set(
-            path,
-            Value::Scalar(Scalar::Str(Text::new(value.to_string()))),
-        )?;
-    }
-    let encrypted = decrypted.into_encrypted(now.unix())?;
-    let bundle = encrypted.to_bytes(EmitOptions::default())?;
-    let mut files = vec![
-        Planned {
-            path: CONFIG_FILE_NAME.to_owned(),
-            bytes: sops_yaml.into_bytes(),
-            mode: 0o644,
-        },
-        Planned {
-            path: BUNDLE.to_owned(),
-            bytes: bundle,
-            mode: 0o644,
-        },
-    ];
-    files.extend(evidence_files(options, now)?);
-    Ok(files)
-}
-
-/// The evidence skeleton and the first execution (v0 → v1), built in a private staging
-/// directory and read back.
-fn evidence_files(options: &Options, now: Timestamp) -> Result<Vec<Planned>, Box<Failure>> {
-    let staging = tempfile::Builder::new()
-        .prefix("mcp-secrets-init-")
-        .tempdir()
-        .map_err(|e| Failure::usage(format!("temporary directory: {e}")))?;
-    let dir = staging.path().join("evidence");
-    evidence_writer::init(&dir, evidence_writer::Lang::Pt).map_err(Failure::tool)?;
-    let mut first = evidence_writer::RecordRequest::new(Kind::Scheduled);
-    first.reason = Some("criação do bundle (mcp-secrets init)".to_owned());
-    first.responsible.clone_from(&options.responsible);
-    first.version_from = Some(0);
-    first.version_to = Some(1);
-    evidence_writer::record(&dir, &first, evidence_writer::Now::fixed(now), None)
-        .map_err(Failure::tool)?;
-    let mut found = Vec::new();
-    crate::walk::files_under(&dir, &mut found)?;
-    found.sort();
-    let mut files = Vec::new();
-    for f in found {
-        let rel = f
-            .strip_prefix(&dir)
-            .map_err(|_| Failure::usage("internal: evidence file outside its directory"))?;
-        files.push(Planned {
-            path: format!("{DEFAULT_DIR}/{}", rel.display()),
-            bytes: fs_err::read(&f)?,
-            mode: 0o644,
-        });
-    }
-    Ok(files)
-}
-
-/// What a run created, to be removed when a later write fails.
-#[derive(Default)]
-struct Created {
-    files: Vec<PathBuf>,
-    dirs: Vec<PathBuf>,
-}
-
-impl Created {
-    fn undo(self) {
-        for f in self.files.iter().rev() {
-            let _ = fs_err::remove_file(f);
-        }
-        for d in self.dirs.iter().rev() {
-            let _ = fs_err::remove_dir(d);
-        }
-    }
-}
-
-fn write_all(repo: &Path, files: &[&Planned], created: &mut Created) -> Result<(), Box<Failure>> {
-    for p in files {
-        let target = repo.join(&p.path);
-        let parent = target
-            .parent()
-            .ok_or_else(|| Failure::usage("internal: a planned file has no directory"))?;
-        create_dirs(repo, parent, created)?;
-        fsio::write_atomic(
-            &target,
-            &p.bytes,
-            WriteOptions {
-                private: false,
-                overwrite: false,
-            },
-        )?;
-        created.files.push(target.clone());
-        fs_err::set_permissions(&target, std::fs::Permissions::from_mode(p.mode))?;
-    }
-    Ok(())
-}
-
-/// Creates `dir` and its missing parents below `repo`, remembering each one.
-fn create_dirs(repo: &Path, dir: &Path, created: &mut Created) -> Result<(), Box<Failure>> {
-    let mut missing = Vec::new();
-    let mut at = dir;
-    while at != repo && !exists(at) {
-        missing.push(at.to_owned());
-        at = at
-            .parent()
-            .ok_or_else(|| Failure::usage("internal: directory outside the repository"))?;
-    }
-    for d in missing.into_iter().rev() {
-        fs_err::create_dir(&d)?;
-        created.dirs.push(d);
-    }
-    Ok(())
-}
-
-fn deliver_key(sink: &KeySink, pair: &KeyPair, now: Timestamp) -> Result<(), Box<Failure>> {
-    let text = Zeroizing::new(format!(
-        "# created: {now}\n# public key: {}\n{}\n",
-        pair.recipient(),
-        pair.expose_identity()
-    ));
-    match sink {
-        KeySink::File(path) => {
-            fsio::write_atomic(path, text.as_bytes(), WriteOptions::PRIVATE_NEW)?;
-        }
-        KeySink::Command(cmd, timeout) => deliver_to_command(cmd, text.as_bytes(), *timeout)?,
     }
     Ok(())
 }

@@ -3,12 +3,13 @@
 //! may touch is snapshotted first and restored byte for byte when a step fails.
 //!
 //! Layout: [`request`] turns the command line into a [`Request`] and checks it; [`steps`]
-//! holds the [`Step`](steps::Step) list (names, numbers, order), the progress printer and one
-//! function per step, the larger ones in [`preflight`] (step 1), [`validate`] (step 4) and
-//! [`pr`] (step 7); [`snapshot`] is the rollback, [`journal`] its copy on disk and
-//! [`recover`] the `--recover` that uses it after a kill. This module orders them: checks,
-//! snapshot and journal, steps, then restore (a step failed, or SIGINT/SIGTERM arrived and
-//! the rotation stopped before its next step) or discard (all passed).
+//! holds the [`Step`](steps::Step) list (names, numbers, order), the progress printer and the
+//! loop that calls one function per step: [`preflight`] (step 1), [`rekey`] (steps 2 and 3),
+//! [`validate`] (step 4), [`record`] (step 5), [`guard`] (step 6) and [`pr`] (step 7);
+//! [`snapshot`] is the rollback, [`journal`] its copy on disk and [`recover`] the `--recover`
+//! that uses it after a kill. This module orders them: checks, snapshot and journal, steps,
+//! then restore (a step failed, or SIGINT/SIGTERM arrived and the rotation stopped before
+//! its next step) or discard (all passed).
 //!
 //! What must stay true, on top of each module's rules: while a journal exists nothing else
 //! runs but `--recover`; the new private key reaches disk only at `--key-out`; the
@@ -31,10 +32,13 @@ use bundle_core::time::Timestamp;
 use crate::{Failure, TaskResult};
 
 mod emergency;
+mod guard;
 mod journal;
 mod pr;
 mod preflight;
+mod record;
 mod recover;
+mod rekey;
 mod request;
 mod snapshot;
 mod steps;
@@ -42,15 +46,16 @@ mod validate;
 
 pub(crate) use emergency::CommsSource;
 pub(crate) use journal::refuse_if_interrupted;
+pub(crate) use rekey::deliver_to_command;
 pub(crate) use request::{
     Emergency, KeySink, Request, RotateArgs, SetSource, now_from_env, parse_set, tree_path,
 };
 use snapshot::Snapshot;
-pub(crate) use steps::deliver_to_command;
 use steps::{Inputs, Progress, Step};
 
-/// The bundle, relative to the repository.
-pub(crate) const BUNDLE: &str = "config/secrets.enc.yaml";
+/// The bundle, relative to the repository: bundle-core's one constant, under the short name
+/// xtask uses.
+pub(crate) use bundle_core::ops::mcp::BUNDLE_PATH as BUNDLE;
 /// The name of the ops-controls report attached to the evidence, and of the latest one kept
 /// at the top of the evidence directory (the path the runbooks' `--compare` and `--attach`
 /// use).

@@ -1,6 +1,9 @@
 //! The rotation's steps, in the runbook's order: the [`Step`] list (the one source of their
 //! names, numbers and order), the [`Progress`] printer (`[3/6] Atualizar bundle`, then
-//! `ok: ...` or `FALHOU: ...`), and one function per step.
+//! `ok: ...` or `FALHOU: ...`), and [`run_all`], which calls one function per step: step 1
+//! in [`preflight`](super::preflight), steps 2 and 3 in [`rekey`](super::rekey), step 4 in
+//! [`validate`](super::validate), step 5 in [`record`](super::record), step 6 in
+//! [`guard`](super::guard) and step 7 in [`pr`](super::pr).
 //!
 //! What must stay true: steps run in [`Step::ALL`]'s order and stop at the first failure,
 //! which is returned with its step so the caller can roll back and name it. A step writes
@@ -11,31 +14,18 @@
 //! them and undoes itself when its commit fails. A signal is acted on only between steps,
 //! where the snapshot and the journal describe the whole change so far.
 
-use bundle_core::ExitStatus;
 use std::io::Write;
-use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use age::secrecy::SecretString;
-use bundle_core::config::{CONFIG_FILE_NAME, SopsConfig, replace_rule_recipients};
-use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::{KeyEnv, KeyPair};
-use bundle_core::ops::evidence::{
-    CheckItem, DEFAULT_DIR, EmergencyRecord, Kind, Link, OPS_CONTROLS_ITEM, Proof,
-};
-use bundle_core::ops::mcp::{Header, Version};
-use bundle_core::sops::SopsFile;
-use bundle_core::store::EmitOptions;
-use bundle_core::{Scalar, Text, Value};
-use zeroize::Zeroizing;
+use bundle_core::ops::evidence::{CheckItem, EmergencyRecord, Kind, Proof};
 
-use super::preflight::Current;
 use super::request::{KeySink, Values};
 use super::snapshot::Snapshot;
-use super::{Outcome, Rotation, blocking_ids, ops_report, outcome_id};
+use super::{Outcome, Rotation};
 use crate::Failure;
 
 /// One step of a rotation, in the runbook's order.
@@ -233,12 +223,6 @@ pub(super) struct Versions {
     pub(super) to: u64,
 }
 
-/// The new key and where it was delivered.
-struct NewKey {
-    pair: KeyPair,
-    delivered_to: String,
-}
-
 /// Runs every planned step. Before each one: a pending SIGINT/SIGTERM stops the rotation
 /// (the caller rolls back), else the journal records the step. `delivered` says where the
 /// new key went once it did (the key is useless if the rotation then fails).
@@ -273,12 +257,14 @@ pub(super) fn run_all(
         to: current.version + 1,
     };
     enter(snapshot, Step::GenerateKey, delivered)?;
-    let key = progress.run(Step::GenerateKey, |_| generate_key(rotation, inputs))?;
+    let key = progress.run(Step::GenerateKey, |_| {
+        super::rekey::generate_key(rotation, inputs)
+    })?;
     *delivered = Some(key.delivered_to);
     let recipient = key.pair.recipient();
     enter(snapshot, Step::UpdateBundle, delivered)?;
     let updated = progress.run(Step::UpdateBundle, |_| {
-        update_bundle(rotation, inputs, &current, &recipient, versions)
+        super::rekey::update_bundle(rotation, inputs, &current, &recipient, versions)
     })?;
     let updated_sha = fs_err::read(&rotation.bundle)
         .map(|bytes| bundle_core::ops::evidence::sha256_hex(&bytes))
@@ -318,7 +304,7 @@ pub(super) fn run_all(
     items.append(&mut earned.items);
     enter(snapshot, Step::RecordEvidence, delivered)?;
     let (evidence_id, record) = progress.run(Step::RecordEvidence, |notes| {
-        record_evidence(
+        super::record::record_evidence(
             rotation,
             inputs,
             versions,
@@ -328,7 +314,9 @@ pub(super) fn run_all(
         )
     })?;
     enter(snapshot, Step::Guard, delivered)?;
-    progress.run(Step::Guard, |_| guard(rotation, &key.pair, &evidence_id))?;
+    progress.run(Step::Guard, |_| {
+        super::guard::guard(rotation, &key.pair, &evidence_id)
+    })?;
     if rotation.request.commit {
         enter(snapshot, Step::OpenPr, delivered)?;
         progress.run(Step::OpenPr, |_| {
@@ -363,349 +351,6 @@ pub(super) fn dry_run(
         }
     }
     Ok(())
-}
-
-/// Step 2: a new age key, delivered to the sink (the private key never touches the
-/// repository).
-fn generate_key(rotation: &Rotation<'_>, inputs: &Inputs<'_>) -> StepBody<NewKey> {
-    let pair = KeyPair::generate();
-    let text = Zeroizing::new(format!(
-        "# created: {}\n# public key: {}\n{}\n",
-        rotation.request.now,
-        pair.recipient(),
-        pair.expose_identity()
-    ));
-    let to = match inputs.sink {
-        KeySink::File(path) => {
-            fsio::write_atomic(path, text.as_bytes(), WriteOptions::PRIVATE_NEW)?;
-            format!("{} (0600)", path.display())
-        }
-        KeySink::Command(cmd, timeout) => {
-            deliver_to_command(cmd, text.as_bytes(), *timeout)?;
-            "--key-cmd".to_owned()
-        }
-    };
-    let summary = format!("novo destinatário {} -> {to}", pair.recipient());
-    Ok((
-        NewKey {
-            pair,
-            delivered_to: to,
-        },
-        summary,
-    ))
-}
-
-pub(crate) fn deliver_to_command(
-    cmd: &str,
-    key: &[u8],
-    timeout: Duration,
-) -> Result<(), Box<Failure>> {
-    // A group of its own: at the deadline the command and whatever it started are killed.
-    let mut child = Process::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| Failure::usage(format!("--key-cmd: cannot start the command: {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // The key fits in the pipe's buffer, so this returns even if the command never reads;
-        // a command that exits without reading gives a broken pipe: its status decides.
-        let _ = stdin.write_all(key);
-    }
-    let status = bundle_core::process::wait_with_deadline(&mut child, timeout)
-        .map_err(|e| Failure::usage(format!("--key-cmd: {e}")))?;
-    match status {
-        Some(status) if status.success() => Ok(()),
-        Some(status) => Err(Failure::usage(format!(
-            "--key-cmd exited with {status}: the key was not stored"
-        ))),
-        None => Err(Failure::usage(format!(
-            "--key-cmd did not finish within {} s and was killed with its children; whatever it stored is not used (raise --key-cmd-timeout if it needs longer)",
-            timeout.as_secs()
-        ))),
-    }
-}
-
-/// The recipients of the new rule: the kept ones (an emergency naming `--compromised`
-/// keeps the others), then `recipient`.
-fn new_recipients(
-    rotation: &Rotation<'_>,
-    config: &SopsConfig,
-    index: usize,
-    recipient: &str,
-) -> Result<Vec<String>, Box<Failure>> {
-    let mut kept: Vec<String> = Vec::new();
-    if let Some(emergency) = &rotation.request.emergency
-        && !emergency.compromised.is_empty()
-    {
-        let current: Vec<&str> = config.creation_rules[index].recipients().collect();
-        if let Some(unknown) = emergency
-            .compromised
-            .iter()
-            .find(|c| !current.contains(&c.trim()))
-        {
-            return Err(Failure::usage(format!(
-                "--compromised {unknown}: not a recipient of the {CONFIG_FILE_NAME} rule"
-            )));
-        }
-        for r in config.creation_rules[index].recipients() {
-            if !emergency.compromised.iter().any(|c| c.trim() == r) {
-                kept.push(r.to_owned());
-            }
-        }
-    }
-    kept.push(recipient.to_owned());
-    Ok(kept)
-}
-
-/// Step 3: the bundle re-encrypted to the new recipients with a new data key, the values
-/// replaced, the header at the new version; then `.sops.yaml`.
-fn update_bundle(
-    rotation: &Rotation<'_>,
-    inputs: &Inputs<'_>,
-    current: &Current,
-    recipient: &str,
-    versions: Versions,
-) -> StepBody<SopsFile> {
-    let request = rotation.request;
-    let config_text = fs_err::read_to_string(&rotation.config)?;
-    let config = SopsConfig::parse(&rotation.config, &config_text)?;
-    let index = config.rule_index_for(&rotation.bundle)?;
-    let kept = new_recipients(rotation, &config, index, recipient)?;
-    let new_config = replace_rule_recipients(&config_text, index, &kept)?;
-    let mut decrypted = current.bundle.decrypt(&current.identities)?;
-    decrypted.set_recipients(std::slice::from_ref(&kept), None)?;
-    decrypted.rotate_data_key()?;
-    for (path, value) in inputs.values {
-        decrypted.set(
-            path,
-            Value::Scalar(Scalar::Str(Text::new(value.to_string()))),
-        )?;
-    }
-    let header = Header {
-        version: Version::Int(
-            i64::try_from(versions.to).map_err(|_| Failure::usage("version overflow"))?,
-        ),
-        reason: Some(request.rotation_reason()),
-        rotated_at: Some(request.now.to_string()),
-        incident: request.emergency.as_ref().map(|e| e.incident.clone()),
-    };
-    header.apply(&mut decrypted);
-    let encrypted = decrypted.encrypt(request.now.unix())?;
-    encrypted.write(&rotation.bundle, EmitOptions::default())?;
-    fsio::write_atomic(
-        &rotation.config,
-        new_config.as_bytes(),
-        WriteOptions::PUBLIC,
-    )?;
-    let summary = format!(
-        "v{} -> v{}, {} destinatário(s), nova chave de dados, {} valor(es) substituído(s)",
-        versions.from,
-        versions.to,
-        kept.len(),
-        inputs.values.len()
-    );
-    Ok((encrypted, summary))
-}
-
-/// Step 5: the execution recorded with the checklist the steps earned and the files that
-/// prove it. The ops-controls report attached is taken with this execution in the log
-/// (ops-controls' pending execution), so it judges the rotation as recorded: no DOC-004
-/// failure for the version being recorded (issue 12). The gitleaks report is also kept at
-/// the top of the evidence directory. An emergency records first the communication the
-/// responsible gave (`--comms-message`, exactly as given), and its record names that entry,
-/// or says the communication is pending: a message nobody posted is never written.
-fn record_evidence(
-    rotation: &Rotation<'_>,
-    inputs: &Inputs<'_>,
-    versions: Versions,
-    mut items: Vec<CheckItem>,
-    attachments: &[PathBuf],
-    notes: &mut dyn Write,
-) -> StepBody<(String, Option<EmergencyRecord>)> {
-    let request = rotation.request;
-    let at = evidence_writer::Now {
-        at: request.now,
-        explicit: request.now_explicit,
-    };
-    let mut emergency_record = inputs.emergency.cloned();
-    if let Some(item) = record_comms(rotation, inputs, at, emergency_record.as_mut())? {
-        items.push(item);
-    }
-    let mut record = evidence_writer::RecordRequest::new(rotation.kind);
-    record.reason = Some(request.rotation_reason());
-    record.responsible.clone_from(&request.responsible);
-    record.incident = request.emergency.as_ref().map(|e| e.incident.clone());
-    record.version_from = Some(versions.from);
-    record.version_to = Some(versions.to);
-    record.written_at = Some(request.now);
-    for link in &request.links {
-        record
-            .links
-            .push(Link::parse(link).map_err(Failure::wrap(ExitStatus::Usage))?);
-    }
-    items.push(match record.links.iter().find(|l| l.label == "CI") {
-        Some(ci) => CheckItem::done(
-            "ci",
-            Proof::Link {
-                label: ci.label.clone(),
-                url: ci.url.clone(),
-            },
-        ),
-        None => CheckItem::skipped("ci", "nenhum link de CI informado (--link CI=URL)"),
-    });
-    record.attachments = attachments.to_vec();
-    record.checklist = items;
-    record.emergency.clone_from(&emergency_record);
-    let report = crate::evidence::report_for(
-        rotation.repo,
-        &rotation.evidence,
-        &record,
-        request.now,
-        inputs.work,
-    )?;
-    // DOC-003 judges the evidence: this execution's own items are judged by the guard step
-    // (with the user's waivers), the earlier executions' do not stop a rotation.
-    let blocking: Vec<&String> = report
-        .blocking
-        .iter()
-        .filter(|id| *id != "DOC-003")
-        .collect();
-    if !blocking.is_empty() {
-        return Err(Failure::problem(format!(
-            "ops-controls fails with this execution recorded: {}",
-            blocking
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    record.attachments.push(report.path);
-    record.checklist.push(CheckItem::done(
-        OPS_CONTROLS_ITEM,
-        super::validate::attached(super::REPORT_NAME),
-    ));
-    let outcome =
-        evidence_writer::record(&rotation.evidence, &record, at, None).map_err(Failure::tool)?;
-    let id = outcome_id(&outcome);
-    if let Some(gitleaks) = attachments
-        .iter()
-        .find(|p| p.file_name().is_some_and(|n| n == super::GITLEAKS_REPORT))
-    {
-        fs_err::copy(gitleaks, rotation.evidence.join(super::GITLEAKS_REPORT))?;
-    }
-    writeln!(
-        notes,
-        "      ops-controls com a execução registrada: {} ok de {}",
-        report.pass, report.total
-    )?;
-    let comms = match emergency_record.as_ref().map(|r| r.comms.as_deref()) {
-        Some(Some(comms)) => format!("; comunicação {comms}"),
-        Some(None) => "; comunicação pendente".to_owned(),
-        None => String::new(),
-    };
-    Ok((
-        (id.clone(), emergency_record),
-        format!("{id} em {DEFAULT_DIR}{comms}"),
-    ))
-}
-
-/// An emergency's communication item: done with the comms entry recorded from the
-/// responsible's own message (`--comms-message`, exactly as given, named in the record), or
-/// skipped as pending. `None` for a scheduled rotation.
-fn record_comms(
-    rotation: &Rotation<'_>,
-    inputs: &Inputs<'_>,
-    at: evidence_writer::Now,
-    record: Option<&mut EmergencyRecord>,
-) -> Result<Option<CheckItem>, Box<Failure>> {
-    let request = rotation.request;
-    let Some(emergency) = &request.emergency else {
-        return Ok(None);
-    };
-    let (Some(message), Some(record)) = (inputs.comms_message, record) else {
-        return Ok(Some(CheckItem::skipped(
-            "comms",
-            "comunicação pendente: nenhuma mensagem publicada foi dada (--comms-message)",
-        )));
-    };
-    let mut comms = evidence_writer::RecordRequest::new(Kind::Comms);
-    comms.incident = Some(emergency.incident.clone());
-    comms.message = Some(message.to_owned());
-    comms.written_at = Some(request.now);
-    let outcome =
-        evidence_writer::record(&rotation.evidence, &comms, at, None).map_err(Failure::tool)?;
-    let comms_id = outcome_id(&outcome);
-    record.comms = Some(comms_id.clone());
-    Ok(Some(CheckItem::done(
-        "comms",
-        Proof::Entry { id: comms_id },
-    )))
-}
-
-/// Step 6: rotation-guard's rules against `HEAD` (RG-014 waived by `--no-window-check`),
-/// then ops-controls once more, now that the execution is recorded: that report is kept as
-/// the latest at the top of the evidence directory. Last, the execution must have earned
-/// every item the policy requires of its kind (the rule DOC-003 applies), or the rotation
-/// is rolled back.
-fn guard(rotation: &Rotation<'_>, pair: &KeyPair, evidence_id: &str) -> StepBody<()> {
-    let request = rotation.request;
-    let mut options = rotation_guard::check::CheckOptions::new(rotation.repo.to_owned(), "HEAD");
-    options.keys = rotation_guard::keys::KeySource::Env(new_key_env(pair));
-    let report = rotation_guard::check::check(&options).map_err(Failure::tool)?;
-    let failed: Vec<String> = report
-        .rules
-        .iter()
-        .filter(|r| r.status == rotation_guard::rules::Status::Fail)
-        .filter(|r| request.window_check || r.id != "RG-014")
-        .map(|r| format!("{} ({})", r.id, r.message))
-        .collect();
-    if !failed.is_empty() {
-        return Err(Failure::problem(format!(
-            "rotation-guard check: {}",
-            failed.join("; ")
-        )));
-    }
-    let controls = ops_report(rotation.repo, request.now)?;
-    let blocking: Vec<String> = blocking_ids(&controls)
-        .into_iter()
-        .filter(|id| id != "DOC-003")
-        .collect();
-    if !blocking.is_empty() {
-        return Err(Failure::problem(format!(
-            "ops-controls fails: {}",
-            blocking.join(", ")
-        )));
-    }
-    fsio::write_atomic(
-        &rotation.evidence.join(super::REPORT_NAME),
-        controls.to_json().as_bytes(),
-        WriteOptions::PUBLIC,
-    )?;
-    // The items the user waived on the command line stay recorded as skipped (DOC-003 reports
-    // them afterwards) but do not undo the rotation: `--no-window-check` waives the plan.
-    let required: Vec<String> = super::required_items(rotation.repo, rotation.kind)?
-        .into_iter()
-        .filter(|item| request.window_check || item != "plan")
-        .collect();
-    let unearned = super::unearned(&rotation.evidence, evidence_id, &required)?;
-    if !unearned.is_empty() {
-        return Err(Failure::problem(format!(
-            "{evidence_id} did not earn what {} requires: {}",
-            ops_controls::DEFAULT_POLICY,
-            unearned.join("; ")
-        )));
-    }
-    Ok((
-        (),
-        format!(
-            "{} regras, nenhuma falha; ops-controls ok",
-            report.rules.len()
-        ),
-    ))
 }
 
 #[cfg(test)]

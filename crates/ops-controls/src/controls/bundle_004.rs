@@ -40,7 +40,7 @@ fn run(cx: &Context) -> Outcome {
 mod tests {
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
 
-    const BUNDLE: &str = "config/secrets.enc.yaml";
+    use bundle_core::ops::mcp::BUNDLE_PATH as BUNDLE;
 
     #[test]
     fn passes_on_a_plaintext_integer() {
