@@ -39,7 +39,7 @@ use bundle_core::treepath::TreePath;
 use clap::Args;
 use zeroize::Zeroizing;
 
-use crate::rotate::{BUNDLE, KeySink, SetSource, now_from_env, parse_set};
+use crate::rotate::{BUNDLE, KeySink, SetSource, now_from_env, parse_set, refuse_key_out};
 
 /// How long `--key-cmd` may run, as `rotate`'s default `--key-cmd-timeout`.
 const KEY_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_mins(1);
@@ -409,7 +409,7 @@ pub(crate) fn init(
         });
     }
     if let KeySink::File(path) = &options.key_sink {
-        refuse_key_path(&repo, path)?;
+        refuse_key_out(&repo, path)?;
     }
     let pair = KeyPair::generate();
     let mut planned: Vec<Planned> = templates::render(options)
@@ -513,30 +513,4 @@ fn check_pins(options: &Options) -> Result<(), Box<Failure>> {
 
 fn exists(path: &Path) -> bool {
     fs_err::symlink_metadata(path).is_ok()
-}
-
-/// `--key-out` must be new and outside the repository, its directory existing.
-fn refuse_key_path(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
-    let absolute = std::path::absolute(path)?;
-    let parent = absolute.parent().unwrap_or(Path::new("/"));
-    let parent = fs_err::canonicalize(parent).map_err(|e| {
-        Failure::usage(format!(
-            "--key-out {}: the directory must exist ({e})",
-            path.display()
-        ))
-    })?;
-    if parent.starts_with(repo) {
-        return Err(Failure::usage(format!(
-            "--key-out {}: refusing to write a private key inside the repository\nhint: choose a path outside {}",
-            path.display(),
-            repo.display()
-        )));
-    }
-    if exists(path) {
-        return Err(Failure::usage(format!(
-            "--key-out {}: the file exists; refusing to overwrite it",
-            path.display()
-        )));
-    }
-    Ok(())
 }

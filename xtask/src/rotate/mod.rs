@@ -48,7 +48,8 @@ pub(crate) use emergency::CommsSource;
 pub(crate) use journal::refuse_if_interrupted;
 pub(crate) use rekey::deliver_to_command;
 pub(crate) use request::{
-    Emergency, KeySink, Request, RotateArgs, SetSource, now_from_env, parse_set, tree_path,
+    Emergency, KeySink, Request, RotateArgs, SetSource, now_from_env, parse_set, refuse_key_out,
+    tree_path,
 };
 use snapshot::Snapshot;
 use steps::{Inputs, Progress, Step};

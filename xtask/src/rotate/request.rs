@@ -265,7 +265,7 @@ impl Request {
             ));
         };
         if let KeySink::File(path) = &sink {
-            refuse_inside(repo, path)?;
+            refuse_key_out(repo, path)?;
         }
         Ok(sink)
     }
@@ -338,7 +338,10 @@ pub(crate) fn tree_path(flag: &str, key: &str) -> Result<TreePath, Box<Failure>>
     }
 }
 
-fn refuse_inside(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
+/// `--key-out` must be a new file outside the repository, in a directory that exists (the
+/// rule `rotate` and `init` share: a private key never lands where git could pick it up,
+/// and never replaces a file).
+pub(crate) fn refuse_key_out(repo: &Path, path: &Path) -> Result<(), Box<Failure>> {
     let absolute = std::path::absolute(path)?;
     let parent = absolute.parent().unwrap_or(Path::new("/"));
     let parent = fs_err::canonicalize(parent).map_err(|e| {
