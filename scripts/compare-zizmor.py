@@ -8,15 +8,16 @@ git copies when `--git-dir-template` says where they are (offline machines).
 
 Both tools run on each repository's `.github/workflows`, ops-controls with its built-in
 policy (the `general` profile) and zizmor with its default persona, offline. Findings are
-grouped in four families:
+grouped in five families:
 
     injection  WF-015             template-injection
     triggers   WF-005, WF-006     dangerous-triggers
     pinning    WF-012             unpinned-uses, unpinned-images
     cache      WF-016             cache-poisoning
+    app        WF-017             github-app
 
-Injection, pinning and cache are matched by file and line (cache: the caching step's
-`uses:` line); triggers by file (zizmor points at the
+Injection, pinning, cache and app are matched by file and line (cache: the caching step's
+`uses:` line; app: the `uses:`, `owner:` or `skip-token-revoke:` line); triggers by file (zizmor points at the
 trigger, ops-controls at the trigger or the privileged use). The script prints a table of
 counts per file (ours / zizmor), then every finding only one tool raised, each with its
 explanation when it has one:
@@ -57,6 +58,7 @@ OURS = {
     "WF-006": "triggers",
     "WF-012": "pinning",
     "WF-016": "cache",
+    "WF-017": "app",
 }
 THEIRS = {
     "template-injection": "injection",
@@ -64,8 +66,9 @@ THEIRS = {
     "unpinned-uses": "pinning",
     "unpinned-images": "pinning",
     "cache-poisoning": "cache",
+    "github-app": "app",
 }
-FAMILIES = ["injection", "triggers", "pinning", "cache"]
+FAMILIES = ["injection", "triggers", "pinning", "cache", "app"]
 
 
 IDENTS = defaultdict(list)

@@ -296,7 +296,7 @@ fn sarif_is_a_valid_2_1_0_log() {
     assert_eq!(log["$schema"], ops_controls::render::SARIF_SCHEMA);
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 34);
+    assert_eq!(rules.len(), 35);
     let results = run["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for result in results {

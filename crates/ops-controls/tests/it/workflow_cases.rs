@@ -1,5 +1,6 @@
 //! One snapshot per positive and negative case of the workflow rules of issue 14 (WF-015
-//! template injection, WF-012 pinning, WF-016 cache poisoning): each case is a one-workflow repository audited with
+//! template injection, WF-012 pinning, WF-016 cache poisoning, WF-017 App
+//! token scope): each case is a one-workflow repository audited with
 //! the built-in policy (the `general` profile), as `--only WF` audits a foreign repository.
 //! A positive case must fail its check at the snapshotted lines; a negative case must pass.
 #![allow(clippy::unwrap_used)]
@@ -207,4 +208,20 @@ fn no_cache_finding_in_ci_that_neither_releases_nor_publishes() {
         "      - uses: actions/setup-node@v5\n        with:\n          cache: pnpm\n      - uses: Swatinem/rust-cache@v2\n      - run: |\n          cargo publish --dry-run\n          npm publish --dry-run\n          echo done\n      - uses: docker/build-push-action@v6\n        with:\n          push: false\n          cache-from: type=gha\n",
     );
     negative("wf016_negative_ci", "WF-016", &workflow);
+}
+
+#[test]
+fn app_tokens_with_blanket_permissions_repositories_or_lifetime() {
+    let workflow = format!(
+        "on: issue_comment\npermissions: {{}}\njobs:\n  bot:\n    runs-on: ubuntu-latest\n    steps:\n      - id: app\n        uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n      - uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n          owner: ${{{{ github.repository_owner }}}}\n          permission-issues: write\n          skip-token-revoke: true\n      - uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n          permission-contents: read\n          skip-token-revoke: ${{{{ inputs.keep }}}}\n      - uses: tibdex/github-app-token@{SHA} # v2.1.0\n        with:\n          app_id: ${{{{ vars.APP_ID }}}}\n          private_key: ${{{{ secrets.APP_KEY }}}}\n"
+    );
+    positive("wf017_positive", "WF-017", &workflow);
+}
+
+#[test]
+fn no_app_token_finding_when_scoped() {
+    let workflow = format!(
+        "on: push\npermissions: {{}}\njobs:\n  bot:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n          owner: ${{{{ github.repository_owner }}}}\n          repositories: |\n            vite\n            vite-ecosystem-ci\n          permission-pull-requests: write\n          skip-token-revoke: false\n      - uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n          owner: my-org\n          permission-organization-projects: write\n          permission-members: read\n      - uses: tibdex/github-app-token@{SHA} # v2.1.0\n        with:\n          app_id: ${{{{ vars.APP_ID }}}}\n          private_key: ${{{{ secrets.APP_KEY }}}}\n          permissions: '{{\"contents\": \"read\"}}'\n"
+    );
+    negative("wf017_negative", "WF-017", &workflow);
 }
