@@ -11,7 +11,7 @@
 //! A job is judged when its workflow runs for releases (the `release` event, or `push` with a
 //! `tags:`/`tags-ignore:` filter that admits a tag; a filter of `!` patterns only admits
 //! none), or when one of its steps publishes (a known publishing action, `docker/build-push-action`
-//! with `push: true`, or a `run:` with `cargo publish`, `npm publish`, `twine upload`, `gh
+//! with `push` not `false`, or a `run:` with `cargo publish`, `npm publish`, `twine upload`, `gh
 //! release create`, `docker push`, ...). In such a job each step that restores a cache is
 //! reported at its `uses:` line: `actions/cache` and `actions/cache/restore` (unless
 //! `lookup-only: true`; `actions/cache/save` only writes), the setup actions whose cache input
