@@ -8,13 +8,16 @@ git copies when `--git-dir-template` says where they are (offline machines).
 
 Both tools run on each repository's `.github/workflows`, ops-controls with its built-in
 policy (the `general` profile) and zizmor with its default persona, offline. Findings are
-grouped in three families:
+grouped in five families:
 
     injection  WF-015             template-injection
     triggers   WF-005, WF-006     dangerous-triggers
     pinning    WF-012             unpinned-uses, unpinned-images
+    cache      WF-016             cache-poisoning
+    app        WF-017             github-app
 
-Injection and pinning are matched by file and line; triggers by file (zizmor points at the
+Injection, pinning, cache and app are matched by file and line (cache: the caching step's
+`uses:` line; app: the `uses:`, `owner:` or `skip-token-revoke:` line); triggers by file (zizmor points at the
 trigger, ops-controls at the trigger or the privileged use). The script prints a table of
 counts per file (ours / zizmor), then every finding only one tool raised, each with its
 explanation when it has one:
@@ -49,14 +52,23 @@ from collections import defaultdict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-OURS = {"WF-015": "injection", "WF-005": "triggers", "WF-006": "triggers", "WF-012": "pinning"}
+OURS = {
+    "WF-015": "injection",
+    "WF-005": "triggers",
+    "WF-006": "triggers",
+    "WF-012": "pinning",
+    "WF-016": "cache",
+    "WF-017": "app",
+}
 THEIRS = {
     "template-injection": "injection",
     "dangerous-triggers": "triggers",
     "unpinned-uses": "pinning",
     "unpinned-images": "pinning",
+    "cache-poisoning": "cache",
+    "github-app": "app",
 }
-FAMILIES = ["injection", "triggers", "pinning"]
+FAMILIES = ["injection", "triggers", "pinning", "cache", "app"]
 
 
 IDENTS = defaultdict(list)
@@ -235,10 +247,10 @@ def main():
 
     print(f"{len(entries)} repositories, {files} workflow files; cells are ours/zizmor\n")
     width = max([len(r[0]) for r in rows] + [4])
-    print(f"| {'file'.ljust(width)} | injection | triggers | pinning |")
-    print(f"| {'-' * width} | --- | --- | --- |")
+    print(f"| {'file'.ljust(width)} | {' | '.join(FAMILIES)} |")
+    print(f"| {'-' * width} |{' --- |' * len(FAMILIES)}")
     for row in rows:
-        print(f"| {row[0].ljust(width)} | {row[1]} | {row[2]} | {row[3]} |")
+        print(f"| {row[0].ljust(width)} | {' | '.join(row[1:])} |")
     cells = " | ".join(f"{totals[fam][0]}/{totals[fam][1]}" for fam in FAMILIES)
     print(f"| {'total'.ljust(width)} | {cells} |")
 

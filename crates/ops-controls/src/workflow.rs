@@ -88,6 +88,8 @@ pub(crate) struct Workflow {
     /// Computed once at parse time (see [`Workflow::compute_uses_secrets`]).
     uses_secrets: bool,
     pub(crate) triggers: Vec<Located>,
+    /// The `on:` value as written, for checks that read a trigger's filters.
+    pub(crate) on: Node,
     /// Inputs of `workflow_dispatch`/`workflow_call` whose every declaration is typed
     /// `boolean` or `number` (lowercase names, since contexts are case-insensitive): their
     /// values cannot carry text.
@@ -157,6 +159,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Workflow, Invalid> {
             .collect(),
     };
     let typed_inputs = typed_inputs(&on.value);
+    let on = on.value.clone();
     let permissions = root
         .entry("permissions")
         .map(|e| perm_block(e.key_line, &e.value));
@@ -180,6 +183,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Workflow, Invalid> {
         path: path.to_owned(),
         uses_secrets: false,
         triggers,
+        on,
         typed_inputs,
         permissions,
         env,

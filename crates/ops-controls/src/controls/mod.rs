@@ -42,6 +42,8 @@ mod wf_012;
 mod wf_013;
 mod wf_014;
 mod wf_015;
+mod wf_016;
+mod wf_017;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -166,7 +168,7 @@ pub(crate) fn at(file: &str, line: Option<usize>, note: impl Into<String>) -> Lo
 
 /// Every check, sorted by id.
 pub fn all() -> &'static [Control] {
-    static ALL: [Control; 33] = [
+    static ALL: [Control; 35] = [
         bundle_001::CONTROL,
         bundle_002::CONTROL,
         bundle_003::CONTROL,
@@ -200,6 +202,8 @@ pub fn all() -> &'static [Control] {
         wf_013::CONTROL,
         wf_014::CONTROL,
         wf_015::CONTROL,
+        wf_016::CONTROL,
+        wf_017::CONTROL,
     ];
     &ALL
 }

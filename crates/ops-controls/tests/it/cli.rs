@@ -220,6 +220,37 @@ fn github_annotations() {
     });
 }
 
+/// A WF-016 finding keeps the caching step's line in `--format github` and in SARIF.
+#[test]
+fn cache_poisoning_findings_keep_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::write(
+        dir.path(),
+        ".github/workflows/release.yml",
+        "on:\n  release:\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n      - uses: Swatinem/rust-cache@v2\n",
+    );
+    let run = |format: &str| {
+        let out = cmd()
+            .arg("--repo")
+            .arg(dir.path())
+            .args(["--format", format, "--only", "WF-016"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let github = run("github");
+    assert!(
+        github.starts_with("::error file=.github/workflows/release.yml,line=9,title=WF-016"),
+        "{github}"
+    );
+    let log: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "WF-016");
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 9);
+}
+
 /// Without a policy (the built-in `general` profile), `--only WF` is a general auditor: the
 /// MCP runbook's own checks skip and say why (issue 14).
 #[test]
@@ -265,7 +296,7 @@ fn sarif_is_a_valid_2_1_0_log() {
     assert_eq!(log["$schema"], ops_controls::render::SARIF_SCHEMA);
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 33);
+    assert_eq!(rules.len(), 35);
     let results = run["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for result in results {

@@ -17,7 +17,7 @@ fn compliant_fixture_report() {
     let dir = crate::common::repo("compliant");
     let report = crate::common::report(dir.path());
     assert!(report.summary.passed, "{}", report.to_json());
-    assert_eq!(report.summary.pass, 33);
+    assert_eq!(report.summary.pass, 35);
     assert_eq!(Report::from_json(&report.to_json()).unwrap(), report);
     snapshot_settings().bind(|| insta::assert_snapshot!("compliant_report_json", report.to_json()));
 }

@@ -1,5 +1,6 @@
 //! One snapshot per positive and negative case of the workflow rules of issue 14 (WF-015
-//! template injection, WF-012 pinning): each case is a one-workflow repository audited with
+//! template injection, WF-012 pinning, WF-016 cache poisoning, WF-017 App
+//! token scope): each case is a one-workflow repository audited with
 //! the built-in policy (the `general` profile), as `--only WF` audits a foreign repository.
 //! A positive case must fail its check at the snapshotted lines; a negative case must pass.
 #![allow(clippy::unwrap_used)]
@@ -151,4 +152,76 @@ fn no_pinning_finding_for_local_references_digests_and_shas() {
         "on: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    container: node:20@{digest}\n    strategy:\n      matrix:\n        db: ['postgres@{digest}']\n    services:\n      db:\n        image: ${{{{ matrix.db }}}}\n    steps:\n      - uses: actions/checkout@{SHA}\n      - uses: ./.github/actions/setup\n      - uses: $/.github/actions/issues-helper\n      - uses: docker://alpine@{digest}\n  call:\n    uses: ./.github/workflows/plan.yml\n  self:\n    uses: $/.github/workflows/plan.yml\n  remote:\n    uses: org/shared/.github/workflows/deploy.yml@{SHA}\n"
     );
     negative("wf012_negative", "WF-012", &workflow);
+}
+
+/// A workflow triggered by `on` (YAML text at the `on:` key's indentation), with one job
+/// `release` running `steps`.
+fn release(on: &str, steps: &str) -> String {
+    format!(
+        "on:\n{on}permissions:\n  contents: read\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+    )
+}
+
+#[test]
+fn cache_restored_in_a_tag_release_run() {
+    let workflow = release(
+        "  push:\n    tags: ['v*']\n",
+        &format!(
+            "      - uses: actions/checkout@{SHA} # v5.0.0\n        with:\n          persist-credentials: false\n      - uses: actions/cache@{SHA} # v4.2.0\n        with:\n          path: ~/.cargo\n          key: cargo-${{{{ hashFiles('Cargo.lock') }}}}\n      - uses: actions/cache/restore@v4\n        with:\n          path: target\n          key: target\n      - uses: actions/setup-go@{SHA} # v5.4.0\n      - uses: actions/setup-node@v5\n      - uses: actions/setup-python@v5\n        with:\n          cache: pip\n      - uses: Swatinem/rust-cache@v2\n      - uses: docker/build-push-action@{SHA} # v6\n        with:\n          push: true\n          cache-from: type=gha\n"
+        ),
+    );
+    positive("wf016_tag_push", "WF-016", &workflow);
+}
+
+#[test]
+fn cache_possibly_restored_in_a_release_event_run() {
+    let workflow = release(
+        "  release:\n    types: [published]\n  workflow_dispatch:\n    inputs:\n      cache: {type: boolean}\n",
+        "      - uses: astral-sh/setup-uv@v6\n        with:\n          enable-cache: ${{ inputs.cache }}\n      - uses: actions/setup-java@v4\n        with:\n          distribution: temurin\n          cache: ${{ inputs.cache && 'maven' || '' }}\n      - uses: gradle/actions/setup-gradle@v4\n        if: startsWith(github.ref, 'refs/tags/')\n",
+    );
+    positive("wf016_release_event", "WF-016", &workflow);
+}
+
+#[test]
+fn cache_restored_in_a_job_that_publishes() {
+    let workflow = format!(
+        "on: workflow_dispatch\npermissions:\n  contents: read\njobs:\n  crate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: Swatinem/rust-cache@{SHA} # v2.8.0\n      - run: |\n          cargo build --release\n          cargo publish --locked\n  wheel:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: write\n    steps:\n      - uses: actions/setup-python@v5\n        with:\n          cache: pip\n      - run: python -m build\n      - uses: pypa/gh-action-pypi-publish@{SHA} # v1.12.4\n  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-node@v4\n        with:\n          cache: npm\n      - uses: docker/build-push-action@v6\n        with:\n          push: ${{{{ github.event_name != 'pull_request' }}}}\n"
+    );
+    positive("wf016_publishing_job", "WF-016", &workflow);
+}
+
+#[test]
+fn no_cache_finding_when_release_runs_switch_caches_off() {
+    let workflow = release(
+        "  push:\n    tags-ignore: ['*-rc*']\n",
+        &format!(
+            "      - uses: actions/cache@{SHA} # v4.2.0\n        with:\n          path: ~/.cargo\n          key: cargo\n          lookup-only: true\n      - uses: actions/cache/save@v4\n        with:\n          path: target\n          key: target\n      - uses: actions/setup-go@v5\n        with:\n          cache: false\n      - uses: actions/setup-go@v3\n      - uses: actions/setup-node@v4\n      - uses: actions/setup-node@{SHA} # v5.0.0\n        with:\n          package-manager-cache: false\n      - uses: actions/setup-python@v5\n      - uses: astral-sh/setup-uv@v6\n        with:\n          enable-cache: ${{{{ !startsWith(github.ref, 'refs/tags/') }}}}\n      - uses: Swatinem/rust-cache@v2\n        if: github.ref_type != 'tag'\n      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          cache-from: type=registry,ref=ghcr.io/o/r:cache\n"
+        ),
+    );
+    negative("wf016_negative_switched_off", "WF-016", &workflow);
+}
+
+#[test]
+fn no_cache_finding_in_ci_that_neither_releases_nor_publishes() {
+    let workflow = release(
+        "  push:\n    branches: [main, 'release/*']\n    tags: ['!**']\n  pull_request:\n",
+        "      - uses: actions/setup-node@v5\n        with:\n          cache: pnpm\n      - uses: Swatinem/rust-cache@v2\n      - run: |\n          cargo publish --dry-run\n          npm publish --dry-run\n          echo done\n      - uses: docker/build-push-action@v6\n        with:\n          push: false\n          cache-from: type=gha\n",
+    );
+    negative("wf016_negative_ci", "WF-016", &workflow);
+}
+
+#[test]
+fn app_tokens_with_blanket_permissions_repositories_or_lifetime() {
+    let workflow = format!(
+        "on: issue_comment\npermissions: {{}}\njobs:\n  bot:\n    runs-on: ubuntu-latest\n    steps:\n      - id: app\n        uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n      - uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n          owner: ${{{{ github.repository_owner }}}}\n          permission-issues: write\n          skip-token-revoke: true\n      - uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n          permission-contents: read\n          skip-token-revoke: ${{{{ inputs.keep }}}}\n      - uses: tibdex/github-app-token@{SHA} # v2.1.0\n        with:\n          app_id: ${{{{ vars.APP_ID }}}}\n          private_key: ${{{{ secrets.APP_KEY }}}}\n"
+    );
+    positive("wf017_positive", "WF-017", &workflow);
+}
+
+#[test]
+fn no_app_token_finding_when_scoped() {
+    let workflow = format!(
+        "on: push\npermissions: {{}}\njobs:\n  bot:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n          owner: ${{{{ github.repository_owner }}}}\n          repositories: |\n            vite\n            vite-ecosystem-ci\n          permission-pull-requests: write\n          skip-token-revoke: false\n      - uses: actions/create-github-app-token@{SHA} # v2.1.0\n        with:\n          app-id: ${{{{ vars.APP_ID }}}}\n          private-key: ${{{{ secrets.APP_KEY }}}}\n          owner: my-org\n          permission-organization-projects: write\n          permission-members: read\n      - uses: tibdex/github-app-token@{SHA} # v2.1.0\n        with:\n          app_id: ${{{{ vars.APP_ID }}}}\n          private_key: ${{{{ secrets.APP_KEY }}}}\n          permissions: '{{\"contents\": \"read\"}}'\n"
+    );
+    negative("wf017_negative", "WF-017", &workflow);
 }
