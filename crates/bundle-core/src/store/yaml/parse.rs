@@ -20,7 +20,8 @@
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
 //!     the next key or item, or inside the block collection that starts there when it
-//!     follows its `key:` or `-`;
+//!     follows its `key:` or `-`; a block sequence that is a mapping value takes none:
+//!     they go to its first item, or past empty items to the next node;
 //!   - otherwise later comments, and all comments before the end of a document, go to
 //!     the innermost collection whose indentation is at most their column; a sequence
 //!     whose last item is a collection passes such a comment to its enclosing mapping
@@ -604,19 +605,18 @@ impl<'s> Builder<'s> {
             Position::Key => return Err(StoreError::at(line, "tree contains a non-string key")),
             _ => {}
         }
-        // A sequence whose dashes sit at its key's column: go-yaml gives its start no
-        // comments, so those waiting go to its first item (or on, past an empty one).
-        let indentless = block
-            && !map
-            && self.position() == Position::Value
-            && anchor == 0
-            && !tagged
+        // A block sequence that is a mapping value (indented or not, no anchor or tag):
+        // go-yaml gives its start no comments, so those waiting go to its first item (or
+        // on, past an empty one, to the next node that takes comments).
+        let value_list =
+            block && !map && self.position() == Position::Value && anchor == 0 && !tagged;
+        let indentless = value_list
             && self
                 .stack
                 .last()
                 .and_then(|f| f.indent)
                 .is_some_and(|indent| indent == self.dash_column(span));
-        let waiting = if indentless {
+        let waiting = if value_list {
             std::mem::take(&mut self.heads)
         } else {
             Vec::new()
