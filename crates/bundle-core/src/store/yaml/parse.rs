@@ -243,6 +243,8 @@ struct Pending {
     /// After a blank line that ended foot comments: when the next node is a collection
     /// that is a sequence item, go-yaml gives it to that collection.
     stem: bool,
+    /// Line it is on (`line` may be moved to 0 to keep it out of a collection).
+    at: usize,
 }
 
 /// How go-yaml's scanner cut a comment line off as a foot (see `Builder::prior_feet`).
@@ -373,9 +375,10 @@ impl<'s> Builder<'s> {
                 _ => false,
             };
             if !keeps_dash_comments && !self.after_dash.is_empty() {
-                let later = std::mem::take(&mut self.heads);
-                self.heads = std::mem::take(&mut self.after_dash);
-                self.heads.extend(later);
+                // go-yaml keeps the head comments and those after bare dashes in the order
+                // of the file.
+                self.heads.append(&mut self.after_dash);
+                self.heads.sort_by_key(|p| p.at);
             }
         }
         match event {
@@ -799,6 +802,7 @@ impl<'s> Builder<'s> {
                     comment,
                     line,
                     stem: false,
+                    at: span.start.line(),
                 });
             } else if frame.awaiting_value() {
                 self.key_line_comments.push(comment);
@@ -810,6 +814,7 @@ impl<'s> Builder<'s> {
                     comment,
                     line,
                     stem: false,
+                    at: span.start.line(),
                 });
             }
             return;
@@ -844,6 +849,7 @@ impl<'s> Builder<'s> {
                     comment,
                     line,
                     stem,
+                    at: span.start.line(),
                 });
             }
             // The first comments right after content, followed by a comment further left
@@ -867,6 +873,7 @@ impl<'s> Builder<'s> {
                     comment,
                     line,
                     stem,
+                    at: span.start.line(),
                 });
             }
             None | Some(_) => self.place_by_column(comment, column),
