@@ -1208,10 +1208,16 @@ impl<'s> Builder<'s> {
                 _ => {}
             }
         }
-        if target == innermost && !self.stack[target].awaiting_value() {
-            self.stack[target].push_comment(comment);
-        } else {
-            self.stack[target].deferred.push(comment);
+        // Feet cut off before it for the next node stay before it (go-yaml ends the blocks
+        // at them too).
+        let mut comments = std::mem::take(&mut self.next_feet);
+        comments.push(comment);
+        for comment in comments {
+            if target == innermost && !self.stack[target].awaiting_value() {
+                self.stack[target].push_comment(comment);
+            } else {
+                self.stack[target].deferred.push(comment);
+            }
         }
     }
 
