@@ -692,7 +692,14 @@ impl<'s> Builder<'s> {
             }
             return Ok(());
         }
-        if !self.next_feet.is_empty()
+        // A scalar or alias takes no comments inside: everything waiting goes before it.
+        let empty = std::mem::take(&mut self.empty_scalar);
+        let skip = std::mem::take(&mut self.skip_comments);
+        // go-yaml gives an empty item (`-`) or an empty value (`key: &a`) no comments, not
+        // even the feet waiting for the next node: they go on.
+        let takes_none = skip && position == Position::Item || empty && position == Position::Value;
+        if !takes_none
+            && !self.next_feet.is_empty()
             && let Some(frame) = self.stack.last_mut()
         {
             let feet = std::mem::take(&mut self.next_feet);
@@ -706,12 +713,9 @@ impl<'s> Builder<'s> {
                 frame.deferred.extend(feet);
             }
         }
-        // A scalar or alias takes no comments inside: everything waiting goes before it.
-        let empty = std::mem::take(&mut self.empty_scalar);
-        let skip = std::mem::take(&mut self.skip_comments);
         // go-yaml gives an empty value (`key: &a`) none of the comments that follow it
         // either: they wait for the next node.
-        if !(skip && position == Position::Item || empty && position == Position::Value) {
+        if !takes_none {
             self.comments_before_node(false, false, span);
         } else if let Some(frame) = self.stack.last_mut() {
             // Same-line comments after `key: &a` still go before the entry.
