@@ -915,6 +915,22 @@ impl<'s> Builder<'s> {
                     self.next_feet.push(comment);
                     return None;
                 }
+                if next.is_none()
+                    && self.blank_line_after(span)
+                    && self
+                        .column_of_next_comment(span)
+                        .is_some_and(|c| c > foot.column)
+                {
+                    // At the end of the document, after a blank line, with a comment
+                    // further right after it: a foot of the innermost block's content.
+                    let frame = &mut self.stack[innermost];
+                    if frame.awaiting_value() {
+                        frame.deferred.push(comment);
+                    } else {
+                        frame.push_comment(comment);
+                    }
+                    return None;
+                }
                 if !caught {
                     // At the end of the document: the document's foot.
                     if innermost == 0 && !self.stack[0].awaiting_value() {
@@ -1138,6 +1154,19 @@ impl<'s> Builder<'s> {
         let bytes = self.src.as_bytes();
         let start = offset + bytes[offset..].iter().position(|&b| b == b'\n')? + 1;
         let line = self.src[start..].split('\n').next()?;
+        let text = line.trim_start_matches([' ', '\t']);
+        text.starts_with('#')
+            .then(|| line[..line.len() - text.len()].chars().count())
+    }
+
+    /// Column of the next comment line after the line `span` ends on, blank lines
+    /// skipped (`None`: the next non-blank line is not a comment, or there is none).
+    fn column_of_next_comment(&self, span: &Span) -> Option<usize> {
+        let offset = span.end.byte_offset()?;
+        let nl = self.src[offset..].find('\n')?;
+        let line = self.src[offset + nl + 1..]
+            .split('\n')
+            .find(|l| !l.trim_matches([' ', '\t', '\r']).is_empty())?;
         let text = line.trim_start_matches([' ', '\t']);
         text.starts_with('#')
             .then(|| line[..line.len() - text.len()].chars().count())
