@@ -507,10 +507,20 @@ impl<'s> Builder<'s> {
                 frame.push_comment(c);
             }
         }
-        for p in heads {
+        // Heads keep their order: those before one that stays outside stay outside too.
+        let outside_until = match (position, dash_line) {
+            (Position::Item, Some(dash)) => heads
+                .iter()
+                .rposition(|p| !(p.stem || p.line >= dash))
+                .map_or(0, |i| i + 1),
+            _ => 0,
+        };
+        for (i, p) in heads.into_iter().enumerate() {
             let goes_inside = match position {
                 Position::Value => block_collection,
-                Position::Item => dash_line.is_some_and(|dash| p.stem || p.line >= dash),
+                Position::Item => {
+                    i >= outside_until && dash_line.is_some_and(|dash| p.stem || p.line >= dash)
+                }
                 Position::Key | Position::Root => false,
             };
             if goes_inside {
