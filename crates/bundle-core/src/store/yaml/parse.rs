@@ -962,7 +962,11 @@ impl<'s> Builder<'s> {
                     if next.zip(dash).is_some_and(|(n, d)| n >= d) {
                         self.next_feet.push(comment);
                     } else {
-                        self.stack[innermost - 1].deferred.push(comment);
+                        // After the feet cut off before it for the next node.
+                        let feet = std::mem::take(&mut self.next_feet);
+                        let mapping = &mut self.stack[innermost - 1].deferred;
+                        mapping.extend(feet);
+                        mapping.push(comment);
                     }
                     return None;
                 }
