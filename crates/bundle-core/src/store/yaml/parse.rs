@@ -618,12 +618,13 @@ impl<'s> Builder<'s> {
             Position::Key => return Err(StoreError::at(line, "tree contains a non-string key")),
             _ => {}
         }
-        // A block sequence that is a mapping value (indented or not, no anchor or tag):
+        // A block sequence that is a mapping value (indented or not, anchored or not):
         // go-yaml gives its start no comments, so those waiting go to its first item (or
         // on, past an empty one, to the next node that takes comments).
-        let value_list =
-            block && !map && self.position() == Position::Value && anchor == 0 && !tagged;
+        let value_list = block && !map && self.position() == Position::Value;
         let indentless = value_list
+            && anchor == 0
+            && !tagged
             && self
                 .stack
                 .last()
