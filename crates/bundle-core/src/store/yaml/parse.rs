@@ -999,6 +999,11 @@ impl<'s> Builder<'s> {
     /// Updates the run of own-line comments with the one at `span`.
     fn track_run(&mut self, column: usize, span: &Span) {
         let blank_before = self.blank_line_before(span);
+        // granit may deliver the empty item of a bare `-` only after the comments that
+        // follow it: content between two comments still starts a new run.
+        if self.run.is_some() && !self.previous_line_is_comment(span) {
+            self.run = None;
+        }
         match &mut self.run {
             None => {
                 let prior_feet = if self.after_document_start {
@@ -1046,6 +1051,17 @@ impl<'s> Builder<'s> {
             || content
                 .strip_prefix('-')
                 .is_some_and(|r| r.trim_start().starts_with('#'))
+    }
+
+    /// Whether the last non-blank line before the one `span` starts on is a comment line.
+    fn previous_line_is_comment(&self, span: &Span) -> bool {
+        let Some(offset) = span.start.byte_offset() else {
+            return false;
+        };
+        let before = self.src[..offset].trim_end_matches([' ', '\t']);
+        let before = before.trim_end_matches(['\n', '\r', ' ', '\t']);
+        let line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
+        line.trim_start_matches([' ', '\t']).starts_with('#')
     }
 
     /// The line (1-based) of the last non-blank line before the one `span` starts on.
