@@ -926,14 +926,17 @@ impl<'s> Builder<'s> {
                     self.next_feet.push(comment);
                     return None;
                 }
+                let innermost_indent = self.stack[innermost].indent.unwrap_or(0);
                 if next.is_none()
-                    && self.blank_line_after(span)
-                    && self
-                        .column_of_next_comment(span)
-                        .is_some_and(|c| c > foot.column)
+                    && (foot.column >= innermost_indent
+                        || self.blank_line_after(span)
+                            && self
+                                .column_of_next_comment(span)
+                                .is_some_and(|c| c > foot.column))
                 {
-                    // At the end of the document, after a blank line, with a comment
-                    // further right after it: a foot of the innermost block's content.
+                    // At the end of the document, not left of the innermost block, or
+                    // cut by a blank line with a comment further right after it: a foot
+                    // of the innermost block's content.
                     let frame = &mut self.stack[innermost];
                     if frame.awaiting_value() {
                         frame.deferred.push(comment);
