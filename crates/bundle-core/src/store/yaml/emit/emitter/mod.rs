@@ -31,6 +31,8 @@ enum State {
     BlockMappingValue,
 }
 
+/// Its flags are go-yaml's emitter flags, one for one (plus `after_explicit_value`).
+#[allow(clippy::struct_excessive_bools)]
 pub(super) struct Emitter {
     pub(super) out: Out,
     best_indent: isize,
