@@ -215,3 +215,41 @@ fn issue_15_unicode_line_breaks_interoperate_both_ways() {
     let out = theirs(&sops_text).unwrap();
     assert_eq!(out.stdout, plain.as_slice());
 }
+
+/// Comments first in the value of an explicit `? key` entry (the key needs quotes and a
+/// line break escape). sops writes the first of them on the `:` line and then cannot
+/// authenticate it (its parser reads it one level up); we write it below `:`, so sops
+/// decrypts our file with no warning and no `#ENC[` (printing it its own way).
+#[test]
+fn issue_15_comments_in_an_explicit_entrys_value_decrypt_with_sops() {
+    const PLAIN: &str = "root:\n    ? \"\\r\"\n    :\n        # c\n        # d\n        \"\": null\n    ? \"\\r\\r\"\n    :\n        # e\n        - 1\n";
+    let recipient = alice().recipients()[0].clone();
+    let settings = bundle_core::sops::EncryptSettings {
+        key_groups: vec![vec![recipient]],
+        ..Default::default()
+    };
+    let file = bundle_core::sops::encrypt_plaintext(
+        Path::new("t.yaml"),
+        Format::Yaml,
+        PLAIN.as_bytes(),
+        &settings,
+        1_800_000_000,
+    )
+    .unwrap();
+    let ours_text = String::from_utf8(file.to_bytes(EmitOptions::default()).unwrap()).unwrap();
+    let decrypted = ours(&ours_text).unwrap();
+    assert!(decrypted.warnings().is_empty());
+    let our_plain = decrypted
+        .to_plaintext(Format::Yaml, EmitOptions::default())
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&our_plain), PLAIN);
+    if let Some(out) = theirs(&ours_text) {
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sops_layout = PLAIN.replace(":\n        # ", ":   # ");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), sops_layout);
+    }
+}

@@ -20,7 +20,8 @@
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
 //!     the next key or item, or inside the block collection that starts there when it
-//!     follows its `key:` or `-`;
+//!     follows its `key:` or `-`; a block sequence that is a mapping value takes none:
+//!     they go to its first item, or past empty items to the next node;
 //!   - otherwise later comments, and all comments before the end of a document, go to
 //!     the innermost collection whose indentation is at most their column; a sequence
 //!     whose last item is a collection passes such a comment to its enclosing mapping
@@ -242,6 +243,8 @@ struct Pending {
     /// After a blank line that ended foot comments: when the next node is a collection
     /// that is a sequence item, go-yaml gives it to that collection.
     stem: bool,
+    /// Line it is on (`line` may be moved to 0 to keep it out of a collection).
+    at: usize,
 }
 
 /// How go-yaml's scanner cut a comment line off as a foot (see `Builder::prior_feet`).
@@ -372,9 +375,10 @@ impl<'s> Builder<'s> {
                 _ => false,
             };
             if !keeps_dash_comments && !self.after_dash.is_empty() {
-                let later = std::mem::take(&mut self.heads);
-                self.heads = std::mem::take(&mut self.after_dash);
-                self.heads.extend(later);
+                // go-yaml keeps the head comments and those after bare dashes in the order
+                // of the file.
+                self.heads.append(&mut self.after_dash);
+                self.heads.sort_by_key(|p| p.at);
             }
         }
         match event {
@@ -503,10 +507,20 @@ impl<'s> Builder<'s> {
                 frame.push_comment(c);
             }
         }
-        for p in heads {
+        // Heads keep their order: those before one that stays outside stay outside too.
+        let outside_until = match (position, dash_line) {
+            (Position::Item, Some(dash)) => heads
+                .iter()
+                .rposition(|p| !(p.stem || p.line >= dash))
+                .map_or(0, |i| i + 1),
+            _ => 0,
+        };
+        for (i, p) in heads.into_iter().enumerate() {
             let goes_inside = match position {
                 Position::Value => block_collection,
-                Position::Item => dash_line.is_some_and(|dash| p.stem || p.line >= dash),
+                Position::Item => {
+                    i >= outside_until && dash_line.is_some_and(|dash| p.stem || p.line >= dash)
+                }
                 Position::Key | Position::Root => false,
             };
             if goes_inside {
@@ -604,11 +618,11 @@ impl<'s> Builder<'s> {
             Position::Key => return Err(StoreError::at(line, "tree contains a non-string key")),
             _ => {}
         }
-        // A sequence whose dashes sit at its key's column: go-yaml gives its start no
-        // comments, so those waiting go to its first item (or on, past an empty one).
-        let indentless = block
-            && !map
-            && self.position() == Position::Value
+        // A block sequence that is a mapping value (indented or not, anchored or not):
+        // go-yaml gives its start no comments, so those waiting go to its first item (or
+        // on, past an empty one, to the next node that takes comments).
+        let value_list = block && !map && self.position() == Position::Value;
+        let indentless = value_list
             && anchor == 0
             && !tagged
             && self
@@ -616,7 +630,7 @@ impl<'s> Builder<'s> {
                 .last()
                 .and_then(|f| f.indent)
                 .is_some_and(|indent| indent == self.dash_column(span));
-        let waiting = if indentless {
+        let waiting = if value_list {
             std::mem::take(&mut self.heads)
         } else {
             Vec::new()
@@ -689,7 +703,14 @@ impl<'s> Builder<'s> {
             }
             return Ok(());
         }
-        if !self.next_feet.is_empty()
+        // A scalar or alias takes no comments inside: everything waiting goes before it.
+        let empty = std::mem::take(&mut self.empty_scalar);
+        let skip = std::mem::take(&mut self.skip_comments);
+        // go-yaml gives an empty item (`-`) or an empty value (`key: &a`) no comments, not
+        // even the feet waiting for the next node: they go on.
+        let takes_none = skip && position == Position::Item || empty && position == Position::Value;
+        if !takes_none
+            && !self.next_feet.is_empty()
             && let Some(frame) = self.stack.last_mut()
         {
             let feet = std::mem::take(&mut self.next_feet);
@@ -703,12 +724,9 @@ impl<'s> Builder<'s> {
                 frame.deferred.extend(feet);
             }
         }
-        // A scalar or alias takes no comments inside: everything waiting goes before it.
-        let empty = std::mem::take(&mut self.empty_scalar);
-        let skip = std::mem::take(&mut self.skip_comments);
         // go-yaml gives an empty value (`key: &a`) none of the comments that follow it
         // either: they wait for the next node.
-        if !(skip && position == Position::Item || empty && position == Position::Value) {
+        if !takes_none {
             self.comments_before_node(false, false, span);
         } else if let Some(frame) = self.stack.last_mut() {
             // Same-line comments after `key: &a` still go before the entry.
@@ -799,6 +817,7 @@ impl<'s> Builder<'s> {
                     comment,
                     line,
                     stem: false,
+                    at: span.start.line(),
                 });
             } else if frame.awaiting_value() {
                 self.key_line_comments.push(comment);
@@ -810,6 +829,7 @@ impl<'s> Builder<'s> {
                     comment,
                     line,
                     stem: false,
+                    at: span.start.line(),
                 });
             }
             return;
@@ -844,6 +864,7 @@ impl<'s> Builder<'s> {
                     comment,
                     line,
                     stem,
+                    at: span.start.line(),
                 });
             }
             // The first comments right after content, followed by a comment further left
@@ -867,6 +888,7 @@ impl<'s> Builder<'s> {
                     comment,
                     line,
                     stem,
+                    at: span.start.line(),
                 });
             }
             None | Some(_) => self.place_by_column(comment, column),
@@ -904,6 +926,25 @@ impl<'s> Builder<'s> {
                     self.next_feet.push(comment);
                     return None;
                 }
+                let innermost_indent = self.stack[innermost].indent.unwrap_or(0);
+                if next.is_none()
+                    && (foot.column >= innermost_indent
+                        || self.blank_line_after(span)
+                            && self
+                                .column_of_next_comment(span)
+                                .is_some_and(|c| c > foot.column))
+                {
+                    // At the end of the document, not left of the innermost block, or
+                    // cut by a blank line with a comment further right after it: a foot
+                    // of the innermost block's content.
+                    let frame = &mut self.stack[innermost];
+                    if frame.awaiting_value() {
+                        frame.deferred.push(comment);
+                    } else {
+                        frame.push_comment(comment);
+                    }
+                    return None;
+                }
                 if !caught {
                     // At the end of the document: the document's foot.
                     if innermost == 0 && !self.stack[0].awaiting_value() {
@@ -925,7 +966,11 @@ impl<'s> Builder<'s> {
                     if next.zip(dash).is_some_and(|(n, d)| n >= d) {
                         self.next_feet.push(comment);
                     } else {
-                        self.stack[innermost - 1].deferred.push(comment);
+                        // After the feet cut off before it for the next node.
+                        let feet = std::mem::take(&mut self.next_feet);
+                        let mapping = &mut self.stack[innermost - 1].deferred;
+                        mapping.extend(feet);
+                        mapping.push(comment);
                     }
                     return None;
                 }
@@ -957,6 +1002,11 @@ impl<'s> Builder<'s> {
     /// Updates the run of own-line comments with the one at `span`.
     fn track_run(&mut self, column: usize, span: &Span) {
         let blank_before = self.blank_line_before(span);
+        // granit may deliver the empty item of a bare `-` only after the comments that
+        // follow it: content between two comments still starts a new run.
+        if self.run.is_some() && !self.previous_line_is_comment(span) {
+            self.run = None;
+        }
         match &mut self.run {
             None => {
                 let prior_feet = if self.after_document_start {
@@ -1004,6 +1054,17 @@ impl<'s> Builder<'s> {
             || content
                 .strip_prefix('-')
                 .is_some_and(|r| r.trim_start().starts_with('#'))
+    }
+
+    /// Whether the last non-blank line before the one `span` starts on is a comment line.
+    fn previous_line_is_comment(&self, span: &Span) -> bool {
+        let Some(offset) = span.start.byte_offset() else {
+            return false;
+        };
+        let before = self.src[..offset].trim_end_matches([' ', '\t']);
+        let before = before.trim_end_matches(['\n', '\r', ' ', '\t']);
+        let line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
+        line.trim_start_matches([' ', '\t']).starts_with('#')
     }
 
     /// The line (1-based) of the last non-blank line before the one `span` starts on.
@@ -1132,6 +1193,19 @@ impl<'s> Builder<'s> {
             .then(|| line[..line.len() - text.len()].chars().count())
     }
 
+    /// Column of the next comment line after the line `span` ends on, blank lines
+    /// skipped (`None`: the next non-blank line is not a comment, or there is none).
+    fn column_of_next_comment(&self, span: &Span) -> Option<usize> {
+        let offset = span.end.byte_offset()?;
+        let nl = self.src[offset..].find('\n')?;
+        let line = self.src[offset + nl + 1..]
+            .split('\n')
+            .find(|l| !l.trim_matches([' ', '\t', '\r']).is_empty())?;
+        let text = line.trim_start_matches([' ', '\t']);
+        text.starts_with('#')
+            .then(|| line[..line.len() - text.len()].chars().count())
+    }
+
     /// Whether the comment at `span` follows a `-` alone on its line.
     fn after_bare_dash(&self, span: &Span) -> bool {
         let Some(offset) = span.start.byte_offset() else {
@@ -1201,10 +1275,16 @@ impl<'s> Builder<'s> {
                 _ => {}
             }
         }
-        if target == innermost && !self.stack[target].awaiting_value() {
-            self.stack[target].push_comment(comment);
-        } else {
-            self.stack[target].deferred.push(comment);
+        // Feet cut off before it for the next node stay before it (go-yaml ends the blocks
+        // at them too).
+        let mut comments = std::mem::take(&mut self.next_feet);
+        comments.push(comment);
+        for comment in comments {
+            if target == innermost && !self.stack[target].awaiting_value() {
+                self.stack[target].push_comment(comment);
+            } else {
+                self.stack[target].deferred.push(comment);
+            }
         }
     }
 

@@ -19,8 +19,10 @@
 //! The layers live in `walker` (tree → events), `style` (scalar analysis and style
 //! choice) and `emitter` (events → text, with its scalar writers in `emitter/scalars`).
 //! What must stay true: the output is byte-identical to sops 3.11's for every tree
-//! (pinned by the store's tests and the interop tests), and no plaintext is left behind
-//! in a buffer that grew.
+//! (pinned by the store's tests and the interop tests), with one deliberate exception:
+//! comments first in the value of an explicit `? key` entry go below its `:`, not on the
+//! `:` line, where go-yaml reads them back one level up and sops cannot authenticate them;
+//! and no plaintext is left behind in a buffer that grew.
 
 use zeroize::Zeroizing;
 

@@ -170,3 +170,38 @@ proptest! {
         prop_assert!(twice == once, "{}\n--- text:\n{}", first_difference(&twice, &once), String::from_utf8_lossy(&once));
     }
 }
+
+/// Regression (shrunk case of `emitted_text_with_comments_settles`): a key written as
+/// `? key` whose value starts with comments. go-yaml writes the first one on the `:` line,
+/// where its parser reads it back before the entry, one level up, so each round moved one
+/// comment out; we write them below `:`, where they read back inside the value.
+#[test]
+fn comments_first_in_an_explicit_entrys_value_stay_there() {
+    let value = Value::Map(Map {
+        items: vec![
+            MapItem::Comment(Comment::new(" c")),
+            MapItem::Comment(Comment::new(" c")),
+            entry("", Value::Null),
+        ],
+    });
+    let list = Value::Seq(vec![
+        SeqItem::Comment(Comment::new(" d")),
+        SeqItem::Value(Value::Null),
+    ]);
+    let file = doc(vec![
+        MapItem::Comment(Comment::new(" top")),
+        entry(
+            "root",
+            Value::Map(Map {
+                items: vec![entry("\r", value), entry("\r\r", list)],
+            }),
+        ),
+    ]);
+    let text = emit_default(&file);
+    assert_bytes(
+        "explicit entries",
+        &text,
+        b"# top\nroot:\n    ? \"\\r\"\n    :\n        # c\n        # c\n        \"\": null\n    ? \"\\r\\r\"\n    :\n        # d\n        - null\n",
+    );
+    assert_eq!(parse(&text).unwrap(), file);
+}

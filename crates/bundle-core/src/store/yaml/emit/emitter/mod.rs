@@ -31,6 +31,8 @@ enum State {
     BlockMappingValue,
 }
 
+/// Its flags are go-yaml's emitter flags, one for one (plus `after_explicit_value`).
+#[allow(clippy::struct_excessive_bools)]
 pub(super) struct Emitter {
     pub(super) out: Out,
     best_indent: isize,
@@ -48,6 +50,8 @@ pub(super) struct Emitter {
     /// Indentation of the foot comment just written (-1: none); the next line at the
     /// same indentation is preceded by a blank line.
     foot_indent: isize,
+    /// The line ends with the `:` of an explicit (`? key`) entry and nothing after it yet.
+    after_explicit_value: bool,
     head_comment: Zeroizing<String>,
     foot_comment: Zeroizing<String>,
     tail_comment: Zeroizing<String>,
@@ -72,6 +76,7 @@ impl Emitter {
             whitespace: true,
             indention: true,
             foot_indent: -1,
+            after_explicit_value: false,
             head_comment: Zeroizing::new(String::new()),
             foot_comment: Zeroizing::new(String::new()),
             tail_comment: Zeroizing::new(String::new()),
@@ -225,6 +230,7 @@ impl Emitter {
         } else {
             self.write_indent();
             self.write_indicator(":", true, false, true);
+            self.after_explicit_value = true;
         }
         self.states.push(State::BlockMappingKey);
         self.emit_node(ev, false)?;
@@ -319,6 +325,7 @@ impl Emitter {
     }
 
     fn emit_scalar(&mut self, s: &ScalarEvent<'_>) {
+        self.after_explicit_value = false;
         let style = self.select_style(s);
         if s.merge_tag {
             if !self.whitespace {
@@ -340,6 +347,15 @@ impl Emitter {
     }
 
     fn process_head_comment(&mut self) {
+        // Deliberately unlike go-yaml: it writes the first head comment of an explicit
+        // entry's value on the `: ` line, where go-yaml's parser reads it back as a comment
+        // before the entry, in the enclosing mapping (another path, so sops itself then
+        // cannot authenticate it). On its own line below `:` it reads back where it was.
+        if std::mem::take(&mut self.after_explicit_value)
+            && !(self.tail_comment.is_empty() && self.head_comment.is_empty())
+        {
+            self.put_break();
+        }
         if !self.tail_comment.is_empty() {
             self.write_indent();
             let tail = std::mem::replace(&mut self.tail_comment, Zeroizing::new(String::new()));
@@ -366,11 +382,13 @@ impl Emitter {
     // --- low-level writing ---------------------------------------------------------------
 
     fn put(&mut self, c: char) {
+        self.after_explicit_value = false;
         self.out.push_char(c);
         self.column += 1;
     }
 
     fn write_raw(&mut self, s: &str) {
+        self.after_explicit_value = false;
         self.out.push_str(s);
         self.column += s.chars().count();
     }
