@@ -13,7 +13,7 @@ use bundle_core::fsio::{self, WriteOptions};
 use bundle_core::keys::KeyPair;
 
 use super::steps::{StepBody, new_key_env};
-use super::{Rotation, blocking_ids, ops_report};
+use super::{Rotation, ops_report, require_controls};
 use crate::Failure;
 
 /// Step 6: rotation-guard's rules against `HEAD` (RG-014 waived by `--no-window-check`),
@@ -40,16 +40,7 @@ pub(super) fn guard(rotation: &Rotation<'_>, pair: &KeyPair, evidence_id: &str) 
         )));
     }
     let controls = ops_report(rotation.repo, request.now)?;
-    let blocking: Vec<String> = blocking_ids(&controls)
-        .into_iter()
-        .filter(|id| id != "DOC-003")
-        .collect();
-    if !blocking.is_empty() {
-        return Err(Failure::problem(format!(
-            "ops-controls fails: {}",
-            blocking.join(", ")
-        )));
-    }
+    require_controls(&controls, &["DOC-003"])?;
     fsio::write_atomic(
         &rotation.evidence.join(super::REPORT_NAME),
         controls.to_json().as_bytes(),

@@ -380,9 +380,25 @@ pub(crate) fn gitleaks_installed() -> bool {
     validate::gitleaks_binary().is_some()
 }
 
-/// The ids of the report's blocking checks.
-fn blocking_ids(report: &bundle_core::ops::report::Report) -> Vec<String> {
-    report.blocking_checks().map(|c| c.id.clone()).collect()
+/// ops-controls as a gate: fails (exit 1) naming every blocking check except those in
+/// `judged_elsewhere`, which the caller shows or judges at another step.
+fn require_controls(
+    report: &bundle_core::ops::report::Report,
+    judged_elsewhere: &[&str],
+) -> Result<(), Box<Failure>> {
+    let blocking: Vec<&str> = report
+        .blocking_checks()
+        .map(|c| c.id.as_str())
+        .filter(|id| !judged_elsewhere.contains(id))
+        .collect();
+    if blocking.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::problem(format!(
+            "ops-controls fails: {}",
+            blocking.join(", ")
+        )))
+    }
 }
 
 /// The stable id of a recorded (or already present) execution.

@@ -16,7 +16,7 @@ use bundle_core::sops::SopsFile;
 use bundle_core::time::Timestamp;
 
 use super::steps::StepBody;
-use super::{BUNDLE, Rotation, blocking_ids, git, ops_report};
+use super::{BUNDLE, Rotation, git, ops_report, require_controls};
 use crate::Failure;
 
 /// The bundle as the preflight found it.
@@ -41,16 +41,7 @@ pub(super) fn preflight(rotation: &Rotation<'_>, notes: &mut dyn Write) -> StepB
     let report = ops_report(repo, now)?;
     // DOC-003 judges the previous executions' checklists: a rotation is how an unearned one
     // gets replaced, so it cannot wait for it (issue 12); it is shown, not blocking.
-    let blocking: Vec<String> = blocking_ids(&report)
-        .into_iter()
-        .filter(|id| id != "DOC-003")
-        .collect();
-    if !blocking.is_empty() {
-        return Err(Failure::problem(format!(
-            "ops-controls fails: {}",
-            blocking.join(", ")
-        )));
-    }
+    require_controls(&report, &["DOC-003"])?;
     if let Some(doc003) = report
         .checks
         .iter()

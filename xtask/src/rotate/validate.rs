@@ -26,7 +26,7 @@ use bundle_core::sops::SopsFile;
 
 use super::preflight::Current;
 use super::steps::{Inputs, StepBody, new_key_env};
-use super::{GITLEAKS_REPORT, Rotation, SCAN_REPORT, blocking_ids, ops_report};
+use super::{GITLEAKS_REPORT, Rotation, SCAN_REPORT, ops_report, require_controls};
 use crate::Failure;
 
 /// What the validation earned: its checklist items, and the files that prove them (in the
@@ -198,16 +198,7 @@ fn sync_with_new_key(
 /// judged by the evidence step's report, taken with this execution in the log.
 fn check_controls(rotation: &Rotation<'_>, notes: &mut dyn Write) -> Result<(), Box<Failure>> {
     let report = ops_report(rotation.repo, rotation.request.now)?;
-    let blocking: Vec<String> = blocking_ids(&report)
-        .into_iter()
-        .filter(|id| id != "DOC-004" && id != "DOC-003")
-        .collect();
-    if !blocking.is_empty() {
-        return Err(Failure::problem(format!(
-            "ops-controls fails: {}",
-            blocking.join(", ")
-        )));
-    }
+    require_controls(&report, &["DOC-003", "DOC-004"])?;
     writeln!(
         notes,
         "      ops-controls: {} ok de {}",
