@@ -7,7 +7,10 @@
 //! * a same-line comment goes before the item it ends (`key: v # c`, `- v # c`, a block
 //!   scalar header); after a flow collection that is a mapping value it goes first inside
 //!   that collection; after `key:` followed by an anchor or tag it goes inside the block
-//!   collection that follows; after a bare `-` it belongs to what follows;
+//!   collection that follows, after the head comments waiting for it (it is that
+//!   collection's line comment, which sops writes after its heads; for a list, it follows
+//!   them to the first item or past empty ones); after a bare `-` it belongs to what
+//!   follows;
 //! * own-line comments right after content are first cut as go-yaml's scanner cuts them
 //!   (`prior_feet`): the lines read so far become a foot when the next line starts left
 //!   of the innermost block at another column, or when a blank line (or the end) follows
@@ -15,7 +18,10 @@
 //!   content is on the first line) or left of the block. Such a foot goes after that
 //!   content in its collection; a dedented one, or one cut after `key:`, goes to the next
 //!   node instead (after it when it is a first key or an item, before a later key),
-//!   unless a block that ends there is indented at its column (it ends that block);
+//!   unless a block that ends there is indented at its column (it ends that block) and no
+//!   earlier foot of the run starts at that column (go-yaml ends the block before the
+//!   first one); the feet of a scalar value go before those its first key carries
+//!   (go-yaml keeps them as the value's feet, which sops writes before the key's);
 //! * any other own-line comment is looked at together with the next token of the file:
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
@@ -123,6 +129,12 @@ struct Frame {
     leading: usize,
     /// A block sequence whose dashes sit at its key's column (no anchor or tag).
     indentless: bool,
+    /// Where in `deferred` the feet carried to the key being read start (go-yaml's foot
+    /// comments of that key, see `Builder::node`).
+    carried: Option<usize>,
+    /// Where in the items the carried feet of the last entry start, when its value is a
+    /// scalar or an alias: feet of that value go before them (`push_foot`).
+    key_feet: Option<usize>,
 }
 
 enum FrameKind {
@@ -170,6 +182,8 @@ impl Frame {
             deferred: Vec::new(),
             last: None,
             indentless: false,
+            carried: None,
+            key_feet: None,
         }
     }
 
@@ -177,6 +191,19 @@ impl Frame {
         match &mut self.kind {
             FrameKind::Map { items, .. } => items.push(MapItem::Comment(c)),
             FrameKind::Seq { items } => items.push(SeqItem::Comment(c)),
+        }
+    }
+
+    /// A foot comment of the last item's content. When that item is an entry with a
+    /// scalar value whose key carries feet of its own, the foot goes before them: go-yaml
+    /// keeps it as the value's foot, which sops writes before the key's.
+    fn push_foot(&mut self, c: Comment) {
+        match (self.key_feet, &mut self.kind) {
+            (Some(at), FrameKind::Map { items, .. }) if at <= items.len() => {
+                items.insert(at, MapItem::Comment(c));
+                self.key_feet = Some(at + 1);
+            }
+            _ => self.push_comment(c),
         }
     }
 
@@ -207,6 +234,7 @@ impl Frame {
                     }
                 }
                 items.insert(last.index, MapItem::Comment(c));
+                self.key_feet = self.key_feet.map(|at| at + 1);
             }
             FrameKind::Seq { items } => items.insert(last.index, SeqItem::Comment(c)),
         }
@@ -255,6 +283,10 @@ struct Foot {
     own: bool,
     /// Column of the first line of its text.
     column: usize,
+    /// An earlier foot of the run starts at the same column: a block that ends at that
+    /// column ends before that earlier one (go-yaml puts the end of a block before the
+    /// first comment of the scan at its indentation), so it does not take this foot.
+    shadowed: bool,
 }
 
 /// The run of consecutive comment events being read.
@@ -500,9 +532,12 @@ impl<'s> Builder<'s> {
             inside.extend(heads.into_iter().map(|p| p.comment));
             return inside;
         };
+        // After `key: &a` (or a tag), the same-line comments are the line comment of the
+        // block collection that follows: sops writes them after its head comments.
+        let mut key_line_inside = Vec::new();
         for c in key_line {
             if block_collection && has_properties {
-                inside.push(c);
+                key_line_inside.push(c);
             } else {
                 frame.push_comment(c);
             }
@@ -529,6 +564,7 @@ impl<'s> Builder<'s> {
                 frame.push_comment(p.comment);
             }
         }
+        inside.append(&mut key_line_inside);
         inside
     }
 
@@ -630,11 +666,24 @@ impl<'s> Builder<'s> {
                 .last()
                 .and_then(|f| f.indent)
                 .is_some_and(|indent| indent == self.dash_column(span));
-        let waiting = if value_list {
+        let mut waiting = if value_list {
             std::mem::take(&mut self.heads)
         } else {
             Vec::new()
         };
+        if value_list && (anchor != 0 || tagged) {
+            // The same-line comments after `key: &a` follow those heads (after them, to the
+            // first item or on past empty ones).
+            let (at, after) = waiting.last().map_or((line, line), |p| (p.at, p.line));
+            for comment in std::mem::take(&mut self.key_line_comments) {
+                waiting.push(Pending {
+                    comment,
+                    line: after,
+                    stem: false,
+                    at,
+                });
+            }
+        }
         let initial = self.comments_before_node(block, anchor != 0 || tagged, span);
         self.heads.extend(waiting);
         let mut frame = Frame::new(map, style, span, anchor, initial);
@@ -675,7 +724,7 @@ impl<'s> Builder<'s> {
             }
             return;
         }
-        self.deliver(value, end_line, flow);
+        self.deliver(value, end_line, flow, false);
     }
 
     /// A complete scalar or alias: a key, a value, or the document root.
@@ -721,6 +770,9 @@ impl<'s> Builder<'s> {
                     frame.push_comment(c);
                 }
             } else {
+                if position == Position::Key {
+                    frame.carried = Some(frame.deferred.len());
+                }
                 frame.deferred.extend(feet);
             }
         }
@@ -756,15 +808,16 @@ impl<'s> Builder<'s> {
             *key = Some(name);
             return Ok(());
         }
-        self.deliver(value, span.end.line(), false);
+        self.deliver(value, span.end.line(), false, true);
         Ok(())
     }
 
-    /// Adds a finished value to the innermost collection.
-    fn deliver(&mut self, value: Value, end_line: usize, flow: bool) {
+    /// Adds a finished value (`scalar`: a scalar or an alias) to the innermost collection.
+    fn deliver(&mut self, value: Value, end_line: usize, flow: bool, scalar: bool) {
         let Some(frame) = self.stack.last_mut() else {
             return;
         };
+        let carried = frame.carried.take();
         let index = match &mut frame.kind {
             FrameKind::Map { items, key, .. } => {
                 let Some(name) = key.take() else { return };
@@ -781,6 +834,9 @@ impl<'s> Builder<'s> {
             end_line,
             flow,
         });
+        frame.key_feet = carried
+            .filter(|&start| scalar && start < frame.deferred.len())
+            .map(|start| index + 1 + start);
         for c in std::mem::take(&mut frame.deferred) {
             frame.push_comment(c);
         }
@@ -918,10 +974,11 @@ impl<'s> Builder<'s> {
                 // comment's column takes it (go-yaml ends it at that comment); else the
                 // next node does.
                 let next = self.next_token_column(span);
-                let caught = self.stack.iter().any(|f| {
-                    f.indent
-                        .is_some_and(|i| i == foot.column && next.is_none_or(|n| i > n))
-                });
+                let caught = !foot.shadowed
+                    && self.stack.iter().any(|f| {
+                        f.indent
+                            .is_some_and(|i| i == foot.column && next.is_none_or(|n| i > n))
+                    });
                 if !caught && next.is_some() {
                     self.next_feet.push(comment);
                     return None;
@@ -941,7 +998,7 @@ impl<'s> Builder<'s> {
                     if frame.awaiting_value() {
                         frame.deferred.push(comment);
                     } else {
-                        frame.push_comment(comment);
+                        frame.push_foot(comment);
                     }
                     return None;
                 }
@@ -979,7 +1036,7 @@ impl<'s> Builder<'s> {
                 if frame.awaiting_value() || !delivered {
                     frame.deferred.push(comment);
                 } else {
-                    frame.push_comment(comment);
+                    frame.push_foot(comment);
                 }
                 return None;
             }
@@ -995,7 +1052,7 @@ impl<'s> Builder<'s> {
         if innermost > 0 && self.stack[innermost].indentless {
             self.stack[innermost - 1].deferred.push(comment);
         } else {
-            self.stack[innermost].push_comment(comment);
+            self.stack[innermost].push_foot(comment);
         }
     }
 
@@ -1122,6 +1179,7 @@ impl<'s> Builder<'s> {
             let kind = Foot {
                 own: *own || dedented,
                 column: start_column,
+                shadowed: feet.iter().any(|f: &Foot| f.column == start_column),
             };
             feet.extend(std::iter::repeat_n(kind, *count));
             *count = 0;
