@@ -32,7 +32,9 @@
 //!     the innermost collection whose indentation is at most their column; a sequence
 //!     whose last item is a collection passes such a comment to its enclosing mapping
 //!     (go-yaml has no foot comments on sequence ends);
-//! * an empty value (`key:`, `key: &a`) takes none of the comments after it.
+//! * an empty value (`key:`, `key: &a`) takes none of the comments after it; a same-line
+//!   comment after `key: &a` (or a tag) goes to the next key of that mapping, after its
+//!   heads, or first in the mapping when it ends before another key.
 //!
 //! This reproduces sops' placement for everything sops writes (so its files round-trip
 //! byte for byte) and for most hand-written layouts; `tests/fixtures/yaml-comments/`
@@ -334,6 +336,9 @@ struct Builder<'s> {
     heads: Vec<Pending>,
     /// Same-line comments after `key:` (before its value).
     key_line_comments: Vec<Comment>,
+    /// Same-line comments after an empty `key: &a`: the depth of their mapping and the
+    /// comments (see `Builder::node`).
+    held_line: Option<(usize, Vec<Comment>)>,
     /// Foot comments go-yaml gives to the next scalar node: a key that is not its
     /// mapping's first goes after them, any other node before them.
     next_feet: Vec<Comment>,
@@ -362,6 +367,7 @@ impl<'s> Builder<'s> {
             loose_comments: Vec::new(),
             heads: Vec::new(),
             key_line_comments: Vec::new(),
+            held_line: None,
             next_feet: Vec::new(),
             run: None,
             after_document_start: false,
@@ -564,6 +570,13 @@ impl<'s> Builder<'s> {
                 frame.push_comment(p.comment);
             }
         }
+        if let Some((_, held)) = self.held_line.take_if(|(d, _)| *d + 1 == self.stack.len()) {
+            if let Some(frame) = self.stack.last_mut() {
+                for c in held {
+                    frame.push_comment(c);
+                }
+            }
+        }
         inside.append(&mut key_line_inside);
         inside
     }
@@ -696,6 +709,17 @@ impl<'s> Builder<'s> {
     }
 
     fn close(&mut self, end_line: usize) {
+        if let Some((_, held)) = self.held_line.take_if(|(d, _)| *d + 1 == self.stack.len())
+            && let Some(frame) = self.stack.last_mut()
+        {
+            // The mapping ended before another key: its line comment, first in it.
+            for (i, c) in held.into_iter().enumerate() {
+                match &mut frame.kind {
+                    FrameKind::Map { items, .. } => items.insert(i, MapItem::Comment(c)),
+                    FrameKind::Seq { items } => items.insert(i, SeqItem::Comment(c)),
+                }
+            }
+        }
         let Some(mut frame) = self.stack.pop() else {
             return;
         };
@@ -781,9 +805,17 @@ impl<'s> Builder<'s> {
         if !takes_none {
             self.comments_before_node(false, false, span);
         } else if let Some(frame) = self.stack.last_mut() {
-            // Same-line comments after `key: &a` still go before the entry.
-            for c in std::mem::take(&mut self.key_line_comments) {
-                frame.push_comment(c);
+            let line_comments = std::mem::take(&mut self.key_line_comments);
+            if !skip && position == Position::Value && !line_comments.is_empty() {
+                // After `key: &a` (or a tag) they are the anchor's line comments, which
+                // the empty value does not take: the next key of this mapping does (after
+                // its heads); if the mapping ends first, the mapping does (first in it).
+                self.held_line = Some((self.stack.len() - 1, line_comments));
+            } else {
+                // Same-line comments after `key:` go before the entry.
+                for c in line_comments {
+                    frame.push_comment(c);
+                }
             }
         }
         if position == Position::Key {
