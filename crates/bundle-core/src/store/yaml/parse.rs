@@ -570,11 +570,11 @@ impl<'s> Builder<'s> {
                 frame.push_comment(p.comment);
             }
         }
-        if let Some((_, held)) = self.held_line.take_if(|(d, _)| *d + 1 == self.stack.len()) {
-            if let Some(frame) = self.stack.last_mut() {
-                for c in held {
-                    frame.push_comment(c);
-                }
+        if let Some((_, held)) = self.held_line.take_if(|(d, _)| *d + 1 == self.stack.len())
+            && let Some(frame) = self.stack.last_mut()
+        {
+            for c in held {
+                frame.push_comment(c);
             }
         }
         inside.append(&mut key_line_inside);
