@@ -8,8 +8,10 @@
 //! The text is encrypted by us and decrypted by sops; sops must print no warning and
 //! exactly what it prints for its own encryption of the same text (a comment we encrypted
 //! under another path than the one sops attaches it to shows up as a warning and
-//! `#ENC[…]`). The other way, sops' own file decrypted by us must print the same text,
-//! with no warning.
+//! `#ENC[…]`). The one accepted difference is a comment that sops loses on its own round
+//! trip and we keep (README compatibility notes): sops' output for our file must then be
+//! its output for its own file plus those comment lines, and nothing else. The other way,
+//! sops' own file decrypted by us must print the same text, with no warning.
 //!
 //! The short form (seeds 1..=60, two threads) runs in the normal suite; without sops on
 //! PATH it is skipped locally and fails under `CI=true` (test-support). Seeds whose layouts
@@ -35,7 +37,7 @@ const NOW: i64 = 1_796_000_000;
 /// Seeds of the short form (CI).
 const SHORT_FORM_SEEDS: std::ops::RangeInclusive<u64> = 1..=60;
 /// Short-form seeds whose layouts still differ from sops (see the module header).
-const KNOWN_DIFFERENT: &[u64] = &[3, 27, 31, 41];
+const KNOWN_DIFFERENT: &[u64] = &[27, 41];
 
 fn key_file() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sops-3.11.0/keys/alice.agekey")
@@ -224,7 +226,34 @@ enum Outcome {
     Same,
     /// sops does not round-trip its own encryption of the text cleanly: no reference.
     NoReference,
+    /// sops' output for our file is its output for its own file plus comments sops loses
+    /// on its own round trip (which we keep on purpose, see the README's compatibility
+    /// notes): the same otherwise.
+    SopsLoses(Vec<String>),
     Different(String),
+}
+
+/// The comment lines of `ours` that `theirs` lacks, if removing them from `ours` gives
+/// `theirs` exactly (and there is at least one).
+fn only_lost_comments(ours: &str, theirs: &str) -> Option<Vec<String>> {
+    let mut left: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for line in theirs.lines() {
+        *left.entry(line.trim_start()).or_default() += 1;
+    }
+    let mut kept = Vec::new();
+    let mut lost = Vec::new();
+    for line in ours.lines() {
+        let text = line.trim_start();
+        match left.get_mut(text) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                kept.push(line);
+            }
+            _ if text.starts_with('#') => lost.push(text.to_owned()),
+            _ => return None,
+        }
+    }
+    (!lost.is_empty() && kept.iter().copied().eq(theirs.lines())).then_some(lost)
 }
 
 fn one_case(sops: &Path, text: &str) -> Outcome {
@@ -284,6 +313,11 @@ fn one_case(sops: &Path, text: &str) -> Outcome {
         ));
     }
     if decrypted.stdout != reference.stdout {
+        let ours = String::from_utf8_lossy(&decrypted.stdout);
+        let theirs = String::from_utf8_lossy(&reference.stdout);
+        if let Some(lost) = only_lost_comments(&ours, &theirs) {
+            return Outcome::SopsLoses(lost);
+        }
         return Outcome::Different(format!(
             "sops prints for our file:\n{}\nand for its own:\n{}",
             String::from_utf8_lossy(&decrypted.stdout),
@@ -346,10 +380,15 @@ fn run(seeds: &[u64]) -> Vec<u64> {
             .collect()
     });
     let (mut same, mut no_reference, mut failed) = (0usize, 0usize, Vec::new());
+    let mut sops_loses = Vec::new();
     for (seed, outcome) in results {
         match outcome {
             Outcome::Same => same += 1,
             Outcome::NoReference => no_reference += 1,
+            Outcome::SopsLoses(lost) => {
+                eprintln!("--- seed {seed}: sops loses {lost:?} on its own round trip; we keep it");
+                sops_loses.push(seed);
+            }
             Outcome::Different(why) => {
                 let text = Layout::document(seed);
                 eprintln!("--- seed {seed}: plaintext:\n{text}--- {why}");
@@ -361,7 +400,8 @@ fn run(seeds: &[u64]) -> Vec<u64> {
         }
     }
     eprintln!(
-        "comment layouts: {same} same as sops, {} different, {no_reference} without a clean sops reference; failing seeds: {failed:?}",
+        "comment layouts: {same} same as sops, {} where sops loses a comment we keep ({sops_loses:?}), {} different, {no_reference} without a clean sops reference; failing seeds: {failed:?}",
+        sops_loses.len(),
         failed.len()
     );
     failed
@@ -407,6 +447,9 @@ fn comment_layouts_long_form() {
         let text = fs_err::read_to_string(file).unwrap();
         match one_case(&sops, &text) {
             Outcome::Same => eprintln!("same as sops"),
+            Outcome::SopsLoses(lost) => {
+                eprintln!("same as sops, except comments sops loses and we keep: {lost:?}");
+            }
             Outcome::NoReference => eprintln!("no clean sops reference"),
             Outcome::Different(why) => panic!("{why}"),
         }
@@ -425,5 +468,33 @@ fn comment_layouts_long_form() {
     assert!(
         failed.is_empty(),
         "comment placement differs from sops for seeds {failed:?}"
+    );
+}
+
+/// The accepted difference is exactly "sops' text plus comment lines": a moved comment, a
+/// changed value or a lost key is still a difference.
+#[test]
+fn only_lost_comments_accepts_nothing_else() {
+    let theirs = "k1:\n    k2: 1\n# c1\nk3: 2\n";
+    assert_eq!(
+        only_lost_comments("k1:\n    k2: 1\n    # c9\n# c1\nk3: 2\n", theirs),
+        Some(vec!["# c9".to_owned()])
+    );
+    // Same text: nothing lost, so not this outcome.
+    assert_eq!(only_lost_comments(theirs, theirs), None);
+    // A comment in another place.
+    assert_eq!(
+        only_lost_comments("k1:\n    k2: 1\nk3: 2\n# c1\n", theirs),
+        None
+    );
+    // A comment at another indentation (another collection).
+    assert_eq!(
+        only_lost_comments("k1:\n    k2: 1\n    # c1\nk3: 2\n", theirs),
+        None
+    );
+    // Data that differs.
+    assert_eq!(
+        only_lost_comments("k1:\n    k2: 5\n# c1\nk3: 2\n# c9\n", theirs),
+        None
     );
 }
