@@ -311,6 +311,67 @@ fn perm_block(line: usize, node: &Node) -> PermBlock {
     PermBlock { line, spec }
 }
 
+/// A job together with the workflow it belongs to: what a check needs to name a finding
+/// (`wf.path`, `job.id`) and to read what the job inherits (workflow `env:`, `permissions:`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JobRef<'a> {
+    pub(crate) workflow: &'a Workflow,
+    pub(crate) job: &'a Job,
+}
+
+/// A step together with its workflow, its job and its position among the job's steps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepRef<'a> {
+    pub(crate) workflow: &'a Workflow,
+    pub(crate) job: &'a Job,
+    /// The step's index in `job.steps`.
+    pub(crate) index: usize,
+    pub(crate) step: &'a Step,
+}
+
+/// Every job of these workflows, in file order then job order.
+pub(crate) fn jobs<'a>(
+    workflows: impl IntoIterator<Item = &'a Workflow>,
+) -> impl Iterator<Item = JobRef<'a>> {
+    workflows.into_iter().flat_map(|workflow| {
+        workflow
+            .jobs
+            .iter()
+            .map(move |job| JobRef { workflow, job })
+    })
+}
+
+/// Every step of every job of these workflows, in file, job and step order.
+pub(crate) fn steps<'a>(
+    workflows: impl IntoIterator<Item = &'a Workflow>,
+) -> impl Iterator<Item = StepRef<'a>> {
+    jobs(workflows).flat_map(JobRef::steps)
+}
+
+impl<'a> JobRef<'a> {
+    /// The job's steps, in order.
+    pub(crate) fn steps(self) -> impl Iterator<Item = StepRef<'a>> {
+        self.job
+            .steps
+            .iter()
+            .enumerate()
+            .map(move |(index, step)| StepRef {
+                workflow: self.workflow,
+                job: self.job,
+                index,
+                step,
+            })
+    }
+}
+
+impl<'a> StepRef<'a> {
+    /// The `env:` blocks visible to the step, innermost first: the step's, the job's, the
+    /// workflow's (a name set in an inner block hides the same name outside).
+    pub(crate) fn env_blocks(self) -> [&'a [Var]; 3] {
+        [&self.step.env, &self.job.env, &self.workflow.env]
+    }
+}
+
 /// What the parsed workflow files of a repository look like.
 #[derive(Debug, Default)]
 pub(crate) struct Workflows {

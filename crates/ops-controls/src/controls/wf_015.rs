@@ -32,7 +32,7 @@ use regex::Regex;
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::expr;
-use crate::workflow::{Job, Step, Var, Workflow};
+use crate::workflow::{self, Step, StepRef, Var};
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-015",
@@ -333,23 +333,18 @@ enum Trust {
     Untrusted(String),
 }
 
-/// Where an expression sits, to resolve `inputs`, `env` and `matrix`.
-struct Scope<'a> {
-    wf: &'a Workflow,
-    job: &'a Job,
-    step: &'a Step,
-}
+/// Where an expression sits (its step, job and workflow), to resolve `inputs`, `env` and
+/// `matrix`.
+struct Scope<'a>(StepRef<'a>);
 
 impl Scope<'_> {
     /// The nearest `env:` entry named `name` (step, then job, then workflow).
     fn env(&self, name: &str) -> Option<&Var> {
-        [&self.step.env, &self.job.env, &self.wf.env]
-            .into_iter()
-            .find_map(|vars| {
-                vars.iter()
-                    .rev()
-                    .find(|v| v.name.eq_ignore_ascii_case(name))
-            })
+        self.0.env_blocks().into_iter().find_map(|vars| {
+            vars.iter()
+                .rev()
+                .find(|v| v.name.eq_ignore_ascii_case(name))
+        })
     }
 
     /// The worst trust of the contexts that flow out of `text`'s expressions.
@@ -394,7 +389,7 @@ impl Scope<'_> {
                 },
                 None => unknown("the whole `env` context"),
             },
-            "matrix" => match self.job.matrix_values(&parts[1..]) {
+            "matrix" => match self.0.job.matrix_values(&parts[1..]) {
                 None => None,
                 Some(values) => values
                     .iter()
@@ -414,7 +409,8 @@ impl Scope<'_> {
 
     fn input(&self, name: Option<&str>) -> Option<Trust> {
         let takes_inputs = self
-            .wf
+            .0
+            .workflow
             .triggers
             .iter()
             .any(|t| t.text == "workflow_dispatch" || t.text == "workflow_call");
@@ -422,7 +418,7 @@ impl Scope<'_> {
             return None;
         }
         match name {
-            Some(name) if self.wf.typed_inputs.contains(name) => None,
+            Some(name) if self.0.workflow.typed_inputs.contains(name) => None,
             _ => Some(Trust::Untrusted(String::new())),
         }
     }
@@ -495,36 +491,31 @@ fn sinks(step: &Step) -> Vec<(&str, usize, String)> {
 fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
-        for wf in workflows {
-            for job in &wf.jobs {
-                for step in &job.steps {
-                    let scope = Scope { wf, job, step };
-                    for (text, first_line, place) in sinks(step) {
-                        for e in expr::expressions(text) {
-                            for (offset, raw) in flowing_contexts(e.body) {
-                                let nth = text[..e.offset + offset].matches(raw).count();
-                                let Some(trust) = scope.judge(&normalize(raw), 0) else {
-                                    continue;
-                                };
-                                let line = source_line(&wf.source, first_line, raw, nth)
-                                    .unwrap_or_else(|| {
-                                        expr::line_at(text, first_line, e.offset + offset)
-                                    });
-                                let note = match trust {
-                                    Trust::Untrusted(via) => format!(
-                                        "job `{}` expands `{raw}`{via} into {place}; \
-                                         pass it through `env:` and read the variable",
-                                        job.id
-                                    ),
-                                    Trust::Unknown(why) => format!(
-                                        "job `{}` expands `{raw}` ({why}) into {place}; \
-                                         pass it through `env:` and read the variable",
-                                        job.id
-                                    ),
-                                };
-                                findings.push(at(&wf.path, Some(line), note));
-                            }
-                        }
+        for step in workflow::steps(workflows) {
+            let (wf, job) = (step.workflow, step.job);
+            let scope = Scope(step);
+            for (text, first_line, place) in sinks(step.step) {
+                for e in expr::expressions(text) {
+                    for (offset, raw) in flowing_contexts(e.body) {
+                        let nth = text[..e.offset + offset].matches(raw).count();
+                        let Some(trust) = scope.judge(&normalize(raw), 0) else {
+                            continue;
+                        };
+                        let line = source_line(&wf.source, first_line, raw, nth)
+                            .unwrap_or_else(|| expr::line_at(text, first_line, e.offset + offset));
+                        let note = match trust {
+                            Trust::Untrusted(via) => format!(
+                                "job `{}` expands `{raw}`{via} into {place}; \
+                                 pass it through `env:` and read the variable",
+                                job.id
+                            ),
+                            Trust::Unknown(why) => format!(
+                                "job `{}` expands `{raw}` ({why}) into {place}; \
+                                 pass it through `env:` and read the variable",
+                                job.id
+                            ),
+                        };
+                        findings.push(at(&wf.path, Some(line), note));
                     }
                 }
             }
