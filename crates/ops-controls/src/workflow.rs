@@ -194,6 +194,57 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Workflow, Invalid> {
     Ok(wf)
 }
 
+/// A composite action (`action.yml` or `action.yaml` whose `runs.using` is `composite`):
+/// its steps run inside the calling job, with the caller's `with:` values as `inputs`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Action {
+    pub(crate) path: String,
+    pub(crate) steps: Vec<Step>,
+    /// The file's text, as [`Workflow::source`].
+    pub(crate) source: String,
+}
+
+/// Whether a repository path names action metadata (`action.yml`, `action.yaml`).
+pub(crate) fn is_action_file(path: &str) -> bool {
+    matches!(path.rsplit('/').next(), Some("action.yml" | "action.yaml"))
+}
+
+/// Reads action metadata; `Ok(None)` when the action is not composite (a JavaScript or
+/// Docker action runs no step of its own).
+pub(crate) fn parse_action(path: &str, text: &str) -> Result<Option<Action>, Invalid> {
+    let invalid = |line: usize, message: String| Invalid {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let root = yaml::parse(text).map_err(|e| invalid(e.line, e.message))?;
+    let Some(runs) = root.get("runs") else {
+        return Ok(None);
+    };
+    let composite = runs
+        .get("using")
+        .and_then(Node::as_str)
+        .is_some_and(|u| u.trim().eq_ignore_ascii_case("composite"));
+    if !composite {
+        return Ok(None);
+    }
+    let steps = match runs.get("steps") {
+        Some(Node::Seq { items, .. }) => items.iter().cloned().map(step).collect(),
+        Some(other) => {
+            return Err(invalid(
+                other.line(),
+                "`runs.steps` of a composite action must be a list of steps".to_owned(),
+            ));
+        }
+        None => Vec::new(),
+    };
+    Ok(Some(Action {
+        path: path.to_owned(),
+        steps,
+        source: text.to_owned(),
+    }))
+}
+
 fn typed_inputs(on: &Node) -> BTreeSet<String> {
     let mut typed = BTreeSet::new();
     let mut text = BTreeSet::new();
@@ -377,6 +428,17 @@ impl<'a> StepRef<'a> {
 pub(crate) struct Workflows {
     pub(crate) parsed: Vec<Workflow>,
     pub(crate) invalid: Vec<Invalid>,
+}
+
+/// The composite actions of a repository: every `action.yml`/`action.yaml` it holds (or
+/// would commit), parsed; the other kinds of action are left out.
+#[derive(Debug, Default)]
+pub(crate) struct Actions {
+    pub(crate) parsed: Vec<Action>,
+    /// Action files that could not be read or parsed.
+    pub(crate) invalid: Vec<Invalid>,
+    /// Why the repository's files could not be listed, when they could not.
+    pub(crate) unlisted: Option<String>,
 }
 
 impl Workflow {

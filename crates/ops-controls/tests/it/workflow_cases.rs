@@ -20,8 +20,13 @@ fn settings() -> insta::Settings {
 
 /// Runs `check` on a repository holding only `workflow` and renders its outcome.
 fn audit(check: &str, workflow: &str) -> (Status, String) {
+    audit_file(check, ".github/workflows/case.yml", workflow)
+}
+
+/// Runs `check` on a repository holding only `text` at `path` and renders its outcome.
+fn audit_file(check: &str, path: &str, text: &str) -> (Status, String) {
     let dir = tempfile::tempdir().unwrap();
-    crate::common::write(dir.path(), ".github/workflows/case.yml", workflow);
+    crate::common::write(dir.path(), path, text);
     let mut options =
         ops_controls::Options::new(dir.path().to_owned(), crate::common::at(crate::common::NOW));
     options.only = vec![check.to_owned()];
@@ -58,6 +63,43 @@ fn negative(name: &str, check: &str, workflow: &str) {
     let (status, text) = audit(check, workflow);
     assert_eq!(status, Status::Pass, "{name}: {text}");
     settings().bind(|| insta::assert_snapshot!(name, format!("{workflow}\n---\n{text}")));
+}
+
+/// A composite action's steps run in the caller's job with the caller's `with:` values as
+/// `inputs`: every input is text the caller chose (as zizmor judges them too).
+const ACTION: &str = ".github/actions/label/action.yml";
+
+fn composite(steps: &str) -> String {
+    format!(
+        "name: label\ndescription: label an issue\ninputs:\n  label:\n    description: the label\n    required: true\nruns:\n  using: composite\n  steps:\n{steps}"
+    )
+}
+
+#[test]
+fn injection_in_a_composite_action() {
+    let action = composite(&format!(
+        "    - shell: bash\n      run: |\n        gh issue edit \"$NUMBER\" --add-label \"${{{{ inputs.label }}}}\"\n        echo \"${{{{ github.event.issue.title }}}}\"\n      env:\n        NUMBER: ${{{{ github.event.issue.number }}}}\n    - uses: actions/github-script@{SHA}\n      with:\n        script: core.info(`${{{{ inputs.label }}}}`)\n"
+    ));
+    let (status, text) = audit_file("WF-015", ACTION, &action);
+    assert_eq!(status, Status::Fail, "{text}");
+    settings().bind(|| {
+        insta::assert_snapshot!("wf015_composite_action", format!("{action}\n---\n{text}"));
+    });
+}
+
+#[test]
+fn no_injection_when_a_composite_action_reads_inputs_through_env() {
+    let action = composite(&format!(
+        "    - shell: bash\n      env:\n        LABEL: ${{{{ inputs.label }}}}\n        TITLE: ${{{{ github.event.issue.title }}}}\n      run: |\n        gh issue edit \"${{{{ github.event.issue.number }}}}\" --add-label \"$LABEL\"\n        echo \"$TITLE\" ${{{{ github.action_path }}}}\n    - uses: actions/github-script@{SHA}\n      env:\n        LABEL: ${{{{ inputs.label }}}}\n      with:\n        script: core.info(process.env.LABEL)\n"
+    ));
+    let (status, text) = audit_file("WF-015", ACTION, &action);
+    assert_eq!(status, Status::Pass, "{text}");
+    settings().bind(|| {
+        insta::assert_snapshot!(
+            "wf015_composite_action_through_env",
+            format!("{action}\n---\n{text}")
+        );
+    });
 }
 
 #[test]
