@@ -1,5 +1,6 @@
 //! The GitHub Actions workflow model the checks read: triggers, `permissions:` blocks, env,
-//! jobs and steps, each with its line.
+//! jobs and steps, each with its line; the steps of composite actions; and the one walk over
+//! them ([`jobs`], [`steps`]) that every workflow check uses instead of nesting its own loops.
 //!
 //! It is built from [`crate::yaml::Node`] and keeps the node of every job and step, so a
 //! check can still look at a field this model does not name. Nothing here judges a workflow;

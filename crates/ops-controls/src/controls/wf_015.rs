@@ -39,7 +39,7 @@ use regex::Regex;
 
 use bundle_core::ops::report::Location;
 
-use super::{Control, Outcome, at, with_workflows};
+use super::{Control, Outcome, at, no_workflows};
 use crate::context::Context;
 use crate::expr;
 use crate::workflow::{self, Step, StepRef, Var};
@@ -568,7 +568,7 @@ fn run(cx: &Context) -> Outcome {
         && actions.invalid.is_empty()
         && actions.unlisted.is_none()
     {
-        return with_workflows(cx, |_| unreachable!("no workflow was parsed"));
+        return no_workflows(cx);
     }
     let by_workflow = cx.workflows().parsed.iter().map(|wf| Audited {
         path: &wf.path,
@@ -747,6 +747,26 @@ mod tests {
             "name: x\nruns:\n  using: node20\n  main: index.js\n  steps:\n    - run: echo ${{ inputs.who }}\n",
         );
         assert_pass(&repo.run("WF-015"));
+    }
+
+    /// The toolkit's own composite action (what an adopting repository's workflow `uses:`)
+    /// passes its inputs through `env:`: nothing to report.
+    #[test]
+    fn the_toolkits_composite_action_passes() {
+        let repo = Repo::compliant();
+        let action = concat!(env!("CARGO_MANIFEST_DIR"), "/../../action.yml");
+        let text = fs_err::read_to_string(action).unwrap();
+        assert!(text.contains("using: composite") && text.contains("${{ inputs.command }}"));
+        repo.write("action.yml", &text);
+        assert_pass(&repo.run("WF-015"));
+        // The same action pasting its input into the script is reported.
+        repo.write(
+            "action.yml",
+            &text.replacen("case \"$TOOL\" in", "case \"${{ inputs.command }}\" in", 1),
+        );
+        let outcome = repo.run("WF-015");
+        assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
+        assert_eq!(outcome.locations[0].file, "action.yml");
     }
 
     #[test]
