@@ -2,13 +2,14 @@
 """Side-by-side comparison of `ops-controls --only WF` and zizmor on real workflows (issue 14).
 
 The corpus is `scripts/compare-zizmor.manifest`: public repositories, each at a pinned
-commit, with the workflow paths to take. No third-party workflow is committed here; this
-script fetches the files at run time, from raw.githubusercontent.com, or from local bare
-git copies when `--git-dir-template` says where they are (offline machines).
+commit, with the workflow paths and action metadata paths (`action.yml`/`action.yaml`; WF-015
+and zizmor's template-injection both audit composite actions) to take. No third-party file
+is committed here; this script fetches the files at run time, from raw.githubusercontent.com,
+or from local bare git copies when `--git-dir-template` says where they are (offline machines).
 
-Both tools run on each repository's `.github/workflows`, ops-controls with its built-in
-policy (the `general` profile) and zizmor with its default persona, offline. Findings are
-grouped in five families:
+Both tools run on each repository's fetched files (`.github/workflows` and the actions),
+ops-controls with its built-in policy (the `general` profile) and zizmor with its default
+persona, offline. Findings are grouped in five families:
 
     injection  WF-015             template-injection
     triggers   WF-005, WF-006     dangerous-triggers

@@ -16,7 +16,7 @@ pub(crate) const MAX_BUNDLE_BYTES: u64 = 256 << 20;
 use crate::bundle::{self, BundleState};
 use crate::policy::Policy;
 use crate::scanning::{self, Gitleaks};
-use crate::workflow::{self, Workflows};
+use crate::workflow::{self, Actions, Workflows};
 
 /// A repository under inspection.
 pub(crate) struct Context {
@@ -27,6 +27,7 @@ pub(crate) struct Context {
     /// The execution about to be recorded ([`crate::Options::pending`]).
     pub(crate) pending: Option<bundle_core::ops::evidence::Execution>,
     workflows: OnceLock<Workflows>,
+    actions: OnceLock<Actions>,
     files: OnceLock<Result<Vec<String>, String>>,
     bundle: OnceLock<BundleState>,
     gitleaks: OnceLock<Result<Gitleaks, (usize, String)>>,
@@ -44,6 +45,7 @@ impl Context {
             now,
             pending: None,
             workflows: OnceLock::new(),
+            actions: OnceLock::new(),
             files: OnceLock::new(),
             bundle: OnceLock::new(),
             gitleaks: OnceLock::new(),
@@ -104,6 +106,39 @@ impl Context {
     pub(crate) fn workflows(&self) -> &Workflows {
         self.workflows
             .get_or_init(|| load_workflows(&self.root, &self.policy.workflows.dir))
+    }
+
+    /// The composite actions of the repository, sorted by path: action metadata found
+    /// among [`Context::files`], read with the limits of [`Context::read`].
+    pub(crate) fn actions(&self) -> &Actions {
+        self.actions.get_or_init(|| {
+            let mut out = Actions::default();
+            let files = match self.files() {
+                Ok(files) => files,
+                Err(e) => {
+                    out.unlisted = Some(e.to_owned());
+                    return out;
+                }
+            };
+            for rel in files.iter().filter(|f| workflow::is_action_file(f)) {
+                let invalid = |message: String| workflow::Invalid {
+                    path: rel.clone(),
+                    line: 1,
+                    message,
+                };
+                match self.read(rel) {
+                    Ok(Some(text)) => match workflow::parse_action(rel, &text) {
+                        Ok(Some(action)) => out.parsed.push(action),
+                        Ok(None) => {}
+                        Err(e) => out.invalid.push(e),
+                    },
+                    // Listed a moment ago; gone since.
+                    Ok(None) => {}
+                    Err(ReadError(e)) => out.invalid.push(invalid(e)),
+                }
+            }
+            out
+        })
     }
 
     /// The bundle.

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::workflow::{Job, Step, Var, Workflow};
+use crate::workflow::{JobRef, StepRef, Var};
 
 const INDICATORS: [&str; 6] = [
     "keys.txt",
@@ -116,24 +116,20 @@ pub(crate) fn normalize(path: &str, env: &[&Var]) -> String {
 }
 
 /// The env visible to a step: its own, then the job's, then the workflow's.
-pub(crate) fn visible_env<'a>(wf: &'a Workflow, job: &'a Job, step: &'a Step) -> Vec<&'a Var> {
-    step.env
-        .iter()
-        .chain(job.env.iter())
-        .chain(wf.env.iter())
-        .collect()
+pub(crate) fn visible_env(step: StepRef<'_>) -> Vec<&Var> {
+    step.env_blocks().into_iter().flatten().collect()
 }
 
 /// Every key-file write in a job, in step order.
-pub(crate) fn writers(wf: &Workflow, job: &Job) -> Vec<Writer> {
+pub(crate) fn writers(job: JobRef<'_>) -> Vec<Writer> {
     let mut out = Vec::new();
-    for (index, step) in job.steps.iter().enumerate() {
-        let Some(run) = &step.run else { continue };
-        let env = visible_env(wf, job, step);
+    for step in job.steps() {
+        let Some(run) = &step.step.run else { continue };
+        let env = visible_env(step);
         for (offset_line, target) in written_targets(&run.text) {
             let resolved = normalize(&target, &env);
             out.push(Writer {
-                step_index: index,
+                step_index: step.index,
                 line: run.line + offset_line,
                 target,
                 resolved,
@@ -144,12 +140,14 @@ pub(crate) fn writers(wf: &Workflow, job: &Job) -> Vec<Writer> {
 }
 
 /// Whether `step` removes the file a writer wrote (or its directory), after failures too.
-pub(crate) fn removes(wf: &Workflow, job: &Job, step: &Step, writer: &Writer) -> bool {
-    let Some(run) = &step.run else { return false };
-    if !step.runs_always() {
+pub(crate) fn removes(step: StepRef<'_>, writer: &Writer) -> bool {
+    let Some(run) = &step.step.run else {
+        return false;
+    };
+    if !step.step.runs_always() {
         return false;
     }
-    let env = visible_env(wf, job, step);
+    let env = visible_env(step);
     let dir = writer
         .resolved
         .rsplit_once('/')

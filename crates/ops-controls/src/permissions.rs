@@ -73,6 +73,15 @@ pub(crate) fn default_scopes(default: DefaultPermissions) -> BTreeMap<String, Ac
     }
 }
 
+/// The scopes a job's effective block grants (see [`effective`]); the repository default
+/// when there is none.
+pub(crate) fn granted(
+    block: Option<&PermBlock>,
+    default: DefaultPermissions,
+) -> BTreeMap<String, Access> {
+    block.map_or_else(|| default_scopes(default), |b| expand(&b.spec))
+}
+
 /// Where a job's effective permissions are declared, and the line that grants `scope`.
 pub(crate) fn grant_line(block: &PermBlock, scope: &str) -> usize {
     match &block.spec {
@@ -103,11 +112,10 @@ pub(crate) fn matrix(workflow: &Workflow, default: DefaultPermissions) -> Workfl
         .iter()
         .map(|job| {
             let (source, block) = effective(workflow, job);
-            let scopes = block.map_or_else(|| default_scopes(default), |b| expand(&b.spec));
             JobPermissions {
                 job: job.id.clone(),
                 source,
-                scopes,
+                scopes: granted(block, default),
             }
         })
         .collect();

@@ -1,5 +1,6 @@
 //! The GitHub Actions workflow model the checks read: triggers, `permissions:` blocks, env,
-//! jobs and steps, each with its line.
+//! jobs and steps, each with its line; the steps of composite actions; and the one walk over
+//! them ([`jobs`], [`steps`]) that every workflow check uses instead of nesting its own loops.
 //!
 //! It is built from [`crate::yaml::Node`] and keeps the node of every job and step, so a
 //! check can still look at a field this model does not name. Nothing here judges a workflow;
@@ -194,6 +195,57 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Workflow, Invalid> {
     Ok(wf)
 }
 
+/// A composite action (`action.yml` or `action.yaml` whose `runs.using` is `composite`):
+/// its steps run inside the calling job, with the caller's `with:` values as `inputs`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Action {
+    pub(crate) path: String,
+    pub(crate) steps: Vec<Step>,
+    /// The file's text, as [`Workflow::source`].
+    pub(crate) source: String,
+}
+
+/// Whether a repository path names action metadata (`action.yml`, `action.yaml`).
+pub(crate) fn is_action_file(path: &str) -> bool {
+    matches!(path.rsplit('/').next(), Some("action.yml" | "action.yaml"))
+}
+
+/// Reads action metadata; `Ok(None)` when the action is not composite (a JavaScript or
+/// Docker action runs no step of its own).
+pub(crate) fn parse_action(path: &str, text: &str) -> Result<Option<Action>, Invalid> {
+    let invalid = |line: usize, message: String| Invalid {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let root = yaml::parse(text).map_err(|e| invalid(e.line, e.message))?;
+    let Some(runs) = root.get("runs") else {
+        return Ok(None);
+    };
+    let composite = runs
+        .get("using")
+        .and_then(Node::as_str)
+        .is_some_and(|u| u.trim().eq_ignore_ascii_case("composite"));
+    if !composite {
+        return Ok(None);
+    }
+    let steps = match runs.get("steps") {
+        Some(Node::Seq { items, .. }) => items.iter().cloned().map(step).collect(),
+        Some(other) => {
+            return Err(invalid(
+                other.line(),
+                "`runs.steps` of a composite action must be a list of steps".to_owned(),
+            ));
+        }
+        None => Vec::new(),
+    };
+    Ok(Some(Action {
+        path: path.to_owned(),
+        steps,
+        source: text.to_owned(),
+    }))
+}
+
 fn typed_inputs(on: &Node) -> BTreeSet<String> {
     let mut typed = BTreeSet::new();
     let mut text = BTreeSet::new();
@@ -311,11 +363,83 @@ fn perm_block(line: usize, node: &Node) -> PermBlock {
     PermBlock { line, spec }
 }
 
+/// A job together with the workflow it belongs to: what a check needs to name a finding
+/// (`wf.path`, `job.id`) and to read what the job inherits (workflow `env:`, `permissions:`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JobRef<'a> {
+    pub(crate) workflow: &'a Workflow,
+    pub(crate) job: &'a Job,
+}
+
+/// A step together with its workflow, its job and its position among the job's steps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepRef<'a> {
+    pub(crate) workflow: &'a Workflow,
+    pub(crate) job: &'a Job,
+    /// The step's index in `job.steps`.
+    pub(crate) index: usize,
+    pub(crate) step: &'a Step,
+}
+
+/// Every job of these workflows, in file order then job order.
+pub(crate) fn jobs<'a>(
+    workflows: impl IntoIterator<Item = &'a Workflow>,
+) -> impl Iterator<Item = JobRef<'a>> {
+    workflows.into_iter().flat_map(|workflow| {
+        workflow
+            .jobs
+            .iter()
+            .map(move |job| JobRef { workflow, job })
+    })
+}
+
+/// Every step of every job of these workflows, in file, job and step order.
+pub(crate) fn steps<'a>(
+    workflows: impl IntoIterator<Item = &'a Workflow>,
+) -> impl Iterator<Item = StepRef<'a>> {
+    jobs(workflows).flat_map(JobRef::steps)
+}
+
+impl<'a> JobRef<'a> {
+    /// The job's steps, in order.
+    pub(crate) fn steps(self) -> impl Iterator<Item = StepRef<'a>> {
+        self.job
+            .steps
+            .iter()
+            .enumerate()
+            .map(move |(index, step)| StepRef {
+                workflow: self.workflow,
+                job: self.job,
+                index,
+                step,
+            })
+    }
+}
+
+impl<'a> StepRef<'a> {
+    /// The `env:` blocks visible to the step, innermost first: the step's, the job's, the
+    /// workflow's (a name set in an inner block hides the same name outside).
+    pub(crate) fn env_blocks(self) -> [&'a [Var]; 3] {
+        [&self.step.env, &self.job.env, &self.workflow.env]
+    }
+}
+
 /// What the parsed workflow files of a repository look like.
 #[derive(Debug, Default)]
 pub(crate) struct Workflows {
     pub(crate) parsed: Vec<Workflow>,
     pub(crate) invalid: Vec<Invalid>,
+}
+
+/// The composite actions of a repository: every `action.yml`/`action.yaml` it holds (or
+/// would commit), parsed; the other kinds of action are left out.
+#[derive(Debug, Default)]
+pub(crate) struct Actions {
+    pub(crate) parsed: Vec<Action>,
+    /// Action files that could not be read or parsed.
+    pub(crate) invalid: Vec<Invalid>,
+    /// Why the repository's files could not be listed, when they could not.
+    pub(crate) unlisted: Option<String>,
 }
 
 impl Workflow {

@@ -8,6 +8,7 @@
 //!   stderr in one block, as uv writes them), with temp paths filtered into placeholders;
 //! - [`fixture`]: files of a fixture tree, and [`git`] with a fixed identity;
 //! - [`ScrubEnv`]: the variables a test removes before it runs a binary;
+//! - [`checklist_line`]: an item's line in an evidence README's checklist;
 //! - [`rotation`]: a git repository holding a committed MCP bundle and evidence log, and a
 //!   rotation done right or wrong on purpose.
 //!
@@ -17,11 +18,13 @@
 pub mod fixture;
 pub mod rotation;
 
+mod checklist;
 mod env;
 mod git;
 mod tools;
 mod transcript;
 
+pub use checklist::checklist_line;
 pub use env::{SCRUBBED_ENV, ScrubEnv, is_ci};
 pub use git::git;
 pub use tools::{find_on_path, gitleaks, sops, ssh_keygen, zizmor};

@@ -4,7 +4,8 @@
 //! (`--comms-message`), never a canned one.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use bundle_core::ops::evidence::{
@@ -14,6 +15,7 @@ use bundle_core::ops::evidence::{
 
 use crate::common::xtask;
 use crate::rotate_cli::{sandbox, tree};
+use test_support::checklist_line;
 
 /// The secrets of the demo's bundle, in bundle order.
 const SECRETS: [&str; 4] = [
@@ -35,6 +37,33 @@ fn emergency(tmp: &Path, repo: &Path, keys: &Path) -> Command {
     cmd
 }
 
+/// The provider's new value for `github.token`, in a file under `tmp` (`--set
+/// github.token=@FILE`).
+fn new_token(tmp: &Path) -> PathBuf {
+    let value = tmp.join("token.txt");
+    fs_err::write(&value, "token-novo-do-provedor-123\n").unwrap();
+    value
+}
+
+/// `flag` for every secret of the bundle (`--revoked github.token --revoked ...`).
+fn for_every_secret(flag: &str) -> Vec<&str> {
+    SECRETS.iter().flat_map(|s| [flag, s]).collect()
+}
+
+/// A refused emergency changed nothing: the repository as it was, no new key written.
+fn assert_nothing_changed(repo: &Path, keys: &Path, before: &BTreeMap<PathBuf, Vec<u8>>) {
+    assert_eq!(&tree(repo), before);
+    assert!(!keys.join("v4.txt").exists());
+}
+
+/// The evidence the emergency left: the execution log and the README with its checklist.
+fn evidence(repo: &Path) -> (EvidenceLog, String) {
+    let dir = repo.join(bundle_core::ops::evidence::DEFAULT_DIR);
+    let log = EvidenceLog::load(&dir).unwrap();
+    let readme = fs_err::read_to_string(dir.join("README.md")).unwrap();
+    (log, readme)
+}
+
 fn stderr_of(out: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(out.get_output().stderr.clone()).unwrap()
 }
@@ -50,8 +79,7 @@ fn disposition(path: &str, replaced: bool, ack: Option<Acknowledgment>) -> Secre
 #[test]
 fn an_emergency_with_an_undecided_secret_refuses_before_anything_changes() {
     let (tmp, repo, keys) = sandbox();
-    let value = tmp.path().join("token.txt");
-    fs_err::write(&value, "token-novo-do-provedor-123\n").unwrap();
+    let value = new_token(tmp.path());
     let before = tree(&repo);
     for dry_run in [false, true] {
         let mut cmd = emergency(tmp.path(), &repo, &keys);
@@ -74,8 +102,7 @@ fn an_emergency_with_an_undecided_secret_refuses_before_anything_changes() {
         }
         assert!(!stderr.contains("token-novo-do-provedor"), "{stderr}");
         assert!(!stderr.contains("[2/"), "no step ran: {stderr}");
-        assert_eq!(tree(&repo), before);
-        assert!(!keys.join("v4.txt").exists());
+        assert_nothing_changed(&repo, &keys, &before);
     }
 }
 
@@ -108,8 +135,7 @@ fn names_that_are_not_secrets_of_the_bundle_are_refused() {
             .code(2);
         let stderr = stderr_of(&out);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
-        assert_eq!(tree(&repo), before);
-        assert!(!keys.join("v4.txt").exists());
+        assert_nothing_changed(&repo, &keys, &before);
     }
     // Only an emergency takes the acknowledgments.
     xtask(tmp.path())
@@ -174,8 +200,7 @@ fn acknowledged(cmd: &mut Command, value: &Path) {
 #[test]
 fn an_emergency_without_its_isolation_is_refused_before_anything_changes() {
     let (tmp, repo, keys) = sandbox();
-    let value = tmp.path().join("token.txt");
-    fs_err::write(&value, "token-novo-do-provedor-123\n").unwrap();
+    let value = new_token(tmp.path());
     let before = tree(&repo);
     for dry_run in [false, true] {
         let mut cmd = emergency(tmp.path(), &repo, &keys);
@@ -191,8 +216,7 @@ fn an_emergency_without_its_isolation_is_refused_before_anything_changes() {
             "{stderr}"
         );
         assert!(!stderr.contains("[2/"), "no step ran: {stderr}");
-        assert_eq!(tree(&repo), before);
-        assert!(!keys.join("v4.txt").exists());
+        assert_nothing_changed(&repo, &keys, &before);
     }
 }
 
@@ -200,8 +224,7 @@ fn an_emergency_without_its_isolation_is_refused_before_anything_changes() {
 fn an_acknowledged_emergency_records_the_decisions_and_leaves_comms_pending() {
     let (tmp, repo, keys) = sandbox();
     waive_isolation(&repo);
-    let value = tmp.path().join("token.txt");
-    fs_err::write(&value, "token-novo-do-provedor-123\n").unwrap();
+    let value = new_token(tmp.path());
     let mut cmd = emergency(tmp.path(), &repo, &keys);
     acknowledged(&mut cmd, &value);
     let out = cmd.assert().success();
@@ -217,7 +240,7 @@ fn an_acknowledged_emergency_records_the_decisions_and_leaves_comms_pending() {
     assert!(stderr.contains("Isolamento: não declarado"), "{stderr}");
     // Every old value is acknowledged: nothing left to revoke.
     assert!(!stderr.contains("  - [ ] "), "{stderr}");
-    let log = EvidenceLog::load(&repo.join(bundle_core::ops::evidence::DEFAULT_DIR)).unwrap();
+    let (log, readme) = evidence(&repo);
     assert!(
         log.entries()
             .iter()
@@ -239,18 +262,13 @@ fn an_acknowledged_emergency_records_the_decisions_and_leaves_comms_pending() {
             field: "secrets".into()
         })
     );
-    let readme = fs_err::read_to_string(
-        repo.join(bundle_core::ops::evidence::DEFAULT_DIR)
-            .join("README.md"),
-    )
-    .unwrap();
-    assert!(
-        readme.contains("- [ ] `emergency-v4.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — **ignorado**: isolamento não declarado pelos responsáveis"),
-        "{readme}"
+    assert_eq!(
+        checklist_line(&readme, "emergency-v4.isolation"),
+        "- [ ] `emergency-v4.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — **ignorado**: isolamento não declarado pelos responsáveis: nada foi registrado"
     );
-    assert!(
-        readme.contains("- [x] `emergency-v4.revocation` Cada segredo com valor novo ou revogação/não afetado confirmado — prova: decisão registrada para 4 segredo(s): 1 substituído(s), 2 revogado(s), 2 não afetado(s)"),
-        "{readme}"
+    assert_eq!(
+        checklist_line(&readme, "emergency-v4.revocation"),
+        "- [x] `emergency-v4.revocation` Cada segredo com valor novo ou revogação/não afetado confirmado — prova: decisão registrada para 4 segredo(s): 1 substituído(s), 2 revogado(s), 2 não afetado(s)"
     );
     assert_eq!(record.comms, None);
     assert_eq!(
@@ -285,18 +303,7 @@ fn the_comms_entry_holds_exactly_the_given_message_and_isolation_is_recorded_as_
     let (tmp, repo, keys) = sandbox();
     let message = "Rotação emergencial: bundle v4 publicado, chave v3 removida";
     let out = emergency(tmp.path(), &repo, &keys)
-        .args([
-            "--not-affected",
-            "github.token",
-            "--not-affected",
-            "database.user",
-        ])
-        .args([
-            "--not-affected",
-            "database.password",
-            "--not-affected",
-            "slack.webhook",
-        ])
+        .args(for_every_secret("--not-affected"))
         .args([
             "--isolated",
             "deploys suspensos; workflow smoke desabilitado",
@@ -310,7 +317,7 @@ fn the_comms_entry_holds_exactly_the_given_message_and_isolation_is_recorded_as_
         stderr.contains("Isolamento (declarado): deploys suspensos; workflow smoke desabilitado"),
         "{stderr}"
     );
-    let log = EvidenceLog::load(&repo.join(bundle_core::ops::evidence::DEFAULT_DIR)).unwrap();
+    let (log, readme) = evidence(&repo);
     let comms: Vec<_> = log
         .entries()
         .iter()
@@ -343,14 +350,9 @@ fn the_comms_entry_holds_exactly_the_given_message_and_isolation_is_recorded_as_
             field: "isolation".into()
         })
     );
-    let readme = fs_err::read_to_string(
-        repo.join(bundle_core::ops::evidence::DEFAULT_DIR)
-            .join("README.md"),
-    )
-    .unwrap();
-    assert!(
-        readme.contains("- [x] `emergency-v4.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — prova: declaração dos responsáveis «deploys suspensos; workflow smoke desabilitado»"),
-        "{readme}"
+    assert_eq!(
+        checklist_line(&readme, "emergency-v4.isolation"),
+        "- [x] `emergency-v4.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — prova: declaração dos responsáveis «deploys suspensos; workflow smoke desabilitado»"
     );
     assert!(
         stderr.contains(&format!(
@@ -384,19 +386,12 @@ fn a_bad_comms_message_or_isolation_stops_the_emergency_with_nothing_changed() {
         ),
     ] {
         let out = emergency(tmp.path(), &repo, &keys)
-            .args(["--revoked", "github.token", "--revoked", "database.user"])
-            .args([
-                "--revoked",
-                "database.password",
-                "--revoked",
-                "slack.webhook",
-            ])
+            .args(for_every_secret("--revoked"))
             .args(args)
             .assert()
             .code(2);
         let stderr = stderr_of(&out);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
-        assert_eq!(tree(&repo), before);
-        assert!(!keys.join("v4.txt").exists());
+        assert_nothing_changed(&repo, &keys, &before);
     }
 }

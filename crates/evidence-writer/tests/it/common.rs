@@ -26,6 +26,24 @@ pub const REPORT_ONE_FAIL: &str = r#"{
 pub const REPORT_CLEAN: &str = r#"{"schema_version": 1, "checks": [{"id": "docs.runbooks-present", "status": "pass"}]}
 "#;
 
+/// When [`Repo::record_emergency`] records.
+pub const EMERGENCY_AT: &str = "2025-03-05T15:40:00Z";
+
+/// Decision flags for every secret of a bundle: the first replaced, the second revoked, the
+/// rest not affected.
+pub fn decide_all(secrets: &[String]) -> Vec<&str> {
+    let mut args = vec![
+        "--replaced",
+        secrets[0].as_str(),
+        "--revoked",
+        secrets[1].as_str(),
+    ];
+    for s in &secrets[2..] {
+        args.extend(["--not-affected", s.as_str()]);
+    }
+    args
+}
+
 pub struct Outcome {
     pub code: u8,
     pub stdout: String,
@@ -138,6 +156,75 @@ impl Repo {
         let mut files = BTreeMap::new();
         walk(self.root(), self.root(), &mut files);
         files
+    }
+
+    /// An initialized evidence directory (`init`).
+    pub fn initialized() -> Self {
+        let repo = Self::new();
+        repo.ok(&["init"]);
+        repo
+    }
+
+    /// `comms --incident INCIDENT --message MESSAGE` at `at`, asserted to succeed.
+    pub fn comms(&self, at: &str, incident: &str, message: &str) -> Outcome {
+        self.ok(&[
+            "--at",
+            at,
+            "comms",
+            "--incident",
+            incident,
+            "--message",
+            message,
+        ])
+    }
+
+    /// An emergency recorded by hand (`record --kind emergency`), as a responsible records
+    /// one that `xtask rotate --emergency` did not: incident INC-9, version 1 to 2, by Carla
+    /// and Diego at 2025-03-05T15:40:00Z. `extra` holds the decisions (`--replaced`,
+    /// `--revoked`, `--not-affected`, `--isolated`, `--comms`); the outcome is not asserted.
+    pub fn record_emergency(&self, extra: &[&str]) -> Outcome {
+        let mut args = vec![
+            "--at",
+            EMERGENCY_AT,
+            "record",
+            "--kind",
+            "emergency",
+            "--reason",
+            "vazamento",
+            "--responsible",
+            "Carla",
+            "--responsible",
+            "Diego",
+            "--incident",
+            "INC-9",
+            "--version-from",
+            "1",
+            "--version-to",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// Copies a real encrypted bundle to the repository's `config/secrets.enc.yaml`; returns
+    /// its secrets (as bundle-core lists them, without a key).
+    pub fn with_bundle(&self) -> Vec<String> {
+        let text = fs_err::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../ops-controls/tests/fixtures/repos/compliant/config/secrets.enc.yaml"
+        ))
+        .unwrap();
+        self.write("config/secrets.enc.yaml", &text);
+        let secrets = bundle_core::ops::evidence::bundle_secrets(
+            &bundle_core::sops::SopsFile::read(&self.path("config/secrets.enc.yaml")).unwrap(),
+        );
+        assert!(secrets.len() >= 3, "{secrets:?}");
+        secrets
+    }
+
+    /// The README's checklist line of item `id` (`emergency-v2.isolation`).
+    pub fn checklist_line(&self, id: &str) -> String {
+        test_support::checklist_line(&self.evidence_file("README.md"), id).to_owned()
     }
 
     /// A fixed sequence: plan, scheduled rotation (with reports), three incident updates,

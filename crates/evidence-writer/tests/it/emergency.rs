@@ -10,7 +10,7 @@ use bundle_core::ops::evidence::{
 use bundle_core::time::Timestamp;
 use evidence_writer::{Now, RecordRequest, record};
 
-use crate::common::Repo;
+use crate::common::{EMERGENCY_AT, Repo, decide_all};
 
 fn at(s: &str) -> Now {
     Now::fixed(Timestamp::parse_rfc3339(s).unwrap())
@@ -49,15 +49,8 @@ fn emergency(isolation: Option<&str>) -> RecordRequest {
 
 #[test]
 fn an_emergency_record_is_rendered_as_stated_and_pending_comms_is_named() {
-    let repo = Repo::new();
-    repo.ok(&["init"]);
-    record(
-        &repo.evidence(),
-        &emergency(None),
-        at("2025-03-05T15:40:00Z"),
-        None,
-    )
-    .unwrap();
+    let repo = Repo::initialized();
+    record(&repo.evidence(), &emergency(None), at(EMERGENCY_AT), None).unwrap();
     let history = repo.evidence_file("runbooks-activation.md");
     for line in [
         "- **Isolamento:** não declarado\n",
@@ -76,25 +69,9 @@ fn an_emergency_record_is_rendered_as_stated_and_pending_comms_is_named() {
         0
     );
     // The update the emergency asked for is not "late"; one after it is.
-    let first = repo.ok(&[
-        "--at",
-        "2025-03-05T15:45:00Z",
-        "comms",
-        "--incident",
-        "INC-9",
-        "--message",
-        "rotação concluída",
-    ]);
+    let first = repo.comms("2025-03-05T15:45:00Z", "INC-9", "rotação concluída");
     assert!(!first.stderr.contains("already closed"), "{}", first.stderr);
-    let second = repo.ok(&[
-        "--at",
-        "2025-03-05T15:50:00Z",
-        "comms",
-        "--incident",
-        "INC-9",
-        "--message",
-        "mais uma",
-    ]);
+    let second = repo.comms("2025-03-05T15:50:00Z", "INC-9", "mais uma");
     assert!(
         second
             .stderr
@@ -106,12 +83,11 @@ fn an_emergency_record_is_rendered_as_stated_and_pending_comms_is_named() {
 
 #[test]
 fn a_stated_isolation_and_recorded_comms_are_rendered() {
-    let repo = Repo::new();
-    repo.ok(&["init"]);
+    let repo = Repo::initialized();
     let mut comms = RecordRequest::new(Kind::Comms);
     comms.incident = Some("INC-9".into());
     comms.message = Some("bundle rotacionado".into());
-    let now = at("2025-03-05T15:40:00Z");
+    let now = at(EMERGENCY_AT);
     record(&repo.evidence(), &comms, now, None).unwrap();
     let mut request = emergency(Some("tokens revogados; deploy suspenso"));
     // A communication the log does not hold is refused, nothing written.
@@ -137,75 +113,25 @@ fn a_stated_isolation_and_recorded_comms_are_rendered() {
         "{history}"
     );
     // A comms after a closing that did not leave it pending is late, as before.
-    let late = repo.ok(&[
-        "--at",
-        "2025-03-05T15:45:00Z",
-        "comms",
-        "--incident",
-        "INC-9",
-        "--message",
-        "tarde",
-    ]);
+    let late = repo.comms("2025-03-05T15:45:00Z", "INC-9", "tarde");
     assert!(late.stderr.contains("already closed"), "{}", late.stderr);
-}
-
-/// `record --kind emergency` on the command line, before the emergency itself.
-fn by_hand(repo: &Repo, extra: &[&str]) -> crate::common::Outcome {
-    let mut args = vec![
-        "--at",
-        "2025-03-05T15:40:00Z",
-        "record",
-        "--kind",
-        "emergency",
-        "--reason",
-        "vazamento",
-        "--responsible",
-        "Carla",
-        "--responsible",
-        "Diego",
-        "--incident",
-        "INC-9",
-        "--version-from",
-        "1",
-        "--version-to",
-        "2",
-    ];
-    args.extend_from_slice(extra);
-    repo.run(&args)
-}
-
-/// Copies a real encrypted bundle to the repository's `config/secrets.enc.yaml`; returns
-/// its secrets (as bundle-core lists them, without a key).
-fn with_bundle(repo: &Repo) -> Vec<String> {
-    let text = fs_err::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../ops-controls/tests/fixtures/repos/compliant/config/secrets.enc.yaml"
-    ))
-    .unwrap();
-    repo.write("config/secrets.enc.yaml", &text);
-    let secrets = bundle_core::ops::evidence::bundle_secrets(
-        &bundle_core::sops::SopsFile::read(&repo.root().join("config/secrets.enc.yaml")).unwrap(),
-    );
-    assert!(secrets.len() >= 3, "{secrets:?}");
-    secrets
 }
 
 /// Issue 12: an emergency recorded by hand states the same decisions as `xtask rotate
 /// --emergency`, checked by the same rule, or nothing is written.
 #[test]
 fn by_hand_an_emergency_needs_a_decision_for_every_secret_of_the_bundle() {
-    let repo = Repo::new();
-    repo.ok(&["init"]);
-    let secrets = with_bundle(&repo);
+    let repo = Repo::initialized();
+    let secrets = repo.with_bundle();
     let log_before = repo.evidence_file("executions.jsonl");
-    let none = by_hand(&repo, &[]);
+    let none = repo.record_emergency(&[]);
     assert_eq!(none.code, 2, "{}", none.stderr);
     assert!(
         none.stderr.contains("none was given, nothing was written"),
         "{}",
         none.stderr
     );
-    let partial = by_hand(&repo, &["--replaced", &secrets[0]]);
+    let partial = repo.record_emergency(&["--replaced", &secrets[0]]);
     assert_eq!(partial.code, 2);
     assert!(
         partial.stderr.contains(&format!(
@@ -216,10 +142,7 @@ fn by_hand_an_emergency_needs_a_decision_for_every_secret_of_the_bundle() {
         "{}",
         partial.stderr
     );
-    let unknown = by_hand(
-        &repo,
-        &["--replaced", &secrets[0], "--revoked", "github.tokn"],
-    );
+    let unknown = repo.record_emergency(&["--replaced", &secrets[0], "--revoked", "github.tokn"]);
     assert_eq!(unknown.code, 2);
     assert!(
         unknown
@@ -231,7 +154,7 @@ fn by_hand_an_emergency_needs_a_decision_for_every_secret_of_the_bundle() {
     // The comms entry named must be one of this incident's, already in the log.
     let mut all = decide_all(&secrets);
     all.extend(["--comms", "comms-INC-9-20250305T150000Z"]);
-    let comms = by_hand(&repo, &all);
+    let comms = repo.record_emergency(&all);
     assert_eq!(comms.code, 2, "{}", comms.stderr);
     assert!(
         comms.stderr.contains("comms-INC-9-20250305T150000Z"),
@@ -261,37 +184,14 @@ fn by_hand_an_emergency_needs_a_decision_for_every_secret_of_the_bundle() {
     assert_eq!(repo.evidence_file("executions.jsonl"), log_before);
 }
 
-/// The first secret replaced, the second revoked, the rest not affected.
-fn decide_all(secrets: &[String]) -> Vec<&str> {
-    let mut args = vec![
-        "--replaced",
-        secrets[0].as_str(),
-        "--revoked",
-        secrets[1].as_str(),
-    ];
-    for s in &secrets[2..] {
-        args.extend(["--not-affected", s.as_str()]);
-    }
-    args
-}
-
 #[test]
 fn by_hand_the_record_and_its_items_are_the_ones_xtask_records() {
-    let repo = Repo::new();
-    repo.ok(&["init"]);
-    let secrets = with_bundle(&repo);
-    repo.ok(&[
-        "--at",
-        "2025-03-05T15:30:00Z",
-        "comms",
-        "--incident",
-        "INC-9",
-        "--message",
-        "tokens revogados",
-    ]);
+    let repo = Repo::initialized();
+    let secrets = repo.with_bundle();
+    repo.comms("2025-03-05T15:30:00Z", "INC-9", "tokens revogados");
     let mut all = decide_all(&secrets);
     all.extend(["--comms", "comms-INC-9-20250305T153000Z"]);
-    let out = by_hand(&repo, &all);
+    let out = repo.record_emergency(&all);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.is_empty(), "{}", out.stderr);
     let log = EvidenceLog::load(&repo.evidence()).unwrap();
@@ -319,14 +219,17 @@ fn by_hand_the_record_and_its_items_are_the_ones_xtask_records() {
     assert_eq!(isolation.reason.as_deref(), Some(ISOLATION_NOT_STATED));
     assert!(e.item("revocation").unwrap().is_done());
     assert!(e.item("comms").unwrap().is_done());
-    let readme = repo.evidence_file("README.md");
-    assert!(
-        readme.contains("- [ ] `emergency-v2.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — **ignorado**: isolamento não declarado"),
-        "{readme}"
+    assert_eq!(
+        repo.checklist_line("emergency-v2.isolation"),
+        "- [ ] `emergency-v2.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — **ignorado**: isolamento não declarado pelos responsáveis: nada foi registrado"
     );
-    assert!(
-        readme.contains(&format!("- [x] `emergency-v2.revocation` Cada segredo com valor novo ou revogação/não afetado confirmado — prova: decisão registrada para {} segredo(s): 1 substituído(s), 1 revogado(s), {} não afetado(s)", secrets.len(), secrets.len() - 2)),
-        "{readme}"
+    assert_eq!(
+        repo.checklist_line("emergency-v2.revocation"),
+        format!(
+            "- [x] `emergency-v2.revocation` Cada segredo com valor novo ou revogação/não afetado confirmado — prova: decisão registrada para {} segredo(s): 1 substituído(s), 1 revogado(s), {} não afetado(s)",
+            secrets.len(),
+            secrets.len() - 2
+        )
     );
     assert_eq!(
         repo.run(&["--at", "2025-03-05T15:41:00Z", "verify"]).code,
@@ -336,18 +239,14 @@ fn by_hand_the_record_and_its_items_are_the_ones_xtask_records() {
 
 #[test]
 fn by_hand_a_stated_isolation_is_the_isolation_items_proof() {
-    let repo = Repo::new();
-    repo.ok(&["init"]);
+    let repo = Repo::initialized();
     // No bundle in this repository: the names given are recorded, with a warning.
-    let out = by_hand(
-        &repo,
-        &[
-            "--revoked",
-            "github.token",
-            "--isolated",
-            "token revogado; deploys suspensos",
-        ],
-    );
+    let out = repo.record_emergency(&[
+        "--revoked",
+        "github.token",
+        "--isolated",
+        "token revogado; deploys suspensos",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stderr
@@ -355,13 +254,12 @@ fn by_hand_a_stated_isolation_is_the_isolation_items_proof() {
         "{}",
         out.stderr
     );
-    let readme = repo.evidence_file("README.md");
-    assert!(
-        readme.contains("- [x] `emergency-v2.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — prova: declaração dos responsáveis «token revogado; deploys suspensos»"),
-        "{readme}"
+    assert_eq!(
+        repo.checklist_line("emergency-v2.isolation"),
+        "- [x] `emergency-v2.isolation` Isolamento: tokens revogados nos provedores e dependentes suspensos — prova: declaração dos responsáveis «token revogado; deploys suspensos»"
     );
-    assert!(
-        readme.contains("- [ ] `emergency-v2.comms` Comunicação do incidente registrada (`comms`) — **ignorado**: comunicação pendente"),
-        "{readme}"
+    assert_eq!(
+        repo.checklist_line("emergency-v2.comms"),
+        "- [ ] `emergency-v2.comms` Comunicação do incidente registrada (`comms`) — **ignorado**: comunicação pendente: nenhuma entrada comms informada (--comms ID)"
     );
 }

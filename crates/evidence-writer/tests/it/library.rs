@@ -109,8 +109,7 @@ fn english_labels_with_lang_en() {
 
 #[test]
 fn human_text_outside_the_blocks_survives_byte_for_byte() {
-    let repo = Repo::new();
-    repo.ok(&["init"]);
+    let repo = Repo::initialized();
     let readme = repo.evidence_file("README.md");
     let activation = repo.evidence_file("runbooks-activation.md");
     // People add text before, between and after the blocks, with odd spacing and CRLF.
@@ -276,18 +275,12 @@ fn checklist_items_are_earned_with_their_proof_and_skips_are_shown() {
             "a tick without its proof: {line}"
         );
     }
-    let gitleaks = readme
-        .lines()
-        .find(|l| l.contains("`emergency-v6.gitleaks`"))
-        .unwrap();
+    let gitleaks = repo.checklist_line("emergency-v6.gitleaks");
     assert_eq!(
         gitleaks,
         "- [ ] `emergency-v6.gitleaks` gitleaks limpo, relatório `gitleaks-post-rotation.json` anexado — **ignorado**: gitleaks não instalado"
     );
-    let ops = readme
-        .lines()
-        .find(|l| l.contains("`scheduled-v5.ops-controls`"))
-        .unwrap();
+    let ops = repo.checklist_line("scheduled-v5.ops-controls");
     assert!(ops.starts_with("- [x] "), "{ops}");
     assert!(
         ops.contains("artifacts/scheduled-v5/ops-controls-report.json"),
@@ -503,24 +496,11 @@ fn recording_onto_a_damaged_log_is_refused() {
     assert_eq!(repo.picture(), before);
 }
 
-fn comms(repo: &Repo, at: &str, incident: &str) {
-    repo.ok(&[
-        "--at",
-        at,
-        "comms",
-        "--incident",
-        incident,
-        "--message",
-        "atualização",
-    ]);
-}
-
 #[test]
 fn comms_gap_of_an_open_incident_fails_verify() {
-    let repo = Repo::new();
-    repo.ok(&["init"]);
-    comms(&repo, "2025-03-05T14:00:00Z", "INC-9");
-    comms(&repo, "2025-03-05T14:30:00Z", "INC-9");
+    let repo = Repo::initialized();
+    repo.comms("2025-03-05T14:00:00Z", "INC-9", "atualização");
+    repo.comms("2025-03-05T14:30:00Z", "INC-9", "atualização");
     // Exactly 30 minutes after the last update is still on cadence.
     assert_eq!(
         repo.run(&["--at", "2025-03-05T15:00:00Z", "verify"]).code,
@@ -533,7 +513,7 @@ fn comms_gap_of_an_open_incident_fails_verify() {
         "problem [comms.gap] incident INC-9: 31 minutes without a communication update between 2025-03-05T14:30:00Z and 2025-03-05T15:01:00Z (the cadence is 30 minutes)"
     );
     // A gap between two updates also counts while the incident is open.
-    comms(&repo, "2025-03-05T15:20:00Z", "INC-9");
+    repo.comms("2025-03-05T15:20:00Z", "INC-9", "atualização");
     let between = repo.run(&["--at", "2025-03-05T15:25:00Z", "verify"]);
     assert_eq!(between.code, 1);
     assert!(
@@ -544,27 +524,8 @@ fn comms_gap_of_an_open_incident_fails_verify() {
         between.stdout
     );
     // The emergency rotation closes the incident: the gap becomes a note.
-    repo.ok(&[
-        "--at",
-        "2025-03-05T15:40:00Z",
-        "record",
-        "--kind",
-        "emergency",
-        "--reason",
-        "vazamento",
-        "--responsible",
-        "A",
-        "--responsible",
-        "B",
-        "--incident",
-        "INC-9",
-        "--version-from",
-        "1",
-        "--version-to",
-        "2",
-        "--revoked",
-        "github.token",
-    ]);
+    let emergency = repo.record_emergency(&["--revoked", "github.token"]);
+    assert_eq!(emergency.code, 0, "{}", emergency.stderr);
     let closed = repo.run(&["--at", "2025-03-09T00:00:00Z", "verify"]);
     assert_eq!(closed.code, 0, "{}", closed.stdout);
     assert_eq!(
@@ -925,7 +886,7 @@ fn bad_input_is_refused_with_exit_2_and_nothing_written() {
 fn summary_lists_executions_open_items_and_failing_controls() {
     let repo = Repo::new();
     repo.record_sequence();
-    comms(&repo, "2025-03-06T11:00:00Z", "INC-2025-040");
+    repo.comms("2025-03-06T11:00:00Z", "INC-2025-040", "atualização");
     let markdown = repo.ok(&[
         "--at",
         "2025-03-07T12:00:00Z",
@@ -1004,8 +965,7 @@ fn show_lists_the_executions_as_data() {
 
 #[test]
 fn plan_with_short_notice_is_recorded_with_a_warning() {
-    let repo = Repo::new();
-    repo.ok(&["init"]);
+    let repo = Repo::initialized();
     let outcome = repo.ok(&[
         "--at",
         "2025-03-02T10:00:00Z",
@@ -1134,8 +1094,7 @@ fn controls_report(version: u32) -> String {
 }
 
 fn summary_with_attached_report(report: &str) -> crate::common::Outcome {
-    let repo = Repo::new();
-    repo.ok(&["init"]);
+    let repo = Repo::initialized();
     repo.write("reports/controls.json", report);
     let attach = repo.path("reports/controls.json").display().to_string();
     repo.ok(&[

@@ -230,10 +230,15 @@ pub(crate) fn with_workflows(
 ) -> Outcome {
     let parsed = &cx.workflows().parsed;
     if parsed.is_empty() {
-        Outcome::skip(format!("no workflow files in {}", cx.policy.workflows.dir))
+        no_workflows(cx)
     } else {
         f(parsed)
     }
+}
+
+/// The skip of a workflow check that finds nothing to judge.
+pub(crate) fn no_workflows(cx: &Context) -> Outcome {
+    Outcome::skip(format!("no workflow files in {}", cx.policy.workflows.dir))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
-use crate::workflow::{PermBlock, PermSpec};
+use crate::workflow::{self, PermBlock, PermSpec};
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-003",
@@ -26,33 +26,26 @@ fn shorthand(block: &PermBlock) -> Option<&'static str> {
 
 fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
-        let mut findings = Vec::new();
-        for wf in workflows {
-            if let Some(s) = wf
-                .permissions
-                .as_ref()
-                .and_then(|b| shorthand(b).map(|s| (b.line, s)))
-            {
-                findings.push(at(
+        // Every block with its workflow, and the job it belongs to (none: top-level).
+        let top_level = workflows
+            .iter()
+            .map(|wf| (wf, None, wf.permissions.as_ref()));
+        let per_job = workflow::jobs(workflows)
+            .map(|j| (j.workflow, Some(j.job), j.job.permissions.as_ref()));
+        let findings = top_level
+            .chain(per_job)
+            .filter_map(|(wf, job, block)| {
+                let block = block?;
+                let s = shorthand(block)?;
+                let whose =
+                    job.map_or_else(|| "top-level".to_owned(), |j| format!("job `{}` has", j.id));
+                Some(at(
                     &wf.path,
-                    Some(s.0),
-                    format!("top-level `permissions: {}`", s.1),
-                ));
-            }
-            for job in &wf.jobs {
-                if let Some(s) = job
-                    .permissions
-                    .as_ref()
-                    .and_then(|b| shorthand(b).map(|s| (b.line, s)))
-                {
-                    findings.push(at(
-                        &wf.path,
-                        Some(s.0),
-                        format!("job `{}` has `permissions: {}`", job.id, s.1),
-                    ));
-                }
-            }
-        }
+                    Some(block.line),
+                    format!("{whose} `permissions: {s}`"),
+                ))
+            })
+            .collect();
         Outcome::from_findings(findings, "no write-all shorthand")
     })
 }

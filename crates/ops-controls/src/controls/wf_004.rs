@@ -10,6 +10,7 @@ use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::permissions;
 use crate::util::wildcard;
+use crate::workflow;
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-004",
@@ -23,43 +24,39 @@ fn run(cx: &Context) -> Outcome {
         let policy = &cx.policy.workflows;
         let mut findings = Vec::new();
         let mut writes = 0;
-        for wf in workflows {
-            for job in &wf.jobs {
-                let (_, block) = permissions::effective(wf, job);
-                let scopes = block.map_or_else(
-                    || permissions::default_scopes(policy.default_permissions),
-                    |b| permissions::expand(&b.spec),
-                );
-                // One finding per granting line, listing its scopes (write-all grants them all).
-                let mut denied: std::collections::BTreeMap<usize, Vec<&str>> =
-                    std::collections::BTreeMap::new();
-                for (scope, access) in &scopes {
-                    if *access != Access::Write {
-                        continue;
-                    }
-                    writes += 1;
-                    let allowed = policy.allowed_writes.iter().any(|a| {
-                        wildcard(&a.workflow, wf.file_name())
-                            && wildcard(&a.job, &job.id)
-                            && a.scopes.iter().any(|s| s == scope)
-                    });
-                    if !allowed {
-                        let line = block.map_or(job.line, |b| permissions::grant_line(b, scope));
-                        denied.entry(line).or_default().push(scope);
-                    }
+        for j in workflow::jobs(workflows) {
+            let (wf, job) = (j.workflow, j.job);
+            let (_, block) = permissions::effective(wf, job);
+            let scopes = permissions::granted(block, policy.default_permissions);
+            // One finding per granting line, listing its scopes (write-all grants them all).
+            let mut denied: std::collections::BTreeMap<usize, Vec<&str>> =
+                std::collections::BTreeMap::new();
+            for (scope, access) in &scopes {
+                if *access != Access::Write {
+                    continue;
                 }
-                for (line, scopes) in denied {
-                    let list = scopes
-                        .iter()
-                        .map(|s| format!("`{s}: write`"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    findings.push(at(
-                        &wf.path,
-                        Some(line),
-                        format!("job `{}` has {list}, not allowed by the policy", job.id),
-                    ));
+                writes += 1;
+                let allowed = policy.allowed_writes.iter().any(|a| {
+                    wildcard(&a.workflow, wf.file_name())
+                        && wildcard(&a.job, &job.id)
+                        && a.scopes.iter().any(|s| s == scope)
+                });
+                if !allowed {
+                    let line = block.map_or(job.line, |b| permissions::grant_line(b, scope));
+                    denied.entry(line).or_default().push(scope);
                 }
+            }
+            for (line, scopes) in denied {
+                let list = scopes
+                    .iter()
+                    .map(|s| format!("`{s}: write`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                findings.push(at(
+                    &wf.path,
+                    Some(line),
+                    format!("job `{}` has {list}, not allowed by the policy", job.id),
+                ));
             }
         }
         Outcome::from_findings(

@@ -10,6 +10,7 @@ use bundle_core::ops::report::Severity;
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::expr;
+use crate::workflow;
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-006",
@@ -34,36 +35,33 @@ fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let dangerous = &cx.policy.workflows.dangerous_triggers;
         let mut findings = Vec::new();
-        for wf in workflows
+        let privileged = workflows
             .iter()
-            .filter(|wf| wf.trigger(dangerous).is_some())
-        {
-            for job in &wf.jobs {
-                for step in &job.steps {
-                    if step.is_action("actions/checkout")
-                        && let Some(r) = step.input("ref").filter(|r| names_head(&r.value))
-                    {
+            .filter(|wf| wf.trigger(dangerous).is_some());
+        for s in workflow::steps(privileged) {
+            let (wf, job, step) = (s.workflow, s.job, s.step);
+            if step.is_action("actions/checkout")
+                && let Some(r) = step.input("ref").filter(|r| names_head(&r.value))
+            {
+                findings.push(at(
+                    &wf.path,
+                    Some(r.line),
+                    format!("job `{}` checks out the pull request head", job.id),
+                ));
+            }
+            if let Some(run) = &step.run {
+                for (i, line) in run.text.lines().enumerate() {
+                    let git = line.contains("git checkout")
+                        || line.contains("git fetch")
+                        || line.contains("git switch")
+                        || line.contains("gh pr checkout");
+                    if git && names_head(line) {
+                        let offset = run.text.lines().take(i).map(|l| l.len() + 1).sum();
                         findings.push(at(
                             &wf.path,
-                            Some(r.line),
+                            Some(expr::line_at(&run.text, run.line, offset)),
                             format!("job `{}` checks out the pull request head", job.id),
                         ));
-                    }
-                    if let Some(run) = &step.run {
-                        for (i, line) in run.text.lines().enumerate() {
-                            let git = line.contains("git checkout")
-                                || line.contains("git fetch")
-                                || line.contains("git switch")
-                                || line.contains("gh pr checkout");
-                            if git && names_head(line) {
-                                let offset = run.text.lines().take(i).map(|l| l.len() + 1).sum();
-                                findings.push(at(
-                                    &wf.path,
-                                    Some(expr::line_at(&run.text, run.line, offset)),
-                                    format!("job `{}` checks out the pull request head", job.id),
-                                ));
-                            }
-                        }
                     }
                 }
             }

@@ -9,6 +9,7 @@ use bundle_core::ops::report::Severity;
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::expr;
+use crate::workflow;
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-007",
@@ -20,31 +21,29 @@ pub(super) const CONTROL: Control = Control {
 fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
-        for wf in workflows {
-            for job in &wf.jobs {
-                for run in job.steps.iter().filter_map(|s| s.run.as_ref()) {
-                    for e in expr::expressions(&run.text) {
-                        let names = expr::secret_refs(e.body);
-                        let whole = expr::dumps_all_secrets(&format!("${{{{{}}}}}", e.body));
-                        if names.is_empty() && !whole {
-                            continue;
-                        }
-                        let what = if whole {
-                            "toJSON(secrets)".to_owned()
-                        } else {
-                            format!("secrets.{}", names.join(", secrets."))
-                        };
-                        let line = expr::line_at(&run.text, run.line, e.offset);
-                        findings.push(at(
-                            &wf.path,
-                            Some(line),
-                            format!(
-                                "job `{}` expands {what} inside `run:`; pass it through `env:`",
-                                job.id
-                            ),
-                        ));
-                    }
+        for s in workflow::steps(workflows) {
+            let (wf, job, step) = (s.workflow, s.job, s.step);
+            let Some(run) = &step.run else { continue };
+            for e in expr::expressions(&run.text) {
+                let names = expr::secret_refs(e.body);
+                let whole = expr::dumps_all_secrets(&format!("${{{{{}}}}}", e.body));
+                if names.is_empty() && !whole {
+                    continue;
                 }
+                let what = if whole {
+                    "toJSON(secrets)".to_owned()
+                } else {
+                    format!("secrets.{}", names.join(", secrets."))
+                };
+                let line = expr::line_at(&run.text, run.line, e.offset);
+                findings.push(at(
+                    &wf.path,
+                    Some(line),
+                    format!(
+                        "job `{}` expands {what} inside `run:`; pass it through `env:`",
+                        job.id
+                    ),
+                ));
             }
         }
         Outcome::from_findings(findings, "no secret is expanded inside a run script")

@@ -11,6 +11,7 @@ use bundle_core::ops::report::Severity;
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::keyfile;
+use crate::workflow;
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-008",
@@ -23,20 +24,19 @@ fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
         let mut count = 0;
-        for wf in workflows {
-            for job in &wf.jobs {
-                for writer in keyfile::writers(wf, job) {
-                    count += 1;
-                    let removed = job.steps[writer.step_index + 1..]
-                        .iter()
-                        .any(|s| keyfile::removes(wf, job, s, &writer));
-                    if !removed {
-                        findings.push(at(
-                            &wf.path,
-                            Some(writer.line),
-                            format!("job `{}` writes the age key file {} but no later `if: always()` step removes it", job.id, writer.target),
-                        ));
-                    }
+        for job in workflow::jobs(workflows) {
+            for writer in keyfile::writers(job) {
+                count += 1;
+                let removed = job
+                    .steps()
+                    .skip(writer.step_index + 1)
+                    .any(|s| keyfile::removes(s, &writer));
+                if !removed {
+                    findings.push(at(
+                        &job.workflow.path,
+                        Some(writer.line),
+                        format!("job `{}` writes the age key file {} but no later `if: always()` step removes it", job.job.id, writer.target),
+                    ));
                 }
             }
         }

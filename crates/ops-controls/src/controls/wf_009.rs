@@ -9,6 +9,7 @@ use bundle_core::ops::report::Severity;
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::keyfile;
+use crate::workflow::{self, Step};
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-009",
@@ -17,7 +18,7 @@ pub(super) const CONTROL: Control = Control {
     run,
 };
 
-fn is_uploader(step: &crate::workflow::Step) -> bool {
+fn is_uploader(step: &Step) -> bool {
     step.action().is_some_and(|(name, _, _)| {
         let name = name.to_ascii_lowercase();
         name.starts_with("actions/upload-artifact") || name.starts_with("actions/cache")
@@ -27,37 +28,35 @@ fn is_uploader(step: &crate::workflow::Step) -> bool {
 fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
-        for wf in workflows {
-            for job in &wf.jobs {
-                let writers = keyfile::writers(wf, job);
-                for step in job.steps.iter().filter(|s| is_uploader(s)) {
-                    let Some(path) = step.input("path") else {
-                        continue;
-                    };
-                    let env = keyfile::visible_env(wf, job, step);
-                    for (i, pattern) in path.value.lines().enumerate() {
-                        let named = keyfile::names_key_file(pattern);
-                        let covered = writers
-                            .iter()
-                            .find(|w| keyfile::covers(pattern, &w.resolved, &env));
-                        if named || covered.is_some() {
-                            let what = covered
-                                .map_or_else(|| "an age key file".to_owned(), |w| w.target.clone());
-                            let line = if path.value.contains('\n') {
-                                path.line + i
-                            } else {
-                                path.line
-                            };
-                            findings.push(at(
-                                &wf.path,
-                                Some(line),
-                                format!(
-                                    "job `{}` uploads `{}`, which covers {what}",
-                                    job.id,
-                                    pattern.trim()
-                                ),
-                            ));
-                        }
+        for job in workflow::jobs(workflows) {
+            let writers = keyfile::writers(job);
+            for step in job.steps().filter(|s| is_uploader(s.step)) {
+                let Some(path) = step.step.input("path") else {
+                    continue;
+                };
+                let env = keyfile::visible_env(step);
+                for (i, pattern) in path.value.lines().enumerate() {
+                    let named = keyfile::names_key_file(pattern);
+                    let covered = writers
+                        .iter()
+                        .find(|w| keyfile::covers(pattern, &w.resolved, &env));
+                    if named || covered.is_some() {
+                        let what = covered
+                            .map_or_else(|| "an age key file".to_owned(), |w| w.target.clone());
+                        let line = if path.value.contains('\n') {
+                            path.line + i
+                        } else {
+                            path.line
+                        };
+                        findings.push(at(
+                            &job.workflow.path,
+                            Some(line),
+                            format!(
+                                "job `{}` uploads `{}`, which covers {what}",
+                                job.job.id,
+                                pattern.trim()
+                            ),
+                        ));
                     }
                 }
             }

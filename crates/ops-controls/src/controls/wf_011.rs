@@ -14,7 +14,7 @@ use bundle_core::ops::report::Severity;
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::expr;
-use crate::workflow::{Job, Step, Var, Workflow};
+use crate::workflow::{self, Job, Step, Var, Workflow};
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-011",
@@ -74,48 +74,47 @@ fn run(cx: &Context) -> Outcome {
     let gate = &cx.policy.workflows.secret_gate;
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
-        for wf in workflows {
-            for job in &wf.jobs {
-                if job_is_gated(wf, job, gate) {
-                    continue;
+        for j in workflow::jobs(workflows) {
+            let (wf, job) = (j.workflow, j.job);
+            if job_is_gated(wf, job, gate) {
+                continue;
+            }
+            let mut gate_vars: Vec<&str> = wf
+                .env
+                .iter()
+                .chain(&job.env)
+                .filter(|v| is_gate_var(v, gate))
+                .map(|v| v.name.as_str())
+                .collect();
+            for var in wf.env.iter().chain(&job.env) {
+                let names = consumed(&var.value, gate);
+                if !names.is_empty() {
+                    findings.push(at(&wf.path, Some(var.line), format!("job `{}` exposes secrets.{} in shared `env:`; move it to the step that needs it and gate that step", job.id, names[0])));
                 }
-                let mut gate_vars: Vec<&str> = wf
+            }
+            if job.uses.is_some() {
+                let mut names = Vec::new();
+                if let Some(secrets) = job.node.get("secrets") {
+                    secrets.for_each_scalar(&mut |text, _| names.extend(consumed(text, gate)));
+                }
+                if let Some(first) = names.first() {
+                    findings.push(at(&wf.path, Some(job.line), format!("job `{}` passes secrets.{first} to a reusable workflow without a job-level gate on {gate}", job.id)));
+                }
+            }
+            for step in &job.steps {
+                let mut names = Vec::new();
+                step.node
+                    .for_each_scalar(&mut |text, _| names.extend(consumed(text, gate)));
+                let Some(first) = names.first() else { continue };
+                let own: Vec<&str> = step
                     .env
                     .iter()
-                    .chain(&job.env)
                     .filter(|v| is_gate_var(v, gate))
                     .map(|v| v.name.as_str())
                     .collect();
-                for var in wf.env.iter().chain(&job.env) {
-                    let names = consumed(&var.value, gate);
-                    if !names.is_empty() {
-                        findings.push(at(&wf.path, Some(var.line), format!("job `{}` exposes secrets.{} in shared `env:`; move it to the step that needs it and gate that step", job.id, names[0])));
-                    }
-                }
-                if job.uses.is_some() {
-                    let mut names = Vec::new();
-                    if let Some(secrets) = job.node.get("secrets") {
-                        secrets.for_each_scalar(&mut |text, _| names.extend(consumed(text, gate)));
-                    }
-                    if let Some(first) = names.first() {
-                        findings.push(at(&wf.path, Some(job.line), format!("job `{}` passes secrets.{first} to a reusable workflow without a job-level gate on {gate}", job.id)));
-                    }
-                }
-                for step in &job.steps {
-                    let mut names = Vec::new();
-                    step.node
-                        .for_each_scalar(&mut |text, _| names.extend(consumed(text, gate)));
-                    let Some(first) = names.first() else { continue };
-                    let own: Vec<&str> = step
-                        .env
-                        .iter()
-                        .filter(|v| is_gate_var(v, gate))
-                        .map(|v| v.name.as_str())
-                        .collect();
-                    gate_vars.extend(own);
-                    if !step_is_gated(step, &gate_vars) {
-                        findings.push(at(&wf.path, Some(step.line), format!("job `{}` consumes secrets.{first} in a step not gated on {gate} (use `if: env.<VAR> == 'true'` with `<VAR>: ${{{{ secrets.{gate} != '' }}}}`)", job.id)));
-                    }
+                gate_vars.extend(own);
+                if !step_is_gated(step, &gate_vars) {
+                    findings.push(at(&wf.path, Some(step.line), format!("job `{}` consumes secrets.{first} in a step not gated on {gate} (use `if: env.<VAR> == 'true'` with `<VAR>: ${{{{ secrets.{gate} != '' }}}}`)", job.id)));
                 }
             }
         }

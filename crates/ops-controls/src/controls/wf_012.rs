@@ -16,7 +16,7 @@ use bundle_core::ops::report::Severity;
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::policy::PinScope;
-use crate::workflow::{Job, Located};
+use crate::workflow::{self, Job, Located};
 use crate::yaml::Node;
 
 pub(super) const CONTROL: Control = Control {
@@ -116,38 +116,37 @@ fn run(cx: &Context) -> Outcome {
         let policy = &cx.policy.workflows;
         let mut findings = Vec::new();
         let mut count = 0;
-        for wf in workflows
+        let pinned = workflows
             .iter()
-            .filter(|wf| policy.pin_actions == PinScope::All || wf.uses_secrets())
-        {
-            for job in &wf.jobs {
-                let uses = job
-                    .uses
-                    .iter()
-                    .chain(job.steps.iter().filter_map(|s| s.uses.as_ref()));
-                for u in uses {
-                    count += 1;
-                    if let Some(problem) = pin_problem(&u.text, &policy.trusted_action_owners) {
-                        findings.push(at(&wf.path, Some(u.line), problem));
-                    }
+            .filter(|wf| policy.pin_actions == PinScope::All || wf.uses_secrets());
+        for j in workflow::jobs(pinned) {
+            let (wf, job) = (j.workflow, j.job);
+            let uses = job
+                .uses
+                .iter()
+                .chain(job.steps.iter().filter_map(|s| s.uses.as_ref()));
+            for u in uses {
+                count += 1;
+                if let Some(problem) = pin_problem(&u.text, &policy.trusted_action_owners) {
+                    findings.push(at(&wf.path, Some(u.line), problem));
                 }
-                for image in images(job) {
-                    count += 1;
-                    let whole_expression = image.text.trim().starts_with("${{")
-                        && image.text.trim().ends_with("}}")
-                        && image.text.matches("${{").count() == 1;
-                    let problems = if whole_expression {
-                        computed_image_problems(job, &image.text)
-                    } else {
-                        image_problem(&image.text).into_iter().collect()
-                    };
-                    for problem in problems {
-                        findings.push(at(
-                            &wf.path,
-                            Some(image.line),
-                            format!("job `{}`: {problem}", job.id),
-                        ));
-                    }
+            }
+            for image in images(job) {
+                count += 1;
+                let whole_expression = image.text.trim().starts_with("${{")
+                    && image.text.trim().ends_with("}}")
+                    && image.text.matches("${{").count() == 1;
+                let problems = if whole_expression {
+                    computed_image_problems(job, &image.text)
+                } else {
+                    image_problem(&image.text).into_iter().collect()
+                };
+                for problem in problems {
+                    findings.push(at(
+                        &wf.path,
+                        Some(image.line),
+                        format!("job `{}`: {problem}", job.id),
+                    ));
                 }
             }
         }

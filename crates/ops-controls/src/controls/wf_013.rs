@@ -11,6 +11,7 @@ use bundle_core::ops::report::{Access, Severity};
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::permissions;
+use crate::workflow;
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-013",
@@ -25,41 +26,38 @@ fn run(cx: &Context) -> Outcome {
         let mut findings = Vec::new();
         let mut warnings = Vec::new();
         let mut count = 0;
-        for wf in workflows.iter().filter(|wf| wf.uses_secrets()) {
-            let matrix = permissions::matrix(wf, default);
-            for job in &wf.jobs {
-                let writes = matrix
-                    .jobs
-                    .iter()
-                    .find(|j| j.job == job.id)
-                    .is_some_and(|j| j.scopes.values().any(|a| *a == Access::Write));
-                for step in job.steps.iter().filter(|s| s.is_action("actions/checkout")) {
-                    count += 1;
-                    let persist = step
-                        .input("persist-credentials")
-                        .map(|v| v.value.trim().to_ascii_lowercase());
-                    let line = step.uses.as_ref().map_or(step.line, |u| u.line);
-                    if persist.as_deref() == Some("true") {
-                        if writes {
-                            warnings.push(at(
-                                &wf.path,
-                                Some(line),
-                                format!(
-                                    "job `{}` persists credentials of a token that can write",
-                                    job.id
-                                ),
-                            ));
-                        }
-                    } else if persist.as_deref() != Some("false") {
-                        findings.push(at(
+        for j in workflow::jobs(workflows.iter().filter(|wf| wf.uses_secrets())) {
+            let (wf, job) = (j.workflow, j.job);
+            let (_, block) = permissions::effective(wf, job);
+            let writes = permissions::granted(block, default)
+                .values()
+                .any(|a| *a == Access::Write);
+            for step in job.steps.iter().filter(|s| s.is_action("actions/checkout")) {
+                count += 1;
+                let persist = step
+                    .input("persist-credentials")
+                    .map(|v| v.value.trim().to_ascii_lowercase());
+                let line = step.uses.as_ref().map_or(step.line, |u| u.line);
+                if persist.as_deref() == Some("true") {
+                    if writes {
+                        warnings.push(at(
                             &wf.path,
                             Some(line),
                             format!(
-                                "job `{}` checks out without `persist-credentials: false`",
+                                "job `{}` persists credentials of a token that can write",
                                 job.id
                             ),
                         ));
                     }
+                } else if persist.as_deref() != Some("false") {
+                    findings.push(at(
+                        &wf.path,
+                        Some(line),
+                        format!(
+                            "job `{}` checks out without `persist-credentials: false`",
+                            job.id
+                        ),
+                    ));
                 }
             }
         }

@@ -21,6 +21,14 @@
 //!   as literal text. An `env.*` or `matrix.*` value set from an attacker-controlled context
 //!   is reported as that context.
 //!
+//! Composite actions (`action.yml`/`action.yaml` with `runs.using: composite`, anywhere in
+//! the repository's files) are judged too: their steps run inside the calling job, so an
+//! expansion in a step's `run:` is the same injection. There every `inputs.*` (and
+//! `github.event.inputs.*`) is attacker-controlled: action inputs have no type and the caller
+//! may pass any text, an issue title included, which the action cannot see; `env.*` resolves
+//! through the step's own `env:` only, and `matrix.*` (the caller's) cannot be shown fixed.
+//! An action file that cannot be parsed is reported, since none of its steps was judged.
+//!
 //! This is pattern matching over the expression text, not an evaluator; what must stay true:
 //! every attacker-controlled context in a code sink is reported, at the line it is on.
 
@@ -29,10 +37,12 @@ use std::sync::LazyLock;
 use bundle_core::ops::report::Severity;
 use regex::Regex;
 
-use super::{Control, Outcome, at, with_workflows};
+use bundle_core::ops::report::Location;
+
+use super::{Control, Outcome, at, no_workflows};
 use crate::context::Context;
 use crate::expr;
-use crate::workflow::{Job, Step, Var, Workflow};
+use crate::workflow::{self, Step, StepRef, Var};
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-015",
@@ -334,22 +344,27 @@ enum Trust {
 }
 
 /// Where an expression sits, to resolve `inputs`, `env` and `matrix`.
-struct Scope<'a> {
-    wf: &'a Workflow,
-    job: &'a Job,
-    step: &'a Step,
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    /// A step of a workflow's job.
+    Job(StepRef<'a>),
+    /// A step of a composite action: the calling job, its workflow and its `with:` values
+    /// are not known here.
+    Action(&'a Step),
 }
 
 impl Scope<'_> {
     /// The nearest `env:` entry named `name` (step, then job, then workflow).
     fn env(&self, name: &str) -> Option<&Var> {
-        [&self.step.env, &self.job.env, &self.wf.env]
-            .into_iter()
-            .find_map(|vars| {
-                vars.iter()
-                    .rev()
-                    .find(|v| v.name.eq_ignore_ascii_case(name))
-            })
+        let blocks = match self {
+            Scope::Job(step) => step.env_blocks(),
+            Scope::Action(step) => [step.env.as_slice(), &[], &[]],
+        };
+        blocks.into_iter().find_map(|vars| {
+            vars.iter()
+                .rev()
+                .find(|v| v.name.eq_ignore_ascii_case(name))
+        })
     }
 
     /// The worst trust of the contexts that flow out of `text`'s expressions.
@@ -394,9 +409,10 @@ impl Scope<'_> {
                 },
                 None => unknown("the whole `env` context"),
             },
-            "matrix" => match self.job.matrix_values(&parts[1..]) {
-                None => None,
-                Some(values) => values
+            "matrix" => match self.matrix_values(&parts[1..]) {
+                Err(why) => unknown(why),
+                Ok(None) => None,
+                Ok(Some(values)) => values
                     .iter()
                     .filter(|v| v.contains("${{"))
                     .filter_map(|v| self.worst_in(v, depth))
@@ -412,9 +428,25 @@ impl Scope<'_> {
         }
     }
 
+    /// The values the job's matrix gives `path`: `Ok(None)` when the job has no matrix (it
+    /// cannot run with `matrix.*`), `Err` when the matrix is the caller's (an action's).
+    fn matrix_values(&self, path: &[&str]) -> Result<Option<Vec<String>>, &'static str> {
+        match self {
+            Scope::Job(step) => Ok(step.job.matrix_values(path)),
+            Scope::Action(_) => Err("a matrix value of the calling job, not visible here"),
+        }
+    }
+
+    /// `inputs.<name>` (or `github.event.inputs.<name>`). In a workflow, what whoever
+    /// dispatches or calls it chooses, unless typed `boolean` or `number`; in a composite
+    /// action, always: its inputs have no type, and the caller may pass any text (an issue
+    /// title included).
     fn input(&self, name: Option<&str>) -> Option<Trust> {
-        let takes_inputs = self
-            .wf
+        let Scope::Job(step) = self else {
+            return Some(Trust::Untrusted(String::new()));
+        };
+        let takes_inputs = step
+            .workflow
             .triggers
             .iter()
             .any(|t| t.text == "workflow_dispatch" || t.text == "workflow_call");
@@ -422,7 +454,7 @@ impl Scope<'_> {
             return None;
         }
         match name {
-            Some(name) if self.wf.typed_inputs.contains(name) => None,
+            Some(name) if step.workflow.typed_inputs.contains(name) => None,
             _ => Some(Trust::Untrusted(String::new())),
         }
     }
@@ -492,45 +524,90 @@ fn sinks(step: &Step) -> Vec<(&str, usize, String)> {
     out
 }
 
-fn run(cx: &Context) -> Outcome {
-    with_workflows(cx, |workflows| {
-        let mut findings = Vec::new();
-        for wf in workflows {
-            for job in &wf.jobs {
-                for step in &job.steps {
-                    let scope = Scope { wf, job, step };
-                    for (text, first_line, place) in sinks(step) {
-                        for e in expr::expressions(text) {
-                            for (offset, raw) in flowing_contexts(e.body) {
-                                let nth = text[..e.offset + offset].matches(raw).count();
-                                let Some(trust) = scope.judge(&normalize(raw), 0) else {
-                                    continue;
-                                };
-                                let line = source_line(&wf.source, first_line, raw, nth)
-                                    .unwrap_or_else(|| {
-                                        expr::line_at(text, first_line, e.offset + offset)
-                                    });
-                                let note = match trust {
-                                    Trust::Untrusted(via) => format!(
-                                        "job `{}` expands `{raw}`{via} into {place}; \
-                                         pass it through `env:` and read the variable",
-                                        job.id
-                                    ),
-                                    Trust::Unknown(why) => format!(
-                                        "job `{}` expands `{raw}` ({why}) into {place}; \
-                                         pass it through `env:` and read the variable",
-                                        job.id
-                                    ),
-                                };
-                                findings.push(at(&wf.path, Some(line), note));
-                            }
-                        }
-                    }
+/// One file's steps: where they are, the text to place findings in, and who runs each.
+struct Audited<'a> {
+    path: &'a str,
+    source: &'a str,
+    steps: Vec<(Scope<'a>, &'a Step, String)>,
+}
+
+/// Reports every context of a code sink of `file`'s steps that cannot be shown fixed.
+fn judge_steps(file: &Audited<'_>, findings: &mut Vec<Location>) {
+    for (scope, step, who) in &file.steps {
+        for (text, first_line, place) in sinks(step) {
+            for e in expr::expressions(text) {
+                for (offset, raw) in flowing_contexts(e.body) {
+                    let nth = text[..e.offset + offset].matches(raw).count();
+                    let Some(trust) = scope.judge(&normalize(raw), 0) else {
+                        continue;
+                    };
+                    let line = source_line(file.source, first_line, raw, nth)
+                        .unwrap_or_else(|| expr::line_at(text, first_line, e.offset + offset));
+                    let why = match trust {
+                        Trust::Untrusted(via) => via,
+                        Trust::Unknown(why) => format!(" ({why})"),
+                    };
+                    findings.push(at(
+                        file.path,
+                        Some(line),
+                        format!(
+                            "{who} expands `{raw}`{why} into {place}; \
+                             pass it through `env:` and read the variable"
+                        ),
+                    ));
                 }
             }
         }
-        Outcome::from_findings(findings, "no untrusted context is expanded into a script")
-    })
+    }
+}
+
+fn run(cx: &Context) -> Outcome {
+    let actions = cx.actions();
+    if cx.workflows().parsed.is_empty()
+        && actions.parsed.is_empty()
+        && actions.invalid.is_empty()
+        && actions.unlisted.is_none()
+    {
+        return no_workflows(cx);
+    }
+    let by_workflow = cx.workflows().parsed.iter().map(|wf| Audited {
+        path: &wf.path,
+        source: &wf.source,
+        steps: workflow::steps([wf])
+            .map(|s| (Scope::Job(s), s.step, format!("job `{}`", s.job.id)))
+            .collect(),
+    });
+    let by_action = actions.parsed.iter().map(|action| Audited {
+        path: &action.path,
+        source: &action.source,
+        steps: action
+            .steps
+            .iter()
+            .map(|s| (Scope::Action(s), s, "the composite action".to_owned()))
+            .collect(),
+    });
+    let mut findings = Vec::new();
+    for file in by_workflow.chain(by_action) {
+        judge_steps(&file, &mut findings);
+    }
+    if let Some(e) = &actions.unlisted {
+        findings.push(at(
+            ".",
+            None,
+            format!("cannot list the repository's files to find its composite actions: {e}"),
+        ));
+    }
+    for invalid in &actions.invalid {
+        findings.push(at(
+            &invalid.path,
+            Some(invalid.line),
+            format!(
+                "{} cannot be read as an action ({}), so its steps were not audited",
+                invalid.path, invalid.message
+            ),
+        ));
+    }
+    Outcome::from_findings(findings, "no untrusted context is expanded into a script")
 }
 
 #[cfg(test)]
@@ -623,6 +700,87 @@ mod tests {
         let outcome = run_on(&typed.replace("type: number", "type: string"), steps);
         assert_eq!(outcome.locations.len(), 1);
         assert!(outcome.message.contains("`github.event.inputs.env`"));
+    }
+
+    const ACTION: &str = ".github/actions/greet/action.yml";
+
+    fn composite(steps: &str) -> String {
+        format!(
+            "name: greet\ninputs:\n  who:\n    description: whom to greet\nruns:\n  using: composite\n  steps:\n{steps}"
+        )
+    }
+
+    /// A composite action's inputs are the caller's text: expanded into `run:` they are
+    /// reported at their line, with no workflow in the repository too.
+    #[test]
+    fn fails_on_an_input_in_a_composite_action() {
+        let repo = Repo::compliant();
+        repo.remove(".github/workflows");
+        repo.write(
+            ACTION,
+            &composite(
+                "    - shell: bash\n      run: |\n        echo start\n        echo \"Hello ${{ inputs.who }}\"\n",
+            ),
+        );
+        let outcome = repo.run("WF-015");
+        assert_fail_at(&outcome, ACTION, Some(11));
+        assert_eq!(
+            outcome.message,
+            "the composite action expands `inputs.who` into `run:`; \
+             pass it through `env:` and read the variable"
+        );
+    }
+
+    #[test]
+    fn passes_when_a_composite_action_reads_inputs_through_env() {
+        let repo = Repo::compliant();
+        repo.write(
+            ACTION,
+            &composite(
+                "    - shell: bash\n      env:\n        WHO: ${{ inputs.who }}\n      run: echo \"Hello $WHO\" ${{ github.sha }}\n",
+            ),
+        );
+        assert_pass(&repo.run("WF-015"));
+        // A JavaScript action runs no step of its own: nothing to judge.
+        repo.write(
+            ACTION,
+            "name: x\nruns:\n  using: node20\n  main: index.js\n  steps:\n    - run: echo ${{ inputs.who }}\n",
+        );
+        assert_pass(&repo.run("WF-015"));
+    }
+
+    /// The toolkit's own composite action (what an adopting repository's workflow `uses:`)
+    /// passes its inputs through `env:`: nothing to report.
+    #[test]
+    fn the_toolkits_composite_action_passes() {
+        let repo = Repo::compliant();
+        let action = concat!(env!("CARGO_MANIFEST_DIR"), "/../../action.yml");
+        let text = fs_err::read_to_string(action).unwrap();
+        assert!(text.contains("using: composite") && text.contains("${{ inputs.command }}"));
+        repo.write("action.yml", &text);
+        assert_pass(&repo.run("WF-015"));
+        // The same action pasting its input into the script is reported.
+        repo.write(
+            "action.yml",
+            &text.replacen("case \"$TOOL\" in", "case \"${{ inputs.command }}\" in", 1),
+        );
+        let outcome = repo.run("WF-015");
+        assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
+        assert_eq!(outcome.locations[0].file, "action.yml");
+    }
+
+    #[test]
+    fn an_action_file_that_cannot_be_parsed_is_reported() {
+        let repo = Repo::compliant();
+        repo.write(ACTION, "runs:\n  using: composite\n  steps: [\n");
+        let outcome = repo.run("WF-015");
+        assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
+        assert_eq!(outcome.locations[0].file, ACTION);
+        assert!(
+            outcome.message.contains("cannot be read as an action"),
+            "{}",
+            outcome.message
+        );
     }
 
     /// Whether `context`, expanded alone into a `run:` of an `issues` workflow, is reported.

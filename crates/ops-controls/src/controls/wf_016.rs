@@ -30,7 +30,7 @@ use regex::Regex;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
-use crate::workflow::{Job, Located, Step, Workflow};
+use crate::workflow::{self, Job, Located, Step, Workflow};
 use crate::yaml::Node;
 
 pub(super) const CONTROL: Control = Control {
@@ -460,7 +460,8 @@ fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
         let mut judged = 0;
-        for wf in workflows {
+        for j in workflow::jobs(workflows) {
+            let (wf, job) = (j.workflow, j.job);
             let trigger = release_trigger(wf);
             // Release runs are tag runs (`release` events run on the release's tag), so an
             // `if:` or a switch written as a tag test is decided for them.
@@ -468,33 +469,31 @@ fn run(cx: &Context) -> Outcome {
             let kept_out = |cond: Option<&Located>| {
                 tag_run && cond.is_some_and(|c| on_tag_run(&c.text) == Some(false))
             };
-            for job in &wf.jobs {
-                let published = if tag_run { None } else { publisher(job) };
-                let Some(reason) = trigger.as_ref().or(published.as_ref()) else {
+            let published = if tag_run { None } else { publisher(job) };
+            let Some(reason) = trigger.as_ref().or(published.as_ref()) else {
+                continue;
+            };
+            judged += 1;
+            if kept_out(job.if_cond.as_ref()) {
+                continue;
+            }
+            for step in job.steps.iter().filter(|s| !kept_out(s.if_cond.as_ref())) {
+                let (Some((name, _, line)), Some(restore)) =
+                    (step.action(), restores(step, &wf.source, tag_run))
+                else {
                     continue;
                 };
-                judged += 1;
-                if kept_out(job.if_cond.as_ref()) {
-                    continue;
-                }
-                for step in job.steps.iter().filter(|s| !kept_out(s.if_cond.as_ref())) {
-                    let (Some((name, _, line)), Some(restore)) =
-                        (step.action(), restores(step, &wf.source, tag_run))
-                    else {
-                        continue;
-                    };
-                    findings.push(at(
-                        &wf.path,
-                        Some(line),
-                        format!(
-                            "job `{}`: `{name}` {} {}; any run of this repository's workflows can write cache entries, so the release may be built from files an attacker left: {}, or restore no cache in this job",
-                            job.id,
-                            restore.why,
-                            reason.describe(),
-                            restore.fix,
-                        ),
-                    ));
-                }
+                findings.push(at(
+                    &wf.path,
+                    Some(line),
+                    format!(
+                        "job `{}`: `{name}` {} {}; any run of this repository's workflows can write cache entries, so the release may be built from files an attacker left: {}, or restore no cache in this job",
+                        job.id,
+                        restore.why,
+                        reason.describe(),
+                        restore.fix,
+                    ),
+                ));
             }
         }
         let ok = if judged == 0 {

@@ -20,7 +20,7 @@ use bundle_core::ops::report::Severity;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
-use crate::workflow::Step;
+use crate::workflow::{self, Step};
 
 pub(super) const CONTROL: Control = Control {
     id: "WF-017",
@@ -87,35 +87,32 @@ fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
         let mut count = 0;
-        for wf in workflows {
-            for job in &wf.jobs {
-                for step in &job.steps {
-                    let Some((name, _, line)) = step.action() else {
-                        continue;
-                    };
-                    let problems = if step.is_action("actions/create-github-app-token") {
-                        create_token_problems(step, line)
-                    } else if step.is_action("tibdex/github-app-token") {
-                        if step.input("permissions").is_some() {
-                            Vec::new()
-                        } else {
-                            vec![(
-                                line,
-                                "mints a token with every permission of the App's installation (no `permissions:` input); name the ones the job needs".to_owned(),
-                            )]
-                        }
-                    } else {
-                        continue;
-                    };
-                    count += 1;
-                    for (at_line, problem) in problems {
-                        findings.push(at(
-                            &wf.path,
-                            Some(at_line),
-                            format!("job `{}`: `{name}` {problem}", job.id),
-                        ));
-                    }
+        for s in workflow::steps(workflows) {
+            let (wf, job, step) = (s.workflow, s.job, s.step);
+            let Some((name, _, line)) = step.action() else {
+                continue;
+            };
+            let problems = if step.is_action("actions/create-github-app-token") {
+                create_token_problems(step, line)
+            } else if step.is_action("tibdex/github-app-token") {
+                if step.input("permissions").is_some() {
+                    Vec::new()
+                } else {
+                    vec![(
+                        line,
+                        "mints a token with every permission of the App's installation (no `permissions:` input); name the ones the job needs".to_owned(),
+                    )]
                 }
+            } else {
+                continue;
+            };
+            count += 1;
+            for (at_line, problem) in problems {
+                findings.push(at(
+                    &wf.path,
+                    Some(at_line),
+                    format!("job `{}`: `{name}` {problem}", job.id),
+                ));
             }
         }
         let ok = if count == 0 {

@@ -2,6 +2,7 @@
 //! template injection, WF-012 pinning, WF-016 cache poisoning, WF-017 App
 //! token scope): each case is a one-workflow repository audited with
 //! the built-in policy (the `general` profile), as `--only WF` audits a foreign repository.
+//! WF-015 has a case of each kind on a composite action too (`action.yml`, no workflow).
 //! A positive case must fail its check at the snapshotted lines; a negative case must pass.
 #![allow(clippy::unwrap_used)]
 
@@ -18,10 +19,11 @@ fn settings() -> insta::Settings {
     s
 }
 
-/// Runs `check` on a repository holding only `workflow` and renders its outcome.
-fn audit(check: &str, workflow: &str) -> (Status, String) {
+/// Runs `check` on a repository holding only `workflow` (a workflow file, or the action
+/// metadata file at `path`) and renders its outcome.
+fn audit(check: &str, path: &str, workflow: &str) -> (Status, String) {
     let dir = tempfile::tempdir().unwrap();
-    crate::common::write(dir.path(), ".github/workflows/case.yml", workflow);
+    crate::common::write(dir.path(), path, workflow);
     let mut options =
         ops_controls::Options::new(dir.path().to_owned(), crate::common::at(crate::common::NOW));
     options.only = vec![check.to_owned()];
@@ -48,16 +50,60 @@ fn job(on: &str, steps: &str) -> String {
     )
 }
 
+/// Where [`positive`] and [`negative`] write their workflow.
+const WORKFLOW: &str = ".github/workflows/case.yml";
+
 fn positive(name: &str, check: &str, workflow: &str) {
-    let (status, text) = audit(check, workflow);
-    assert_eq!(status, Status::Fail, "{name}: {text}");
-    settings().bind(|| insta::assert_snapshot!(name, format!("{workflow}\n---\n{text}")));
+    case(name, check, WORKFLOW, workflow, Status::Fail);
 }
 
 fn negative(name: &str, check: &str, workflow: &str) {
-    let (status, text) = audit(check, workflow);
-    assert_eq!(status, Status::Pass, "{name}: {text}");
+    case(name, check, WORKFLOW, workflow, Status::Pass);
+}
+
+/// Audits `workflow` written at `path`, expects `expected`, and snapshots file and outcome.
+fn case(name: &str, check: &str, path: &str, workflow: &str, expected: Status) {
+    let (status, text) = audit(check, path, workflow);
+    assert_eq!(status, expected, "{name}: {text}");
     settings().bind(|| insta::assert_snapshot!(name, format!("{workflow}\n---\n{text}")));
+}
+
+/// A composite action's steps run in the caller's job with the caller's `with:` values as
+/// `inputs`: every input is text the caller chose (as zizmor judges them too).
+const ACTION: &str = ".github/actions/label/action.yml";
+
+fn composite(steps: &str) -> String {
+    format!(
+        "name: label\ndescription: label an issue\ninputs:\n  label:\n    description: the label\n    required: true\nruns:\n  using: composite\n  steps:\n{steps}"
+    )
+}
+
+#[test]
+fn injection_in_a_composite_action() {
+    let action = composite(&format!(
+        "    - shell: bash\n      run: |\n        gh issue edit \"$NUMBER\" --add-label \"${{{{ inputs.label }}}}\"\n        echo \"${{{{ github.event.issue.title }}}}\"\n      env:\n        NUMBER: ${{{{ github.event.issue.number }}}}\n    - uses: actions/github-script@{SHA}\n      with:\n        script: core.info(`${{{{ inputs.label }}}}`)\n"
+    ));
+    case(
+        "wf015_composite_action",
+        "WF-015",
+        ACTION,
+        &action,
+        Status::Fail,
+    );
+}
+
+#[test]
+fn no_injection_when_a_composite_action_reads_inputs_through_env() {
+    let action = composite(&format!(
+        "    - shell: bash\n      env:\n        LABEL: ${{{{ inputs.label }}}}\n        TITLE: ${{{{ github.event.issue.title }}}}\n      run: |\n        gh issue edit \"${{{{ github.event.issue.number }}}}\" --add-label \"$LABEL\"\n        echo \"$TITLE\" ${{{{ github.action_path }}}}\n    - uses: actions/github-script@{SHA}\n      env:\n        LABEL: ${{{{ inputs.label }}}}\n      with:\n        script: core.info(process.env.LABEL)\n"
+    ));
+    case(
+        "wf015_composite_action_through_env",
+        "WF-015",
+        ACTION,
+        &action,
+        Status::Pass,
+    );
 }
 
 #[test]
