@@ -7,7 +7,12 @@
 //! * a same-line comment goes before the item it ends (`key: v # c`, `- v # c`, a block
 //!   scalar header); after a flow collection that is a mapping value it goes first inside
 //!   that collection; after `key:` followed by an anchor or tag it goes inside the block
-//!   collection that follows; after a bare `-` it belongs to what follows;
+//!   collection that follows; after a bare `-` it belongs to what follows: go-yaml reads
+//!   it and the comment lines after it as one text, so when a line (comment or not) left
+//!   of the list at another column cuts that text, the part before is a foot of the node
+//!   after the empty item (after a scalar item, after a first key's entry, before a later
+//!   key), or of the list's mapping, after the list, when the list ends there; the rest
+//!   are head comments of what follows;
 //! * own-line comments right after content are first cut as go-yaml's scanner cuts them
 //!   (`prior_feet`): the lines read so far become a foot when the next line starts left
 //!   of the innermost block at another column, or when a blank line (or the end) follows
@@ -812,7 +817,11 @@ impl<'s> Builder<'s> {
             let frame = &mut self.stack[innermost];
             if bare_dash {
                 // After a bare `-`: it belongs to the node that follows (not to an empty
-                // item, nor to an indentless sequence that starts at this dash).
+                // item, nor to an indentless sequence that starts at this dash), as a foot
+                // when the comment lines after it cut it off.
+                let Some(comment) = self.dash_comment_foot(comment, span) else {
+                    return;
+                };
                 self.after_dash.push(Pending {
                     comment,
                     line,
@@ -957,23 +966,11 @@ impl<'s> Builder<'s> {
             } else {
                 // The content may still be on its way (granit delivers a scalar that
                 // could be a key after the comments that follow it).
-                if after_dash && innermost > 0 && self.stack[innermost].is_seq() {
-                    // A foot of a bare `-`: go-yaml gives it to the next node when the
-                    // list goes on (or its item follows), else to the list's mapping,
-                    // after the list.
-                    let dash = self.stack[innermost].indent;
-                    let next = self.next_token_column(span);
-                    if next.zip(dash).is_some_and(|(n, d)| n >= d) {
-                        self.next_feet.push(comment);
-                    } else {
-                        // After the feet cut off before it for the next node.
-                        let feet = std::mem::take(&mut self.next_feet);
-                        let mapping = &mut self.stack[innermost - 1].deferred;
-                        mapping.extend(feet);
-                        mapping.push(comment);
-                    }
-                    return None;
-                }
+                let comment = if after_dash {
+                    self.bare_dash_foot(comment, span)?
+                } else {
+                    comment
+                };
                 let frame = &mut self.stack[innermost];
                 let delivered = frame.last.is_some_and(|l| l.end_line >= content_line);
                 if frame.awaiting_value() || !delivered {
@@ -985,6 +982,40 @@ impl<'s> Builder<'s> {
             }
         }
         Some(comment)
+    }
+
+    /// A comment after a bare `-` that go-yaml cuts off as a foot with the comment lines
+    /// after it (`dash_text_feet`) goes on past the empty item (`bare_dash_foot`); gives
+    /// the comment back when it is a head comment of what follows.
+    fn dash_comment_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
+        let feet = self.dash_text_feet(span.start.byte_offset(), span.start.col());
+        if feet.is_empty() {
+            return Some(comment);
+        }
+        self.bare_dash_foot(comment, span)
+    }
+
+    /// Places a foot of a bare `-` (cut off after it, or a comment on its line cut off
+    /// with the lines after it): go-yaml gives it to the next node when the list goes on
+    /// (or its item follows), else to the list's mapping, after the list. Gives the
+    /// comment back when the innermost collection is not a list.
+    fn bare_dash_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
+        let innermost = self.stack.len() - 1;
+        if innermost == 0 || !self.stack[innermost].is_seq() {
+            return Some(comment);
+        }
+        let dash = self.stack[innermost].indent;
+        let next = self.next_token_column(span);
+        if next.zip(dash).is_some_and(|(n, d)| n >= d) {
+            self.next_feet.push(comment);
+        } else {
+            // After the feet cut off before it for the next node.
+            let feet = std::mem::take(&mut self.next_feet);
+            let mapping = &mut self.stack[innermost - 1].deferred;
+            mapping.extend(feet);
+            mapping.push(comment);
+        }
+        None
     }
 
     /// A foot comment of the content just read: in the innermost collection, except that
@@ -1103,12 +1134,20 @@ impl<'s> Builder<'s> {
             return feet;
         }
         let before = self.src[..line_start - 1].trim_end_matches(['\n', '\r', ' ', '\t']);
-        let content_line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
+        let content_start = before.rfind('\n').map_or(0, |p| p + 1);
+        let content_line = &before[content_start..];
         let content = content_line.trim_matches([' ', '\t', '\r']);
         if content
             .strip_prefix('-')
             .is_some_and(|r| r.trim_start().starts_with('#'))
         {
+            // The text starts with the comment on the dash's line.
+            let hash = content_line.find('#').unwrap_or(0);
+            let column = content_line[..hash].chars().count();
+            let mut feet = self.dash_text_feet(Some(content_start + hash), column);
+            if !feet.is_empty() {
+                feet.remove(0);
+            }
             return feet;
         }
         let content_on_first_line = !before.contains('\n');
@@ -1153,6 +1192,67 @@ impl<'s> Builder<'s> {
             }
             if count == 0 {
                 start_column = column;
+            }
+            count += 1;
+            recent_empty = false;
+        }
+        feet
+    }
+
+    /// go-yaml reads a comment after a bare `-` (at byte `start`, column `column`) and the
+    /// comment lines after it as one text, and cuts it as it cuts any text (`prior_feet`)
+    /// with two differences: the text starts on the dash's line, so a blank line cuts it
+    /// only when what is left starts two lines below the dash or left of the list; and
+    /// the first cut's foot belongs to the dash, whose empty item takes no comments: it
+    /// goes on to what follows (`bare_dash_foot`). Returns how each line of the text,
+    /// from the dash's, is cut off as a foot (empty: the whole text is head comments).
+    fn dash_text_feet(&self, start: Option<usize>, column: usize) -> Vec<Foot> {
+        let mut feet = Vec::new();
+        let (Some(start), Some(indent)) = (start, self.stack.last().and_then(|f| f.indent)) else {
+            return feet;
+        };
+        let Some(nl) = self.src[start..].find('\n') else {
+            return feet;
+        };
+        let tail = &self.src[start + nl + 1..];
+        // Lines counted from the dash's (0); go-yaml's foot line is two below it.
+        let (mut count, mut start_column, mut start_line) = (1usize, column, 0usize);
+        let (mut own, mut first_empty, mut recent_empty) = (false, true, false);
+        let mut cut = |count: &mut usize, own: &mut bool, start_column: usize| {
+            let kind = Foot {
+                own: *own,
+                column: start_column,
+            };
+            feet.extend(std::iter::repeat_n(kind, *count));
+            *count = 0;
+            *own = true;
+        };
+        // The end of the text counts as a blank line.
+        let end = (!tail.ends_with('\n')).then_some("");
+        for (i, line) in tail.split('\n').chain(end).enumerate() {
+            let text = line.trim_start_matches([' ', '\t']);
+            if text.trim_end_matches('\r').is_empty() {
+                if !recent_empty
+                    && count > 0
+                    && first_empty
+                    && (start_line == 2 || start_column < indent)
+                {
+                    cut(&mut count, &mut own, start_column);
+                }
+                first_empty = false;
+                recent_empty = true;
+                continue;
+            }
+            let column = line[..line.len() - text.len()].chars().count();
+            if count > 0 && column < indent && column != start_column {
+                cut(&mut count, &mut own, start_column);
+            }
+            if !text.starts_with('#') {
+                break;
+            }
+            if count == 0 {
+                start_column = column;
+                start_line = i + 1;
             }
             count += 1;
             recent_empty = false;
