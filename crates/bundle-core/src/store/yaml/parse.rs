@@ -20,7 +20,12 @@
 //!   content is on the first line) or left of the block. Such a foot goes after that
 //!   content in its collection; a dedented one, or one cut after `key:`, goes to the next
 //!   node instead (after it when it is a first key or an item, before a later key),
-//!   unless a block that ends there is indented at its column (it ends that block);
+//!   unless a block that ends there is indented at its column (it ends that block). A
+//!   text cut off after a first cut goes to the first block closed before the next token
+//!   (innermost first) whose end go-yaml puts at or after that text: each such block
+//!   ends at the run's first text that starts at its indentation, else where the block
+//!   inside it ends (`block_end_target`); a mapping keeps it after its last entry, a
+//!   list passes it on to its mapping;
 //! * any other own-line comment is looked at together with the next token of the file:
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
@@ -291,6 +296,9 @@ struct Run {
     /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
     /// deeper again.
     floor: Option<usize>,
+    /// Line and column where each text go-yaml's scanner cuts the run into starts, the
+    /// head comments' last (see `gap_pieces`).
+    pieces: Vec<(usize, usize)>,
 }
 
 struct Builder<'s> {
@@ -927,6 +935,20 @@ impl<'s> Builder<'s> {
                 // comment's column takes it (go-yaml ends it at that comment); else the
                 // next node does.
                 let next = self.next_token_column(span);
+                if let Some(target) = self.block_end_target(span) {
+                    // The end of a block that go-yaml places at or after this foot takes
+                    // it: after that mapping's last entry.
+                    let mut comments = std::mem::take(&mut self.next_feet);
+                    comments.push(comment);
+                    for comment in comments {
+                        if target == innermost && !self.stack[target].awaiting_value() {
+                            self.stack[target].push_comment(comment);
+                        } else {
+                            self.stack[target].deferred.push(comment);
+                        }
+                    }
+                    return None;
+                }
                 let caught = self.stack.iter().any(|f| {
                     f.indent
                         .is_some_and(|i| i == foot.column && next.is_none_or(|n| i > n))
@@ -1045,6 +1067,7 @@ impl<'s> Builder<'s> {
                 } else {
                     self.prior_feet(span, blank_before)
                 };
+                let pieces = self.gap_pieces(span, &prior_feet);
                 self.run = Some(Run {
                     prior_feet: prior_feet.into(),
                     content_line: self.content_line(span),
@@ -1057,6 +1080,7 @@ impl<'s> Builder<'s> {
                     blank_split: false,
                     after_document_start: self.after_document_start,
                     floor: None,
+                    pieces,
                 });
             }
             Some(run) => {
@@ -1258,6 +1282,77 @@ impl<'s> Builder<'s> {
             recent_empty = false;
         }
         feet
+    }
+
+    /// Where the texts that go-yaml's scanner cuts the run starting at `span` into start
+    /// (line, column): one per group of feet (`feet`, one per comment), then the head
+    /// comments'.
+    fn gap_pieces(&self, span: &Span, feet: &[Foot]) -> Vec<(usize, usize)> {
+        let mut pieces = Vec::new();
+        let Some(offset) = span.start.byte_offset() else {
+            return pieces;
+        };
+        let line_start = self.src[..offset].rfind('\n').map_or(0, |p| p + 1);
+        let comments = self.src[line_start..]
+            .split('\n')
+            .enumerate()
+            .filter_map(|(n, line)| {
+                let text = line.trim_start_matches([' ', '\t']);
+                let column = line[..line.len() - text.len()].chars().count();
+                (!text.trim_end_matches('\r').is_empty()).then_some((n, text, column))
+            })
+            .take_while(|(_, text, _)| text.starts_with('#'));
+        for (i, (n, _, column)) in comments.enumerate() {
+            let start = (span.start.line() + n, column);
+            match (feet.get(i), i.checked_sub(1).and_then(|j| feet.get(j))) {
+                (Some(f), Some(b)) if f.own == b.own && f.column == b.column => {}
+                (Some(_), _) => pieces.push(start),
+                (None, _) => {
+                    pieces.push(start);
+                    break;
+                }
+            }
+        }
+        pieces
+    }
+
+    /// The collection whose end takes the foot at `span` that go-yaml cut off for what
+    /// follows: its scanner ends each block closed before the next token (innermost
+    /// first) at the first text of the run that starts at the block's indentation (else
+    /// where the block inside it ends), and the first such end at or after the foot's text
+    /// takes it. A mapping keeps it after its last entry; a list passes it on to its
+    /// mapping. `None`: no block end takes it (it goes on to the next token).
+    fn block_end_target(&mut self, span: &Span) -> Option<usize> {
+        let next = self.next_token_column(span);
+        let run = self.run.as_ref()?;
+        let line = span.start.line();
+        // The first text cut off is the content's (or the next token's after `key:`).
+        let start = match run.pieces.iter().rposition(|(l, _)| *l <= line) {
+            None | Some(0) => return None,
+            Some(i) => run.pieces[i].0,
+        };
+        let mut mark: Option<usize> = None;
+        for (i, frame) in self.stack.iter().enumerate().rev() {
+            // Inside a flow collection nothing ends here.
+            let indent = frame.indent?;
+            if frame.indentless {
+                continue;
+            }
+            if next.is_some_and(|n| indent <= n) {
+                return None;
+            }
+            if let Some(&(l, _)) = run.pieces.iter().find(|(_, c)| *c == indent) {
+                mark = Some(l);
+            }
+            if mark.is_some_and(|m| m >= start) {
+                let mut target = i;
+                while target > 0 && self.stack[target].is_seq() {
+                    target -= 1;
+                }
+                return Some(target);
+            }
+        }
+        None
     }
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
