@@ -1023,9 +1023,16 @@ impl<'s> Builder<'s> {
     /// comment back when the innermost collection is not a list.
     fn bare_dash_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
         let innermost = self.stack.len() - 1;
-        if innermost == 0 || !self.stack[innermost].is_seq() {
+        let frame = &self.stack[innermost];
+        // granit opens an indentless list only after the comments that follow its first
+        // dash: its mapping, waiting for that value, stands for it (same column).
+        let mapping = if frame.is_seq() && innermost > 0 {
+            innermost - 1
+        } else if frame.awaiting_value() && frame.indent.is_some() {
+            innermost
+        } else {
             return Some(comment);
-        }
+        };
         let dash = self.stack[innermost].indent;
         let next = self.next_token_column(span);
         if next.zip(dash).is_some_and(|(n, d)| n >= d) {
@@ -1033,7 +1040,7 @@ impl<'s> Builder<'s> {
         } else {
             // After the feet cut off before it for the next node.
             let feet = std::mem::take(&mut self.next_feet);
-            let mapping = &mut self.stack[innermost - 1].deferred;
+            let mapping = &mut self.stack[mapping].deferred;
             mapping.extend(feet);
             mapping.push(comment);
         }
