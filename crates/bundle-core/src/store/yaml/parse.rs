@@ -25,7 +25,8 @@
 //!   (innermost first) whose end go-yaml puts at or after that text: each such block
 //!   ends at the run's first text that starts at its indentation, else where the block
 //!   inside it ends (`block_end_target`); a mapping keeps it after its last entry, a
-//!   list passes it on to its mapping;
+//!   list passes it on to its mapping; when no such end takes it, the next node does (or
+//!   the document, at its end);
 //! * any other own-line comment is looked at together with the next token of the file:
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
@@ -265,6 +266,18 @@ struct Foot {
     own: bool,
     /// Column of the first line of its text.
     column: usize,
+}
+
+/// Which end of a block takes a foot go-yaml cut off after a first cut (see
+/// `Builder::block_end_target`).
+enum BlockEnd {
+    /// The first text cut off (the content's, or the next token's after `key:`): the
+    /// other rules place it.
+    FirstText,
+    /// None: the next token takes it, or the document at its end.
+    Nothing,
+    /// The end of this collection (a mapping) takes it.
+    Of(usize),
 }
 
 /// The run of consecutive comment events being read.
@@ -935,19 +948,38 @@ impl<'s> Builder<'s> {
                 // comment's column takes it (go-yaml ends it at that comment); else the
                 // next node does.
                 let next = self.next_token_column(span);
-                if let Some(target) = self.block_end_target(span) {
-                    // The end of a block that go-yaml places at or after this foot takes
-                    // it: after that mapping's last entry.
-                    let mut comments = std::mem::take(&mut self.next_feet);
-                    comments.push(comment);
-                    for comment in comments {
-                        if target == innermost && !self.stack[target].awaiting_value() {
-                            self.stack[target].push_comment(comment);
-                        } else {
-                            self.stack[target].deferred.push(comment);
+                match self.block_end_target(span) {
+                    BlockEnd::Of(target) => {
+                        // The end of a block that go-yaml places at or after this foot
+                        // takes it: after that mapping's last entry.
+                        if let Some(run) = &mut self.run {
+                            run.floor = Some(run.floor.map_or(target, |f| f.min(target)));
                         }
+                        let mut comments = std::mem::take(&mut self.next_feet);
+                        comments.push(comment);
+                        for comment in comments {
+                            if target == innermost && !self.stack[target].awaiting_value() {
+                                self.stack[target].push_comment(comment);
+                            } else {
+                                self.stack[target].deferred.push(comment);
+                            }
+                        }
+                        return None;
                     }
-                    return None;
+                    // No block end takes it: the next token does, or the document.
+                    BlockEnd::Nothing if self.next_token_column(span).is_some() => {
+                        self.next_feet.push(comment);
+                        return None;
+                    }
+                    BlockEnd::Nothing => {
+                        if innermost == 0 && !self.stack[0].awaiting_value() {
+                            self.stack[0].push_comment(comment);
+                        } else {
+                            self.stack[0].deferred.push(comment);
+                        }
+                        return None;
+                    }
+                    BlockEnd::FirstText => {}
                 }
                 let caught = self.stack.iter().any(|f| {
                     f.indent
@@ -1323,30 +1355,34 @@ impl<'s> Builder<'s> {
         pieces
     }
 
-    /// The collection whose end takes the foot at `span` that go-yaml cut off for what
-    /// follows: its scanner ends each block closed before the next token (innermost
+    /// The collection whose end takes the foot at `span` that go-yaml cut off after a first
+    /// cut: its scanner ends each block closed before the next token (innermost
     /// first) at the first text of the run that starts at the block's indentation (else
     /// where the block inside it ends), and the first such end at or after the foot's text
     /// takes it. A mapping keeps it after its last entry; a list passes it on to its
-    /// mapping. `None`: no block end takes it (it goes on to the next token).
-    fn block_end_target(&mut self, span: &Span) -> Option<usize> {
+    /// mapping.
+    fn block_end_target(&mut self, span: &Span) -> BlockEnd {
         let next = self.next_token_column(span);
-        let run = self.run.as_ref()?;
+        let Some(run) = self.run.as_ref() else {
+            return BlockEnd::FirstText;
+        };
         let line = span.start.line();
         // The first text cut off is the content's (or the next token's after `key:`).
         let start = match run.pieces.iter().rposition(|(l, _)| *l <= line) {
-            None | Some(0) => return None,
+            None | Some(0) => return BlockEnd::FirstText,
             Some(i) => run.pieces[i].0,
         };
         let mut mark: Option<usize> = None;
         for (i, frame) in self.stack.iter().enumerate().rev() {
             // Inside a flow collection nothing ends here.
-            let indent = frame.indent?;
+            let Some(indent) = frame.indent else {
+                return BlockEnd::FirstText;
+            };
             if frame.indentless {
                 continue;
             }
             if next.is_some_and(|n| indent <= n) {
-                return None;
+                return BlockEnd::Nothing;
             }
             if let Some(&(l, _)) = run.pieces.iter().find(|(_, c)| *c == indent) {
                 mark = Some(l);
@@ -1356,10 +1392,10 @@ impl<'s> Builder<'s> {
                 while target > 0 && self.stack[target].is_seq() {
                     target -= 1;
                 }
-                return Some(target);
+                return BlockEnd::Of(target);
             }
         }
-        None
+        BlockEnd::Nothing
     }
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
