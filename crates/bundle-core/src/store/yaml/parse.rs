@@ -10,7 +10,11 @@
 //!   collection that follows, after the head comments waiting for it (it is that
 //!   collection's line comment, which sops writes after its heads; for a list, it follows
 //!   them to the first item or past empty ones); after a bare `-` it belongs to what
-//!   follows;
+//!   follows: go-yaml reads it and the comment lines after it as one text, so when a line
+//!   (comment or not) left of the list at another column cuts that text, the part before
+//!   is a foot of the node after the empty item (after a scalar item, after a first key's
+//!   entry, before a later key), or of the list's mapping, after the list, when the list
+//!   ends there; the rest are head comments of what follows;
 //! * own-line comments right after content are first cut as go-yaml's scanner cuts them
 //!   (`prior_feet`): the lines read so far become a foot when the next line starts left
 //!   of the innermost block at another column, or when a blank line (or the end) follows
@@ -20,8 +24,14 @@
 //!   node instead (after it when it is a first key or an item, before a later key),
 //!   unless a block that ends there is indented at its column (it ends that block) and no
 //!   earlier foot of the run starts at that column (go-yaml ends the block before the
-//!   first one); the feet of a scalar value go before those its first key carries
-//!   (go-yaml keeps them as the value's feet, which sops writes before the key's);
+//!   first one). A text cut off after a first cut goes to the first block closed before
+//!   the next token (innermost first) whose end go-yaml puts at or after that text: each
+//!   such block ends at the run's first text that starts at its indentation, else where
+//!   the block inside it ends (`block_end_target`); a mapping keeps it after its last
+//!   entry, a list passes it on to its mapping; when no such end takes it, the next node
+//!   does (or the document, at its end). The feet of a scalar value go before those its
+//!   first key carries (go-yaml keeps them as the value's feet, which sops writes before
+//!   the key's);
 //! * any other own-line comment is looked at together with the next token of the file:
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
@@ -291,6 +301,18 @@ struct Foot {
     shadowed: bool,
 }
 
+/// Which end of a block takes a foot go-yaml cut off after a first cut (see
+/// `Builder::block_end_target`).
+enum BlockEnd {
+    /// The first text cut off (the content's, or the next token's after `key:`): the
+    /// other rules place it.
+    FirstText,
+    /// None: the next token takes it, or the document at its end.
+    Nothing,
+    /// The end of this collection (a mapping) takes it.
+    Of(usize),
+}
+
 /// The run of consecutive comment events being read.
 #[allow(clippy::struct_excessive_bools)]
 struct Run {
@@ -320,6 +342,9 @@ struct Run {
     /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
     /// deeper again.
     floor: Option<usize>,
+    /// Line and column where each text go-yaml's scanner cuts the run into starts, the
+    /// head comments' last (see `gap_pieces`).
+    pieces: Vec<(usize, usize)>,
 }
 
 struct Builder<'s> {
@@ -900,7 +925,11 @@ impl<'s> Builder<'s> {
             let frame = &mut self.stack[innermost];
             if bare_dash {
                 // After a bare `-`: it belongs to the node that follows (not to an empty
-                // item, nor to an indentless sequence that starts at this dash).
+                // item, nor to an indentless sequence that starts at this dash), as a foot
+                // when the comment lines after it cut it off.
+                let Some(comment) = self.dash_comment_foot(comment, span) else {
+                    return;
+                };
                 self.after_dash.push(Pending {
                     comment,
                     line,
@@ -1006,6 +1035,39 @@ impl<'s> Builder<'s> {
                 // comment's column takes it (go-yaml ends it at that comment); else the
                 // next node does.
                 let next = self.next_token_column(span);
+                match self.block_end_target(span) {
+                    BlockEnd::Of(target) => {
+                        // The end of a block that go-yaml places at or after this foot
+                        // takes it: after that mapping's last entry.
+                        if let Some(run) = &mut self.run {
+                            run.floor = Some(run.floor.map_or(target, |f| f.min(target)));
+                        }
+                        let mut comments = std::mem::take(&mut self.next_feet);
+                        comments.push(comment);
+                        for comment in comments {
+                            if target == innermost && !self.stack[target].awaiting_value() {
+                                self.stack[target].push_comment(comment);
+                            } else {
+                                self.stack[target].deferred.push(comment);
+                            }
+                        }
+                        return None;
+                    }
+                    // No block end takes it: the next token does, or the document.
+                    BlockEnd::Nothing if self.next_token_column(span).is_some() => {
+                        self.next_feet.push(comment);
+                        return None;
+                    }
+                    BlockEnd::Nothing => {
+                        if innermost == 0 && !self.stack[0].awaiting_value() {
+                            self.stack[0].push_comment(comment);
+                        } else {
+                            self.stack[0].deferred.push(comment);
+                        }
+                        return None;
+                    }
+                    BlockEnd::FirstText => {}
+                }
                 let caught = !foot.shadowed
                     && self.stack.iter().any(|f| {
                         f.indent
@@ -1046,23 +1108,11 @@ impl<'s> Builder<'s> {
             } else {
                 // The content may still be on its way (granit delivers a scalar that
                 // could be a key after the comments that follow it).
-                if after_dash && innermost > 0 && self.stack[innermost].is_seq() {
-                    // A foot of a bare `-`: go-yaml gives it to the next node when the
-                    // list goes on (or its item follows), else to the list's mapping,
-                    // after the list.
-                    let dash = self.stack[innermost].indent;
-                    let next = self.next_token_column(span);
-                    if next.zip(dash).is_some_and(|(n, d)| n >= d) {
-                        self.next_feet.push(comment);
-                    } else {
-                        // After the feet cut off before it for the next node.
-                        let feet = std::mem::take(&mut self.next_feet);
-                        let mapping = &mut self.stack[innermost - 1].deferred;
-                        mapping.extend(feet);
-                        mapping.push(comment);
-                    }
-                    return None;
-                }
+                let comment = if after_dash {
+                    self.bare_dash_foot(comment, span)?
+                } else {
+                    comment
+                };
                 let frame = &mut self.stack[innermost];
                 let delivered = frame.last.is_some_and(|l| l.end_line >= content_line);
                 if frame.awaiting_value() || !delivered {
@@ -1074,6 +1124,47 @@ impl<'s> Builder<'s> {
             }
         }
         Some(comment)
+    }
+
+    /// A comment after a bare `-` that go-yaml cuts off as a foot with the comment lines
+    /// after it (`dash_text_feet`) goes on past the empty item (`bare_dash_foot`); gives
+    /// the comment back when it is a head comment of what follows.
+    fn dash_comment_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
+        let feet = self.dash_text_feet(span.start.byte_offset(), span.start.col());
+        if feet.is_empty() {
+            return Some(comment);
+        }
+        self.bare_dash_foot(comment, span)
+    }
+
+    /// Places a foot of a bare `-` (cut off after it, or a comment on its line cut off
+    /// with the lines after it): go-yaml gives it to the next node when the list goes on
+    /// (or its item follows), else to the list's mapping, after the list. Gives the
+    /// comment back when the innermost collection is not a list.
+    fn bare_dash_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
+        let innermost = self.stack.len() - 1;
+        let frame = &self.stack[innermost];
+        // granit opens an indentless list only after the comments that follow its first
+        // dash: its mapping, waiting for that value, stands for it (same column).
+        let mapping = if frame.is_seq() && innermost > 0 {
+            innermost - 1
+        } else if frame.awaiting_value() && frame.indent.is_some() {
+            innermost
+        } else {
+            return Some(comment);
+        };
+        let dash = self.stack[innermost].indent;
+        let next = self.next_token_column(span);
+        if next.zip(dash).is_some_and(|(n, d)| n >= d) {
+            self.next_feet.push(comment);
+        } else {
+            // After the feet cut off before it for the next node.
+            let feet = std::mem::take(&mut self.next_feet);
+            let mapping = &mut self.stack[mapping].deferred;
+            mapping.extend(feet);
+            mapping.push(comment);
+        }
+        None
     }
 
     /// A foot comment of the content just read: in the innermost collection, except that
@@ -1103,6 +1194,7 @@ impl<'s> Builder<'s> {
                 } else {
                     self.prior_feet(span, blank_before)
                 };
+                let pieces = self.gap_pieces(span, &prior_feet);
                 self.run = Some(Run {
                     prior_feet: prior_feet.into(),
                     content_line: self.content_line(span),
@@ -1115,6 +1207,7 @@ impl<'s> Builder<'s> {
                     blank_split: false,
                     after_document_start: self.after_document_start,
                     floor: None,
+                    pieces,
                 });
             }
             Some(run) => {
@@ -1192,12 +1285,20 @@ impl<'s> Builder<'s> {
             return feet;
         }
         let before = self.src[..line_start - 1].trim_end_matches(['\n', '\r', ' ', '\t']);
-        let content_line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
+        let content_start = before.rfind('\n').map_or(0, |p| p + 1);
+        let content_line = &before[content_start..];
         let content = content_line.trim_matches([' ', '\t', '\r']);
         if content
             .strip_prefix('-')
             .is_some_and(|r| r.trim_start().starts_with('#'))
         {
+            // The text starts with the comment on the dash's line.
+            let hash = content_line.find('#').unwrap_or(0);
+            let column = content_line[..hash].chars().count();
+            let mut feet = self.dash_text_feet(Some(content_start + hash), column);
+            if !feet.is_empty() {
+                feet.remove(0);
+            }
             return feet;
         }
         let content_on_first_line = !before.contains('\n');
@@ -1248,6 +1349,143 @@ impl<'s> Builder<'s> {
             recent_empty = false;
         }
         feet
+    }
+
+    /// go-yaml reads a comment after a bare `-` (at byte `start`, column `column`) and the
+    /// comment lines after it as one text, and cuts it as it cuts any text (`prior_feet`)
+    /// with two differences: the text starts on the dash's line, so a blank line cuts it
+    /// only when what is left starts two lines below the dash or left of the list; and
+    /// the first cut's foot belongs to the dash, whose empty item takes no comments: it
+    /// goes on to what follows (`bare_dash_foot`). Returns how each line of the text,
+    /// from the dash's, is cut off as a foot (empty: the whole text is head comments).
+    fn dash_text_feet(&self, start: Option<usize>, column: usize) -> Vec<Foot> {
+        let mut feet = Vec::new();
+        let (Some(start), Some(indent)) = (start, self.stack.last().and_then(|f| f.indent)) else {
+            return feet;
+        };
+        let Some(nl) = self.src[start..].find('\n') else {
+            return feet;
+        };
+        let tail = &self.src[start + nl + 1..];
+        // Lines counted from the dash's (0); go-yaml's foot line is two below it.
+        let (mut count, mut start_column, mut start_line) = (1usize, column, 0usize);
+        let (mut own, mut first_empty, mut recent_empty) = (false, true, false);
+        let mut cut = |count: &mut usize, own: &mut bool, start_column: usize| {
+            let kind = Foot {
+                own: *own,
+                column: start_column,
+                shadowed: feet.iter().any(|f: &Foot| f.column == start_column),
+            };
+            feet.extend(std::iter::repeat_n(kind, *count));
+            *count = 0;
+            *own = true;
+        };
+        // The end of the text counts as a blank line.
+        let end = (!tail.ends_with('\n')).then_some("");
+        for (i, line) in tail.split('\n').chain(end).enumerate() {
+            let text = line.trim_start_matches([' ', '\t']);
+            if text.trim_end_matches('\r').is_empty() {
+                if !recent_empty
+                    && count > 0
+                    && first_empty
+                    && (start_line == 2 || start_column < indent)
+                {
+                    cut(&mut count, &mut own, start_column);
+                }
+                first_empty = false;
+                recent_empty = true;
+                continue;
+            }
+            let column = line[..line.len() - text.len()].chars().count();
+            if count > 0 && column < indent && column != start_column {
+                cut(&mut count, &mut own, start_column);
+            }
+            if !text.starts_with('#') {
+                break;
+            }
+            if count == 0 {
+                start_column = column;
+                start_line = i + 1;
+            }
+            count += 1;
+            recent_empty = false;
+        }
+        feet
+    }
+
+    /// Where the texts that go-yaml's scanner cuts the run starting at `span` into start
+    /// (line, column): one per group of feet (`feet`, one per comment), then the head
+    /// comments'.
+    fn gap_pieces(&self, span: &Span, feet: &[Foot]) -> Vec<(usize, usize)> {
+        let mut pieces = Vec::new();
+        let Some(offset) = span.start.byte_offset() else {
+            return pieces;
+        };
+        let line_start = self.src[..offset].rfind('\n').map_or(0, |p| p + 1);
+        let comments = self.src[line_start..]
+            .split('\n')
+            .enumerate()
+            .filter_map(|(n, line)| {
+                let text = line.trim_start_matches([' ', '\t']);
+                let column = line[..line.len() - text.len()].chars().count();
+                (!text.trim_end_matches('\r').is_empty()).then_some((n, text, column))
+            })
+            .take_while(|(_, text, _)| text.starts_with('#'));
+        for (i, (n, _, column)) in comments.enumerate() {
+            let start = (span.start.line() + n, column);
+            match (feet.get(i), i.checked_sub(1).and_then(|j| feet.get(j))) {
+                (Some(f), Some(b)) if f.own == b.own && f.column == b.column => {}
+                (Some(_), _) => pieces.push(start),
+                (None, _) => {
+                    pieces.push(start);
+                    break;
+                }
+            }
+        }
+        pieces
+    }
+
+    /// The collection whose end takes the foot at `span` that go-yaml cut off after a first
+    /// cut: its scanner ends each block closed before the next token (innermost
+    /// first) at the first text of the run that starts at the block's indentation (else
+    /// where the block inside it ends), and the first such end at or after the foot's text
+    /// takes it. A mapping keeps it after its last entry; a list passes it on to its
+    /// mapping.
+    fn block_end_target(&mut self, span: &Span) -> BlockEnd {
+        let next = self.next_token_column(span);
+        let Some(run) = self.run.as_ref() else {
+            return BlockEnd::FirstText;
+        };
+        let line = span.start.line();
+        // The first text cut off is the content's (or the next token's after `key:`).
+        let start = match run.pieces.iter().rposition(|(l, _)| *l <= line) {
+            None | Some(0) => return BlockEnd::FirstText,
+            Some(i) => run.pieces[i].0,
+        };
+        let mut mark: Option<usize> = None;
+        for (i, frame) in self.stack.iter().enumerate().rev() {
+            // Inside a flow collection nothing ends here.
+            let Some(indent) = frame.indent else {
+                return BlockEnd::FirstText;
+            };
+            if frame.indentless {
+                continue;
+            }
+            if next.is_some_and(|n| indent <= n) {
+                return BlockEnd::Nothing;
+            }
+            if let Some(&(l, _)) = run.pieces.iter().find(|(_, c)| *c == indent) {
+                mark = Some(l);
+            }
+            if mark.is_some_and(|m| m >= start) {
+                let mut target = i;
+                while target > 0 && self.stack[target].is_seq() {
+                    target -= 1;
+                }
+                return BlockEnd::Of(target);
+            }
+        }
+        BlockEnd::Nothing
     }
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
