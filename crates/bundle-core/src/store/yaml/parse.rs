@@ -15,7 +15,12 @@
 //!   content is on the first line) or left of the block. Such a foot goes after that
 //!   content in its collection; a dedented one, or one cut after `key:`, goes to the next
 //!   node instead (after it when it is a first key or an item, before a later key),
-//!   unless a block that ends there is indented at its column (it ends that block);
+//!   unless a block that ends before the next token takes it: go-yaml ends each such
+//!   block, from the innermost, at the first text of the run (the feet, then the rest)
+//!   that starts at its indentation, else where the block inside it ended, and the first
+//!   block ending at or after the foot's text takes it, after its last entry (a sequence
+//!   passes it on to its mapping); at the end of the document the top level takes the
+//!   rest (`block_end_taking`);
 //! * any other own-line comment is looked at together with the next token of the file:
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
@@ -250,11 +255,14 @@ struct Pending {
 /// How go-yaml's scanner cut a comment line off as a foot (see `Builder::prior_feet`).
 #[derive(Clone, Copy)]
 struct Foot {
-    /// It goes to what follows (or to a block that ends there at `column`), not to the
-    /// content before.
+    /// It goes to what follows (or to a block that ends there), not to the content
+    /// before.
     own: bool,
-    /// Column of the first line of its text.
-    column: usize,
+    /// Index of its text among the run's texts (`Run::texts`).
+    text: usize,
+    /// go-yaml ties it to the content before the run (the first text, unless a blank line
+    /// cut it off left of the block): any block that ends there takes it.
+    tied_to_content: bool,
 }
 
 /// The run of consecutive comment events being read.
@@ -277,6 +285,9 @@ struct Run {
     /// How many of the run's first comments go-yaml's scanner makes foot comments of the
     /// content right before the run (see `prior_feet`).
     prior_feet: std::collections::VecDeque<Foot>,
+    /// Column of the first line of each text go-yaml's scanner cuts the run into (the feet,
+    /// then the rest), in order.
+    texts: Vec<usize>,
     /// Line (1-based) of the last content before the run.
     content_line: usize,
     /// The content before the run is a bare `-` (maybe with a comment): go-yaml makes the
@@ -896,8 +907,7 @@ impl<'s> Builder<'s> {
     }
 
     /// Places a comment of the run's first comments that go-yaml makes a foot (see
-    /// `prior_feet`); gives the comment back when it is not one, or when a block ending
-    /// at its column takes it (placed by column).
+    /// `prior_feet`); gives the comment back when it is not one.
     fn prior_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
         let innermost = self.stack.len() - 1;
         let Some(run) = self.run.as_mut() else {
@@ -914,46 +924,21 @@ impl<'s> Builder<'s> {
             let content_line = run.content_line;
             let after_dash = run.after_dash;
             if own {
-                // A block that ends before the next token and is indented at the
-                // comment's column takes it (go-yaml ends it at that comment); else the
-                // next node does.
+                // The first block, from the innermost, that ends before the next token at
+                // or after this text (as go-yaml places block ends among the run's texts)
+                // takes it; else the next node does, or the document at its end.
+                let texts = run.texts.clone();
                 let next = self.next_token_column(span);
-                let caught = self.stack.iter().any(|f| {
-                    f.indent
-                        .is_some_and(|i| i == foot.column && next.is_none_or(|n| i > n))
-                });
-                if !caught && next.is_some() {
-                    self.next_feet.push(comment);
-                    return None;
-                }
-                let innermost_indent = self.stack[innermost].indent.unwrap_or(0);
-                if next.is_none()
-                    && (foot.column >= innermost_indent
-                        || self.blank_line_after(span)
-                            && self
-                                .column_of_next_comment(span)
-                                .is_some_and(|c| c > foot.column))
-                {
-                    // At the end of the document, not left of the innermost block, or
-                    // cut by a blank line with a comment further right after it: a foot
-                    // of the innermost block's content.
-                    let frame = &mut self.stack[innermost];
-                    if frame.awaiting_value() {
-                        frame.deferred.push(comment);
-                    } else {
-                        frame.push_comment(comment);
-                    }
-                    return None;
-                }
-                if !caught {
-                    // At the end of the document: the document's foot.
-                    if innermost == 0 && !self.stack[0].awaiting_value() {
+                let taker = self.block_end_taking(&foot, &texts, next);
+                match taker {
+                    Some(target) => self.foot_at_block_end(target, comment),
+                    None if next.is_some() => self.next_feet.push(comment),
+                    None if innermost == 0 && !self.stack[0].awaiting_value() => {
                         self.stack[0].push_comment(comment);
-                    } else {
-                        self.stack[0].deferred.push(comment);
                     }
-                    return None;
+                    None => self.stack[0].deferred.push(comment),
                 }
+                None
             } else {
                 // The content may still be on its way (granit delivers a scalar that
                 // could be a key after the comments that follow it).
@@ -981,10 +966,9 @@ impl<'s> Builder<'s> {
                 } else {
                     frame.push_comment(comment);
                 }
-                return None;
+                None
             }
         }
-        Some(comment)
     }
 
     /// A foot comment of the content just read: in the innermost collection, except that
@@ -999,6 +983,62 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// The open block whose end takes an own foot (see `prior_foot`), as go-yaml places
+    /// the ends of the blocks that close before the next token (`next`; `None`: the end of
+    /// the document, where the top-level mapping takes what no inner block takes): each
+    /// block, from the innermost, ends at the first of the run's texts that starts at its
+    /// indentation, or where the block inside it ended (before the texts when none did);
+    /// the foot goes to the first block that ends at or after its own text (any block,
+    /// when go-yaml ties the text to the content before the run). An indentless sequence
+    /// has no end of its own.
+    fn block_end_taking(&self, foot: &Foot, texts: &[usize], next: Option<usize>) -> Option<usize> {
+        let own_text = (!foot.tied_to_content).then_some(foot.text);
+        let mut end = None;
+        for i in (1..self.stack.len()).rev() {
+            let frame = &self.stack[i];
+            let indent = frame.indent?;
+            if next.is_some_and(|n| indent <= n) {
+                return None;
+            }
+            if frame.indentless {
+                continue;
+            }
+            if let Some(first) = texts.iter().position(|&c| c == indent) {
+                end = Some(first);
+            }
+            if end >= own_text {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// A foot taken by the end of the block `target`: after its last entry, or, when it
+    /// is a sequence (go-yaml gives a sequence's end no comments), after the sequence in
+    /// its mapping.
+    fn foot_at_block_end(&mut self, target: usize, comment: Comment) {
+        let innermost = self.stack.len() - 1;
+        let mut target = target;
+        while target > 0 && self.stack[target].is_seq() {
+            target -= 1;
+        }
+        if let Some(run) = &mut self.run
+            && target != innermost
+        {
+            run.floor = Some(run.floor.map_or(target, |floor| floor.min(target)));
+        }
+        // Feet cut off before it for the next node end there too.
+        let mut comments = std::mem::take(&mut self.next_feet);
+        comments.push(comment);
+        for comment in comments {
+            if target == innermost && !self.stack[target].awaiting_value() {
+                self.stack[target].push_comment(comment);
+            } else {
+                self.stack[target].deferred.push(comment);
+            }
+        }
+    }
+
     /// Updates the run of own-line comments with the one at `span`.
     fn track_run(&mut self, column: usize, span: &Span) {
         let blank_before = self.blank_line_before(span);
@@ -1009,13 +1049,14 @@ impl<'s> Builder<'s> {
         }
         match &mut self.run {
             None => {
-                let prior_feet = if self.after_document_start {
-                    Vec::new()
+                let (prior_feet, texts) = if self.after_document_start {
+                    (Vec::new(), Vec::new())
                 } else {
                     self.prior_feet(span, blank_before)
                 };
                 self.run = Some(Run {
                     prior_feet: prior_feet.into(),
+                    texts,
                     content_line: self.content_line(span),
                     after_dash: self.after_dash_line(span),
                     first_column: column,
@@ -1086,13 +1127,15 @@ impl<'s> Builder<'s> {
     /// many comments, from the one at `span`, become such a foot (0: none), and whether
     /// the foot starts left of the innermost block's indentation and is ended by a blank
     /// line or the end (then go-yaml gives it to the next node, not to the content).
-    fn prior_feet(&self, span: &Span, blank_before: bool) -> Vec<Foot> {
+    /// Also returns the column of each text the run is cut into (the feet, then the rest).
+    fn prior_feet(&self, span: &Span, blank_before: bool) -> (Vec<Foot>, Vec<usize>) {
         let mut feet = Vec::new();
+        let mut texts = Vec::new();
         let (Some(offset), Some(frame)) = (span.start.byte_offset(), self.stack.last()) else {
-            return feet;
+            return (feet, texts);
         };
         let Some(indent) = frame.indent else {
-            return feet;
+            return (feet, texts);
         };
         let bytes = self.src.as_bytes();
         let line_start = bytes[..offset]
@@ -1100,7 +1143,7 @@ impl<'s> Builder<'s> {
             .rposition(|&b| b == b'\n')
             .map_or(0, |p| p + 1);
         if line_start == 0 {
-            return feet;
+            return (feet, texts);
         }
         let before = self.src[..line_start - 1].trim_end_matches(['\n', '\r', ' ', '\t']);
         let content_line = &before[before.rfind('\n').map_or(0, |p| p + 1)..];
@@ -1109,7 +1152,7 @@ impl<'s> Builder<'s> {
             .strip_prefix('-')
             .is_some_and(|r| r.trim_start().starts_with('#'))
         {
-            return feet;
+            return (feet, texts);
         }
         let content_on_first_line = !before.contains('\n');
         let after_value = frame.awaiting_value();
@@ -1121,8 +1164,11 @@ impl<'s> Builder<'s> {
         let mut cut = |count: &mut usize, own: &mut bool, dedented: bool, start_column: usize| {
             let kind = Foot {
                 own: *own || dedented,
-                column: start_column,
+                text: texts.len(),
+                // Only a blank line that cuts a dedented first text off ties it to itself.
+                tied_to_content: texts.is_empty() && !dedented,
             };
+            texts.push(start_column);
             feet.extend(std::iter::repeat_n(kind, *count));
             *count = 0;
             *own = true;
@@ -1157,7 +1203,10 @@ impl<'s> Builder<'s> {
             count += 1;
             recent_empty = false;
         }
-        feet
+        if count > 0 {
+            texts.push(start_column);
+        }
+        (feet, texts)
     }
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
@@ -1188,19 +1237,6 @@ impl<'s> Builder<'s> {
         let bytes = self.src.as_bytes();
         let start = offset + bytes[offset..].iter().position(|&b| b == b'\n')? + 1;
         let line = self.src[start..].split('\n').next()?;
-        let text = line.trim_start_matches([' ', '\t']);
-        text.starts_with('#')
-            .then(|| line[..line.len() - text.len()].chars().count())
-    }
-
-    /// Column of the next comment line after the line `span` ends on, blank lines
-    /// skipped (`None`: the next non-blank line is not a comment, or there is none).
-    fn column_of_next_comment(&self, span: &Span) -> Option<usize> {
-        let offset = span.end.byte_offset()?;
-        let nl = self.src[offset..].find('\n')?;
-        let line = self.src[offset + nl + 1..]
-            .split('\n')
-            .find(|l| !l.trim_matches([' ', '\t', '\r']).is_empty())?;
         let text = line.trim_start_matches([' ', '\t']);
         text.starts_with('#')
             .then(|| line[..line.len() - text.len()].chars().count())
