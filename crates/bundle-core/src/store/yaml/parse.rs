@@ -6,21 +6,24 @@
 //!
 //! * a same-line comment goes before the item it ends (`key: v # c`, `- v # c`, a block
 //!   scalar header); after a flow collection that is a mapping value it goes first inside
-//!   that collection; after `key:` followed by an anchor or tag it goes inside the block
-//!   collection that follows; after a bare `-` it belongs to what follows;
+//!   that collection; after `key:` followed by an anchor or tag it goes to the first node
+//!   of the block collection that follows, after that node's head comments (inside a
+//!   mapping, or with the heads of a list's first item); after a bare `-` it belongs to
+//!   what follows;
 //! * own-line comments right after content are first cut as go-yaml's scanner cuts them
 //!   (`prior_feet`): the lines read so far become a foot when the next line starts left
 //!   of the innermost block at another column, or when a blank line (or the end) follows
-//!   lines that start on the line after the content (not after `key:`, not when the
-//!   content is on the first line) or left of the block. Such a foot goes after that
-//!   content in its collection; a dedented one, or one cut after `key:`, goes to the next
-//!   node instead (after it when it is a first key or an item, before a later key),
-//!   unless a block that ends before the next token takes it: go-yaml ends each such
-//!   block, from the innermost, at the first text of the run (the feet, then the rest)
-//!   that starts at its indentation, else where the block inside it ended, and the first
-//!   block ending at or after the foot's text takes it, after its last entry (a sequence
-//!   passes it on to its mapping); at the end of the document the top level takes the
-//!   rest (`block_end_taking`);
+//!   lines that start on the line after the content (not after `key:`, but after
+//!   `key: &a` or a tag; not when the content is on the first line) or left of the
+//!   block. Such a foot goes after that content in its collection; a dedented one, or one
+//!   cut after `key:` (with or without an anchor or tag), goes to the next node instead
+//!   (after it when it is a first key or an item, before a later key), unless a block
+//!   that ends before the next token takes it: go-yaml ends each such block, from the
+//!   innermost, at the first text of the run (the feet, then the rest) that starts at its
+//!   indentation, else where the block inside it ended, and the first block ending at or
+//!   after the foot's text takes it, after its last entry (a sequence passes it on to its
+//!   mapping); at the end of the document the top level takes the rest
+//!   (`block_end_taking`);
 //! * any other own-line comment is looked at together with the next token of the file:
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
@@ -511,9 +514,12 @@ impl<'s> Builder<'s> {
             inside.extend(heads.into_iter().map(|p| p.comment));
             return inside;
         };
+        // After `key: &a`, go-yaml gives the same-line comment to the first node inside,
+        // as its line comment: after that node's head comments.
+        let mut key_line_inside = Vec::new();
         for c in key_line {
             if block_collection && has_properties {
-                inside.push(c);
+                key_line_inside.push(c);
             } else {
                 frame.push_comment(c);
             }
@@ -540,6 +546,7 @@ impl<'s> Builder<'s> {
                 frame.push_comment(p.comment);
             }
         }
+        inside.append(&mut key_line_inside);
         inside
     }
 
@@ -641,11 +648,23 @@ impl<'s> Builder<'s> {
                 .last()
                 .and_then(|f| f.indent)
                 .is_some_and(|indent| indent == self.dash_column(span));
-        let waiting = if value_list {
+        let mut waiting = if value_list {
             std::mem::take(&mut self.heads)
         } else {
             Vec::new()
         };
+        if value_list && (anchor != 0 || tagged) {
+            // The same-line comment after `key: &a` goes with them, after them.
+            let at = span.start.line();
+            waiting.extend(std::mem::take(&mut self.key_line_comments).into_iter().map(
+                |comment| Pending {
+                    comment,
+                    line: 0,
+                    stem: false,
+                    at,
+                },
+            ));
+        }
         let initial = self.comments_before_node(block, anchor != 0 || tagged, span);
         self.heads.extend(waiting);
         let mut frame = Frame::new(map, style, span, anchor, initial);
@@ -1156,6 +1175,9 @@ impl<'s> Builder<'s> {
         }
         let content_on_first_line = !before.contains('\n');
         let after_value = frame.awaiting_value();
+        // After `key: &a` (or a tag) the scanner cuts as after content, but the foot still
+        // goes to what follows (the first node of the value, or the next one).
+        let after_properties = after_value && ends_with_properties(content);
         // After a first cut, or after `key:`, a foot goes to what follows, like a
         // dedented one.
         let mut own = after_value;
@@ -1182,7 +1204,8 @@ impl<'s> Builder<'s> {
                 if !recent_empty
                     && count > 0
                     && first_empty
-                    && ((!content_on_first_line && !after_value) || start_column < indent)
+                    && ((!content_on_first_line && (!after_value || after_properties))
+                        || start_column < indent)
                 {
                     cut(&mut count, &mut own, start_column < indent, start_column);
                 }
@@ -1357,6 +1380,29 @@ impl<'s> Builder<'s> {
         self.next_token = Some((from, pos.max(from + 1), column));
         column
     }
+}
+
+/// Whether a content line ends with a node's properties (`key: &a`, `key: !tag`, maybe
+/// followed by a comment).
+fn ends_with_properties(content: &str) -> bool {
+    let code = content
+        .find(" #")
+        .map_or(content, |at| &content[..at])
+        .trim_end();
+    let mut words = code.split_whitespace().rev();
+    let Some(last) = words.next() else {
+        return false;
+    };
+    let last = if last.starts_with(['&', '!']) {
+        // Both an anchor and a tag.
+        match words.next() {
+            Some(w) if w.starts_with(['&', '!']) => words.next(),
+            other => other,
+        }
+    } else {
+        return false;
+    };
+    last.is_some_and(|w| w.ends_with(':'))
 }
 
 /// Number of nodes in a value (for the alias budget).
