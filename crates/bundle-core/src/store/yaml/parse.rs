@@ -6,32 +6,31 @@
 //!
 //! * a same-line comment goes before the item it ends (`key: v # c`, `- v # c`, a block
 //!   scalar header); after a flow collection that is a mapping value it goes first inside
-//!   that collection; after `key:` followed by an anchor or tag it goes inside the block
-//!   collection that follows, after the head comments waiting for it (it is that
-//!   collection's line comment, which sops writes after its heads; for a list, it follows
-//!   them to the first item or past empty ones); after a bare `-` it belongs to what
-//!   follows: go-yaml reads it and the comment lines after it as one text, so when a line
-//!   (comment or not) left of the list at another column cuts that text, the part before
-//!   is a foot of the node after the empty item (after a scalar item, after a first key's
-//!   entry, before a later key), or of the list's mapping, after the list, when the list
-//!   ends there; the rest are head comments of what follows;
+//!   that collection; after `key:` followed by an anchor or tag it goes to the first node
+//!   of the block collection that follows, after the head comments waiting for it
+//!   (inside a mapping, or with the heads of a list's first item, to that item or on past
+//!   empty ones); after a bare `-` it belongs to what follows: go-yaml reads it and the
+//!   comment lines after it as one text, so when a line (comment or not) left of the list
+//!   at another column cuts that text, the part before is a foot of the node after the
+//!   empty item (after a scalar item, after a first key's entry, before a later key), or
+//!   of the list's mapping, after the list, when the list ends there; the rest are head
+//!   comments of what follows;
 //! * own-line comments right after content are first cut as go-yaml's scanner cuts them
 //!   (`prior_feet`): the lines read so far become a foot when the next line starts left
 //!   of the innermost block at another column, or when a blank line (or the end) follows
-//!   lines that start on the line after the content (not after `key:`, not when the
-//!   content is on the first line) or left of the block. Such a foot goes after that
-//!   content in its collection; a dedented one, or one cut after `key:`, goes to the next
-//!   node instead (after it when it is a first key or an item, before a later key),
-//!   unless a block that ends there is indented at its column (it ends that block) and no
-//!   earlier foot of the run starts at that column (go-yaml ends the block before the
-//!   first one). A text cut off after a first cut goes to the first block closed before
-//!   the next token (innermost first) whose end go-yaml puts at or after that text: each
-//!   such block ends at the run's first text that starts at its indentation, else where
-//!   the block inside it ends (`block_end_target`); a mapping keeps it after its last
-//!   entry, a list passes it on to its mapping; when no such end takes it, the next node
-//!   does (or the document, at its end). The feet of a scalar value go before those its
-//!   first key carries (go-yaml keeps them as the value's feet, which sops writes before
-//!   the key's);
+//!   lines that start on the line after the content (not after `key:`, but after
+//!   `key: &a` or a tag; not when the content is on the first line) or left of the
+//!   block. Such a foot goes after that content in its collection; a dedented one, or one
+//!   cut after `key:` (with or without an anchor or tag), goes to the next node instead
+//!   (after it when it is a first key or an item, before a later key), unless a block
+//!   that ends before the next token takes it: go-yaml ends each such block, from the
+//!   innermost, at the first text of the run (the feet, then the rest) that starts at its
+//!   indentation, else where the block inside it ended, and the first block ending at or
+//!   after the foot's text takes it, after its last entry (a sequence passes it on to its
+//!   mapping); at the end of the document the top level takes the rest
+//!   (`block_end_taking`). The feet of a scalar value go before those its first key
+//!   carries (go-yaml keeps them as the value's feet, which sops writes before the
+//!   key's);
 //! * any other own-line comment is looked at together with the next token of the file:
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
@@ -290,27 +289,14 @@ struct Pending {
 /// How go-yaml's scanner cut a comment line off as a foot (see `Builder::prior_feet`).
 #[derive(Clone, Copy)]
 struct Foot {
-    /// It goes to what follows (or to a block that ends there at `column`), not to the
-    /// content before.
+    /// It goes to what follows (or to a block that ends there), not to the content
+    /// before.
     own: bool,
-    /// Column of the first line of its text.
-    column: usize,
-    /// An earlier foot of the run starts at the same column: a block that ends at that
-    /// column ends before that earlier one (go-yaml puts the end of a block before the
-    /// first comment of the scan at its indentation), so it does not take this foot.
-    shadowed: bool,
-}
-
-/// Which end of a block takes a foot go-yaml cut off after a first cut (see
-/// `Builder::block_end_target`).
-enum BlockEnd {
-    /// The first text cut off (the content's, or the next token's after `key:`): the
-    /// other rules place it.
-    FirstText,
-    /// None: the next token takes it, or the document at its end.
-    Nothing,
-    /// The end of this collection (a mapping) takes it.
-    Of(usize),
+    /// Index of its text among the run's texts (`Run::texts`).
+    text: usize,
+    /// go-yaml ties it to the content before the run (the first text, unless a blank line
+    /// cut it off left of the block): any block that ends there takes it.
+    tied_to_content: bool,
 }
 
 /// The run of consecutive comment events being read.
@@ -333,6 +319,9 @@ struct Run {
     /// How many of the run's first comments go-yaml's scanner makes foot comments of the
     /// content right before the run (see `prior_feet`).
     prior_feet: std::collections::VecDeque<Foot>,
+    /// Column of the first line of each text go-yaml's scanner cuts the run into (the feet,
+    /// then the rest), in order.
+    texts: Vec<usize>,
     /// Line (1-based) of the last content before the run.
     content_line: usize,
     /// The content before the run is a bare `-` (maybe with a comment): go-yaml makes the
@@ -342,9 +331,6 @@ struct Run {
     /// column: go-yaml ends the nested blocks there, so the rest of the run cannot go
     /// deeper again.
     floor: Option<usize>,
-    /// Line and column where each text go-yaml's scanner cuts the run into starts, the
-    /// head comments' last (see `gap_pieces`).
-    pieces: Vec<(usize, usize)>,
 }
 
 struct Builder<'s> {
@@ -563,8 +549,8 @@ impl<'s> Builder<'s> {
             inside.extend(heads.into_iter().map(|p| p.comment));
             return inside;
         };
-        // After `key: &a` (or a tag), the same-line comments are the line comment of the
-        // block collection that follows: sops writes them after its head comments.
+        // After `key: &a`, go-yaml gives the same-line comment to the first node inside,
+        // as its line comment: after that node's head comments.
         let mut key_line_inside = Vec::new();
         for c in key_line {
             if block_collection && has_properties {
@@ -1013,8 +999,7 @@ impl<'s> Builder<'s> {
     }
 
     /// Places a comment of the run's first comments that go-yaml makes a foot (see
-    /// `prior_feet`); gives the comment back when it is not one, or when a block ending
-    /// at its column takes it (placed by column).
+    /// `prior_feet`); gives the comment back when it is not one.
     fn prior_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
         let innermost = self.stack.len() - 1;
         let Some(run) = self.run.as_mut() else {
@@ -1031,80 +1016,30 @@ impl<'s> Builder<'s> {
             let content_line = run.content_line;
             let after_dash = run.after_dash;
             if own {
-                // A block that ends before the next token and is indented at the
-                // comment's column takes it (go-yaml ends it at that comment); else the
-                // next node does.
+                // The first block, from the innermost, that ends before the next token at
+                // or after this text (as go-yaml places block ends among the run's texts)
+                // takes it; else the next node does, or the document at its end.
+                let texts = run.texts.clone();
                 let next = self.next_token_column(span);
-                match self.block_end_target(span) {
-                    BlockEnd::Of(target) => {
-                        // The end of a block that go-yaml places at or after this foot
-                        // takes it: after that mapping's last entry.
-                        if let Some(run) = &mut self.run {
-                            run.floor = Some(run.floor.map_or(target, |f| f.min(target)));
-                        }
+                let taker = self.block_end_taking(&foot, &texts, next);
+                match taker {
+                    Some(target) => self.foot_at_block_end(target, comment),
+                    None if next.is_some() => self.next_feet.push(comment),
+                    None => {
+                        // The document's foot, after the feet cut off before it for a
+                        // next node that never came.
                         let mut comments = std::mem::take(&mut self.next_feet);
                         comments.push(comment);
                         for comment in comments {
-                            if target == innermost && !self.stack[target].awaiting_value() {
-                                self.stack[target].push_comment(comment);
+                            if innermost == 0 && !self.stack[0].awaiting_value() {
+                                self.stack[0].push_comment(comment);
                             } else {
-                                self.stack[target].deferred.push(comment);
+                                self.stack[0].deferred.push(comment);
                             }
                         }
-                        return None;
                     }
-                    // No block end takes it: the next token does, or the document.
-                    BlockEnd::Nothing if self.next_token_column(span).is_some() => {
-                        self.next_feet.push(comment);
-                        return None;
-                    }
-                    BlockEnd::Nothing => {
-                        if innermost == 0 && !self.stack[0].awaiting_value() {
-                            self.stack[0].push_comment(comment);
-                        } else {
-                            self.stack[0].deferred.push(comment);
-                        }
-                        return None;
-                    }
-                    BlockEnd::FirstText => {}
                 }
-                let caught = !foot.shadowed
-                    && self.stack.iter().any(|f| {
-                        f.indent
-                            .is_some_and(|i| i == foot.column && next.is_none_or(|n| i > n))
-                    });
-                if !caught && next.is_some() {
-                    self.next_feet.push(comment);
-                    return None;
-                }
-                let innermost_indent = self.stack[innermost].indent.unwrap_or(0);
-                if next.is_none()
-                    && (foot.column >= innermost_indent
-                        || self.blank_line_after(span)
-                            && self
-                                .column_of_next_comment(span)
-                                .is_some_and(|c| c > foot.column))
-                {
-                    // At the end of the document, not left of the innermost block, or
-                    // cut by a blank line with a comment further right after it: a foot
-                    // of the innermost block's content.
-                    let frame = &mut self.stack[innermost];
-                    if frame.awaiting_value() {
-                        frame.deferred.push(comment);
-                    } else {
-                        frame.push_foot(comment);
-                    }
-                    return None;
-                }
-                if !caught {
-                    // At the end of the document: the document's foot.
-                    if innermost == 0 && !self.stack[0].awaiting_value() {
-                        self.stack[0].push_comment(comment);
-                    } else {
-                        self.stack[0].deferred.push(comment);
-                    }
-                    return None;
-                }
+                None
             } else {
                 // The content may still be on its way (granit delivers a scalar that
                 // could be a key after the comments that follow it).
@@ -1120,17 +1055,16 @@ impl<'s> Builder<'s> {
                 } else {
                     frame.push_foot(comment);
                 }
-                return None;
+                None
             }
         }
-        Some(comment)
     }
 
     /// A comment after a bare `-` that go-yaml cuts off as a foot with the comment lines
     /// after it (`dash_text_feet`) goes on past the empty item (`bare_dash_foot`); gives
     /// the comment back when it is a head comment of what follows.
     fn dash_comment_foot(&mut self, comment: Comment, span: &Span) -> Option<Comment> {
-        let feet = self.dash_text_feet(span.start.byte_offset(), span.start.col());
+        let (feet, _) = self.dash_text_feet(span.start.byte_offset(), span.start.col());
         if feet.is_empty() {
             return Some(comment);
         }
@@ -1179,6 +1113,62 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// The open block whose end takes an own foot (see `prior_foot`), as go-yaml places
+    /// the ends of the blocks that close before the next token (`next`; `None`: the end of
+    /// the document, where the top-level mapping takes what no inner block takes): each
+    /// block, from the innermost, ends at the first of the run's texts that starts at its
+    /// indentation, or where the block inside it ended (before the texts when none did);
+    /// the foot goes to the first block that ends at or after its own text (any block,
+    /// when go-yaml ties the text to the content before the run). An indentless sequence
+    /// has no end of its own.
+    fn block_end_taking(&self, foot: &Foot, texts: &[usize], next: Option<usize>) -> Option<usize> {
+        let own_text = (!foot.tied_to_content).then_some(foot.text);
+        let mut end = None;
+        for i in (1..self.stack.len()).rev() {
+            let frame = &self.stack[i];
+            let indent = frame.indent?;
+            if next.is_some_and(|n| indent <= n) {
+                return None;
+            }
+            if frame.indentless {
+                continue;
+            }
+            if let Some(first) = texts.iter().position(|&c| c == indent) {
+                end = Some(first);
+            }
+            if end >= own_text {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// A foot taken by the end of the block `target`: after its last entry, or, when it
+    /// is a sequence (go-yaml gives a sequence's end no comments), after the sequence in
+    /// its mapping.
+    fn foot_at_block_end(&mut self, target: usize, comment: Comment) {
+        let innermost = self.stack.len() - 1;
+        let mut target = target;
+        while target > 0 && self.stack[target].is_seq() {
+            target -= 1;
+        }
+        if let Some(run) = &mut self.run
+            && target != innermost
+        {
+            run.floor = Some(run.floor.map_or(target, |floor| floor.min(target)));
+        }
+        // Feet cut off before it for the next node end there too.
+        let mut comments = std::mem::take(&mut self.next_feet);
+        comments.push(comment);
+        for comment in comments {
+            if target == innermost && !self.stack[target].awaiting_value() {
+                self.stack[target].push_comment(comment);
+            } else {
+                self.stack[target].deferred.push(comment);
+            }
+        }
+    }
+
     /// Updates the run of own-line comments with the one at `span`.
     fn track_run(&mut self, column: usize, span: &Span) {
         let blank_before = self.blank_line_before(span);
@@ -1189,14 +1179,14 @@ impl<'s> Builder<'s> {
         }
         match &mut self.run {
             None => {
-                let prior_feet = if self.after_document_start {
-                    Vec::new()
+                let (prior_feet, texts) = if self.after_document_start {
+                    (Vec::new(), Vec::new())
                 } else {
                     self.prior_feet(span, blank_before)
                 };
-                let pieces = self.gap_pieces(span, &prior_feet);
                 self.run = Some(Run {
                     prior_feet: prior_feet.into(),
+                    texts,
                     content_line: self.content_line(span),
                     after_dash: self.after_dash_line(span),
                     first_column: column,
@@ -1207,7 +1197,6 @@ impl<'s> Builder<'s> {
                     blank_split: false,
                     after_document_start: self.after_document_start,
                     floor: None,
-                    pieces,
                 });
             }
             Some(run) => {
@@ -1268,13 +1257,15 @@ impl<'s> Builder<'s> {
     /// many comments, from the one at `span`, become such a foot (0: none), and whether
     /// the foot starts left of the innermost block's indentation and is ended by a blank
     /// line or the end (then go-yaml gives it to the next node, not to the content).
-    fn prior_feet(&self, span: &Span, blank_before: bool) -> Vec<Foot> {
+    /// Also returns the column of each text the run is cut into (the feet, then the rest).
+    fn prior_feet(&self, span: &Span, blank_before: bool) -> (Vec<Foot>, Vec<usize>) {
         let mut feet = Vec::new();
+        let mut texts = Vec::new();
         let (Some(offset), Some(frame)) = (span.start.byte_offset(), self.stack.last()) else {
-            return feet;
+            return (feet, texts);
         };
         let Some(indent) = frame.indent else {
-            return feet;
+            return (feet, texts);
         };
         let bytes = self.src.as_bytes();
         let line_start = bytes[..offset]
@@ -1282,7 +1273,7 @@ impl<'s> Builder<'s> {
             .rposition(|&b| b == b'\n')
             .map_or(0, |p| p + 1);
         if line_start == 0 {
-            return feet;
+            return (feet, texts);
         }
         let before = self.src[..line_start - 1].trim_end_matches(['\n', '\r', ' ', '\t']);
         let content_start = before.rfind('\n').map_or(0, |p| p + 1);
@@ -1295,14 +1286,17 @@ impl<'s> Builder<'s> {
             // The text starts with the comment on the dash's line.
             let hash = content_line.find('#').unwrap_or(0);
             let column = content_line[..hash].chars().count();
-            let mut feet = self.dash_text_feet(Some(content_start + hash), column);
+            let (mut feet, texts) = self.dash_text_feet(Some(content_start + hash), column);
             if !feet.is_empty() {
                 feet.remove(0);
             }
-            return feet;
+            return (feet, texts);
         }
         let content_on_first_line = !before.contains('\n');
         let after_value = frame.awaiting_value();
+        // After `key: &a` (or a tag) the scanner cuts as after content, but the foot still
+        // goes to what follows (the first node of the value, or the next one).
+        let after_properties = after_value && ends_with_properties(content);
         // After a first cut, or after `key:`, a foot goes to what follows, like a
         // dedented one.
         let mut own = after_value;
@@ -1311,9 +1305,11 @@ impl<'s> Builder<'s> {
         let mut cut = |count: &mut usize, own: &mut bool, dedented: bool, start_column: usize| {
             let kind = Foot {
                 own: *own || dedented,
-                column: start_column,
-                shadowed: feet.iter().any(|f: &Foot| f.column == start_column),
+                text: texts.len(),
+                // Only a blank line that cuts a dedented first text off ties it to itself.
+                tied_to_content: texts.is_empty() && !dedented,
             };
+            texts.push(start_column);
             feet.extend(std::iter::repeat_n(kind, *count));
             *count = 0;
             *own = true;
@@ -1327,7 +1323,8 @@ impl<'s> Builder<'s> {
                 if !recent_empty
                     && count > 0
                     && first_empty
-                    && ((!content_on_first_line && !after_value) || start_column < indent)
+                    && ((!content_on_first_line && (!after_value || after_properties))
+                        || start_column < indent)
                 {
                     cut(&mut count, &mut own, start_column < indent, start_column);
                 }
@@ -1348,7 +1345,10 @@ impl<'s> Builder<'s> {
             count += 1;
             recent_empty = false;
         }
-        feet
+        if count > 0 {
+            texts.push(start_column);
+        }
+        (feet, texts)
     }
 
     /// go-yaml reads a comment after a bare `-` (at byte `start`, column `column`) and the
@@ -1358,13 +1358,14 @@ impl<'s> Builder<'s> {
     /// the first cut's foot belongs to the dash, whose empty item takes no comments: it
     /// goes on to what follows (`bare_dash_foot`). Returns how each line of the text,
     /// from the dash's, is cut off as a foot (empty: the whole text is head comments).
-    fn dash_text_feet(&self, start: Option<usize>, column: usize) -> Vec<Foot> {
+    fn dash_text_feet(&self, start: Option<usize>, column: usize) -> (Vec<Foot>, Vec<usize>) {
         let mut feet = Vec::new();
+        let mut texts = Vec::new();
         let (Some(start), Some(indent)) = (start, self.stack.last().and_then(|f| f.indent)) else {
-            return feet;
+            return (feet, texts);
         };
         let Some(nl) = self.src[start..].find('\n') else {
-            return feet;
+            return (feet, texts);
         };
         let tail = &self.src[start + nl + 1..];
         // Lines counted from the dash's (0); go-yaml's foot line is two below it.
@@ -1373,9 +1374,10 @@ impl<'s> Builder<'s> {
         let mut cut = |count: &mut usize, own: &mut bool, start_column: usize| {
             let kind = Foot {
                 own: *own,
-                column: start_column,
-                shadowed: feet.iter().any(|f: &Foot| f.column == start_column),
+                text: texts.len(),
+                tied_to_content: texts.is_empty(),
             };
+            texts.push(start_column);
             feet.extend(std::iter::repeat_n(kind, *count));
             *count = 0;
             *own = true;
@@ -1410,82 +1412,10 @@ impl<'s> Builder<'s> {
             count += 1;
             recent_empty = false;
         }
-        feet
-    }
-
-    /// Where the texts that go-yaml's scanner cuts the run starting at `span` into start
-    /// (line, column): one per group of feet (`feet`, one per comment), then the head
-    /// comments'.
-    fn gap_pieces(&self, span: &Span, feet: &[Foot]) -> Vec<(usize, usize)> {
-        let mut pieces = Vec::new();
-        let Some(offset) = span.start.byte_offset() else {
-            return pieces;
-        };
-        let line_start = self.src[..offset].rfind('\n').map_or(0, |p| p + 1);
-        let comments = self.src[line_start..]
-            .split('\n')
-            .enumerate()
-            .filter_map(|(n, line)| {
-                let text = line.trim_start_matches([' ', '\t']);
-                let column = line[..line.len() - text.len()].chars().count();
-                (!text.trim_end_matches('\r').is_empty()).then_some((n, text, column))
-            })
-            .take_while(|(_, text, _)| text.starts_with('#'));
-        for (i, (n, _, column)) in comments.enumerate() {
-            let start = (span.start.line() + n, column);
-            match (feet.get(i), i.checked_sub(1).and_then(|j| feet.get(j))) {
-                (Some(f), Some(b)) if f.own == b.own && f.column == b.column => {}
-                (Some(_), _) => pieces.push(start),
-                (None, _) => {
-                    pieces.push(start);
-                    break;
-                }
-            }
+        if count > 0 {
+            texts.push(start_column);
         }
-        pieces
-    }
-
-    /// The collection whose end takes the foot at `span` that go-yaml cut off after a first
-    /// cut: its scanner ends each block closed before the next token (innermost
-    /// first) at the first text of the run that starts at the block's indentation (else
-    /// where the block inside it ends), and the first such end at or after the foot's text
-    /// takes it. A mapping keeps it after its last entry; a list passes it on to its
-    /// mapping.
-    fn block_end_target(&mut self, span: &Span) -> BlockEnd {
-        let next = self.next_token_column(span);
-        let Some(run) = self.run.as_ref() else {
-            return BlockEnd::FirstText;
-        };
-        let line = span.start.line();
-        // The first text cut off is the content's (or the next token's after `key:`).
-        let start = match run.pieces.iter().rposition(|(l, _)| *l <= line) {
-            None | Some(0) => return BlockEnd::FirstText,
-            Some(i) => run.pieces[i].0,
-        };
-        let mut mark: Option<usize> = None;
-        for (i, frame) in self.stack.iter().enumerate().rev() {
-            // Inside a flow collection nothing ends here.
-            let Some(indent) = frame.indent else {
-                return BlockEnd::FirstText;
-            };
-            if frame.indentless {
-                continue;
-            }
-            if next.is_some_and(|n| indent <= n) {
-                return BlockEnd::Nothing;
-            }
-            if let Some(&(l, _)) = run.pieces.iter().find(|(_, c)| *c == indent) {
-                mark = Some(l);
-            }
-            if mark.is_some_and(|m| m >= start) {
-                let mut target = i;
-                while target > 0 && self.stack[target].is_seq() {
-                    target -= 1;
-                }
-                return BlockEnd::Of(target);
-            }
-        }
-        BlockEnd::Nothing
+        (feet, texts)
     }
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
@@ -1516,19 +1446,6 @@ impl<'s> Builder<'s> {
         let bytes = self.src.as_bytes();
         let start = offset + bytes[offset..].iter().position(|&b| b == b'\n')? + 1;
         let line = self.src[start..].split('\n').next()?;
-        let text = line.trim_start_matches([' ', '\t']);
-        text.starts_with('#')
-            .then(|| line[..line.len() - text.len()].chars().count())
-    }
-
-    /// Column of the next comment line after the line `span` ends on, blank lines
-    /// skipped (`None`: the next non-blank line is not a comment, or there is none).
-    fn column_of_next_comment(&self, span: &Span) -> Option<usize> {
-        let offset = span.end.byte_offset()?;
-        let nl = self.src[offset..].find('\n')?;
-        let line = self.src[offset + nl + 1..]
-            .split('\n')
-            .find(|l| !l.trim_matches([' ', '\t', '\r']).is_empty())?;
         let text = line.trim_start_matches([' ', '\t']);
         text.starts_with('#')
             .then(|| line[..line.len() - text.len()].chars().count())
@@ -1649,6 +1566,29 @@ impl<'s> Builder<'s> {
         self.next_token = Some((from, pos.max(from + 1), column));
         column
     }
+}
+
+/// Whether a content line ends with a node's properties (`key: &a`, `key: !tag`, maybe
+/// followed by a comment).
+fn ends_with_properties(content: &str) -> bool {
+    let code = content
+        .find(" #")
+        .map_or(content, |at| &content[..at])
+        .trim_end();
+    let mut words = code.split_whitespace().rev();
+    let Some(last) = words.next() else {
+        return false;
+    };
+    let last = if last.starts_with(['&', '!']) {
+        // Both an anchor and a tag.
+        match words.next() {
+            Some(w) if w.starts_with(['&', '!']) => words.next(),
+            other => other,
+        }
+    } else {
+        return false;
+    };
+    last.is_some_and(|w| w.ends_with(':'))
 }
 
 /// Number of nodes in a value (for the alias budget).
