@@ -13,7 +13,7 @@
 //! its output for its own file plus those comment lines, and nothing else. The other way,
 //! sops' own file decrypted by us must print the same text, with no warning.
 //!
-//! The short form (seeds 1..=60, two threads) runs in the normal suite; without sops on
+//! The short form (seeds 1..=150, two threads) runs in the normal suite; without sops on
 //! PATH it is skipped locally and fails under `CI=true` (test-support). Seeds whose layouts
 //! still differ are listed in `KNOWN_DIFFERENT`; the classes behind them are described in
 //! `tests/fixtures/yaml-comments/README.md`. The long form is `#[ignore]`d; see
@@ -35,7 +35,7 @@ use test_support::sops;
 const ALICE: &str = "age1ps335dvugrdjvdk7p6kzlhkzeze77p07w9exxz9em8mpkheehuwqs76e5w";
 const NOW: i64 = 1_796_000_000;
 /// Seeds of the short form (CI).
-const SHORT_FORM_SEEDS: std::ops::RangeInclusive<u64> = 1..=60;
+const SHORT_FORM_SEEDS: std::ops::RangeInclusive<u64> = 1..=150;
 /// Short-form seeds whose layouts still differ from sops (see the module header).
 const KNOWN_DIFFERENT: &[u64] = &[];
 
@@ -407,7 +407,7 @@ fn run(seeds: &[u64]) -> Vec<u64> {
     failed
 }
 
-/// Short form (runs in CI): seeds 1..=60. The seeds in `KNOWN_DIFFERENT` still differ
+/// Short form (runs in CI): seeds 1..=150. The seeds in `KNOWN_DIFFERENT` still differ
 /// from sops (the remaining classes listed in the yaml-comments fixtures' README); any
 /// other seed that differs fails the test, and a known seed that comes to match is
 /// reported so that it can leave the list.

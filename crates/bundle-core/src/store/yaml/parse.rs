@@ -8,13 +8,15 @@
 //!   scalar header); after a flow collection that is a mapping value it goes first inside
 //!   that collection; after `key:` followed by an anchor or tag it goes to the first node
 //!   of the block collection that follows, after the head comments waiting for it
-//!   (inside a mapping, or with the heads of a list's first item, to that item or on past
-//!   empty ones); after a bare `-` it belongs to what follows: go-yaml reads it and the
+//!   (inside a mapping; for a list, held for the next node that takes comments, the first
+//!   item or past empty ones the next key, after that node's heads, or first in the
+//!   mapping when it ends before); after a bare `-` it belongs to what follows: go-yaml
+//!   reads it and the
 //!   comment lines after it as one text, so when a line (comment or not) left of the list
 //!   at another column cuts that text, the part before is a foot of the node after the
 //!   empty item (after a scalar item, after a first key's entry, before a later key), or
 //!   of the list's mapping, after the list, when the list ends there; the rest are head
-//!   comments of what follows;
+//!   comments of what follows (at the end of the document, its foot, in file order);
 //! * own-line comments right after content are first cut as go-yaml's scanner cuts them
 //!   (`prior_feet`): the lines read so far become a foot when the next line starts left
 //!   of the innermost block at another column, or when a blank line (or the end) follows
@@ -581,11 +583,17 @@ impl<'s> Builder<'s> {
                 frame.push_comment(p.comment);
             }
         }
-        if let Some((_, held)) = self.held_line.take_if(|(d, _)| *d + 1 == self.stack.len())
-            && let Some(frame) = self.stack.last_mut()
-        {
-            for c in held {
-                frame.push_comment(c);
+        // A line comment held for the next node that takes comments (in the mapping it
+        // was held for, or inside the list that is its value): after that node's heads.
+        if let Some((_, held)) = self.held_line.take_if(|(d, _)| *d < self.stack.len()) {
+            if inside.is_empty() {
+                if let Some(frame) = self.stack.last_mut() {
+                    for c in held {
+                        frame.push_comment(c);
+                    }
+                }
+            } else {
+                inside.extend(held);
             }
         }
         inside.append(&mut key_line_inside);
@@ -682,33 +690,31 @@ impl<'s> Builder<'s> {
         // go-yaml gives its start no comments, so those waiting go to its first item (or
         // on, past an empty one, to the next node that takes comments).
         let value_list = block && !map && self.position() == Position::Value;
-        let indentless = value_list
-            && anchor == 0
-            && !tagged
+        let at_key_column = value_list
             && self
                 .stack
                 .last()
                 .and_then(|f| f.indent)
                 .is_some_and(|indent| indent == self.dash_column(span));
-        let mut waiting = if value_list {
+        let indentless = at_key_column && anchor == 0 && !tagged;
+        let waiting = if value_list {
             std::mem::take(&mut self.heads)
         } else {
             Vec::new()
         };
-        if value_list && (anchor != 0 || tagged) {
-            // The same-line comments after `key: &a` follow those heads (after them, to the
-            // first item or on past empty ones).
-            let (at, after) = waiting.last().map_or((line, line), |p| (p.at, p.line));
-            for comment in std::mem::take(&mut self.key_line_comments) {
-                waiting.push(Pending {
-                    comment,
-                    line: after,
-                    stem: false,
-                    at,
-                });
-            }
-        }
+        // The same-line comments after `key: &a` before a list are the anchor's line
+        // comment, which the list's start does not take: held for the next node that takes
+        // comments (its first item, or past empty ones the next key), after that node's
+        // heads; first in the mapping when it ends before.
+        let anchor_line = if value_list && (anchor != 0 || tagged) {
+            std::mem::take(&mut self.key_line_comments)
+        } else {
+            Vec::new()
+        };
         let initial = self.comments_before_node(block, anchor != 0 || tagged, span);
+        if !anchor_line.is_empty() {
+            self.held_line = Some((self.stack.len() - 1, anchor_line));
+        }
         self.heads.extend(waiting);
         let mut frame = Frame::new(map, style, span, anchor, initial);
         frame.indentless = indentless;
@@ -948,6 +954,17 @@ impl<'s> Builder<'s> {
         let floor = run.floor;
         let after_dash = run.after_dash;
         match self.next_token_column(span) {
+            // The rest of a text that starts with a comment after a bare `-` at the end of
+            // the document: with that comment (waiting for a node that never comes), in
+            // the order of the file.
+            None if after_dash && !self.after_dash.is_empty() => {
+                self.heads.push(Pending {
+                    comment,
+                    line,
+                    stem,
+                    at: span.start.line(),
+                });
+            }
             None if separated => {
                 // Set apart by a blank line at the end of the stream: the document's.
                 if innermost == 0 && !self.stack[0].awaiting_value() {
