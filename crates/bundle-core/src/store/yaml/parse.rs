@@ -913,34 +913,7 @@ impl<'s> Builder<'s> {
             return;
         }
         if !own_line {
-            let bare_dash = self.after_bare_dash(span);
-            let frame = &mut self.stack[innermost];
-            if bare_dash {
-                // After a bare `-`: it belongs to the node that follows (not to an empty
-                // item, nor to an indentless sequence that starts at this dash), as a foot
-                // when the comment lines after it cut it off.
-                let Some(comment) = self.dash_comment_foot(comment, span) else {
-                    return;
-                };
-                self.after_dash.push(Pending {
-                    comment,
-                    line,
-                    stem: false,
-                    at: span.start.line(),
-                });
-            } else if frame.awaiting_value() {
-                self.key_line_comments.push(comment);
-            } else if let Some(last) = frame.last.filter(|l| line <= l.end_line) {
-                frame.attach_to_last(last, comment);
-            } else {
-                // After a bare `-`: it belongs to the item that follows.
-                self.heads.push(Pending {
-                    comment,
-                    line,
-                    stem: false,
-                    at: span.start.line(),
-                });
-            }
+            self.same_line_comment(comment, innermost, span);
             return;
         }
         let Some(comment) = self.prior_foot(comment, span) else {
@@ -1012,6 +985,40 @@ impl<'s> Builder<'s> {
                 });
             }
             None | Some(_) => self.place_by_column(comment, column),
+        }
+    }
+
+    /// A same-line comment in a block collection (the innermost open one is
+    /// `innermost`).
+    fn same_line_comment(&mut self, comment: Comment, innermost: usize, span: &Span) {
+        let line = span.start.line();
+        let bare_dash = self.after_bare_dash(span);
+        let frame = &mut self.stack[innermost];
+        if bare_dash {
+            // After a bare `-`: it belongs to the node that follows (not to an empty
+            // item, nor to an indentless sequence that starts at this dash), as a foot
+            // when the comment lines after it cut it off.
+            let Some(comment) = self.dash_comment_foot(comment, span) else {
+                return;
+            };
+            self.after_dash.push(Pending {
+                comment,
+                line,
+                stem: false,
+                at: span.start.line(),
+            });
+        } else if frame.awaiting_value() {
+            self.key_line_comments.push(comment);
+        } else if let Some(last) = frame.last.filter(|l| line <= l.end_line) {
+            frame.attach_to_last(last, comment);
+        } else {
+            // After a bare `-`: it belongs to the item that follows.
+            self.heads.push(Pending {
+                comment,
+                line,
+                stem: false,
+                at: span.start.line(),
+            });
         }
     }
 
