@@ -32,7 +32,7 @@
 //!   mapping); at the end of the document the top level takes the rest
 //!   (`block_end_taking`). The feet of a scalar value go before those its first key
 //!   carries (go-yaml keeps them as the value's feet, which sops writes before the
-//!   key's);
+//!   key's); those of a flow collection go last inside it;
 //! * any other own-line comment is looked at together with the next token of the file:
 //!   - at a column at most the next token's, after a bare `-`, or right of the next token
 //!     with nothing cut off before, it is a head comment of that token: it goes before
@@ -146,7 +146,8 @@ struct Frame {
     /// comments of that key, see `Builder::node`).
     carried: Option<usize>,
     /// Where in the items the carried feet of the last entry start, when its value is a
-    /// scalar or an alias: feet of that value go before them (`push_foot`).
+    /// scalar, an alias or a flow collection: feet of that value go before them, or into
+    /// the flow collection (`push_foot`).
     key_feet: Option<usize>,
 }
 
@@ -207,11 +208,21 @@ impl Frame {
         }
     }
 
-    /// A foot comment of the last item's content. When that item is an entry with a
-    /// scalar value whose key carries feet of its own, the foot goes before them: go-yaml
-    /// keeps it as the value's foot, which sops writes before the key's.
+    /// A foot comment of the last item's content. When that item is an entry whose key
+    /// carries feet of its own, go-yaml keeps the foot as the value's: sops writes it
+    /// before the key's for a scalar value, and last inside a flow collection.
     fn push_foot(&mut self, c: Comment) {
+        let flow_value = self.last.is_some_and(|l| l.flow);
         match (self.key_feet, &mut self.kind) {
+            // A flow collection keeps its feet: last inside it.
+            (Some(_), FrameKind::Map { items, .. }) if flow_value => {
+                let index = self.last.map_or(0, |l| l.index);
+                match items.get_mut(index) {
+                    Some(MapItem::Entry(_, Value::Map(m))) => m.items.push(MapItem::Comment(c)),
+                    Some(MapItem::Entry(_, Value::Seq(s))) => s.push(SeqItem::Comment(c)),
+                    _ => items.push(MapItem::Comment(c)),
+                }
+            }
             (Some(at), FrameKind::Map { items, .. }) if at <= items.len() => {
                 items.insert(at, MapItem::Comment(c));
                 self.key_feet = Some(at + 1);
@@ -884,7 +895,7 @@ impl<'s> Builder<'s> {
             flow,
         });
         frame.key_feet = carried
-            .filter(|&start| scalar && start < frame.deferred.len())
+            .filter(|&start| (scalar || flow) && start < frame.deferred.len())
             .map(|start| index + 1 + start);
         for c in std::mem::take(&mut frame.deferred) {
             frame.push_comment(c);
