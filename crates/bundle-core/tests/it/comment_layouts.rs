@@ -4,9 +4,9 @@
 //! comments at any column (with and without blank lines around them), after nested blocks
 //! in maps and lists, between list items, on bare `-` items, after `key:` before a nested
 //! block, next to anchors and aliases, and at the end of the document. With
-//! `COMMENT_LAYOUT_RICH=1`, values are also flow collections (`[..]`, `{..}`) and block
-//! scalars (`|`, `>-`) with comments on and after them; without it each seed gives the text
-//! it always gave.
+//! `COMMENT_LAYOUT_RICH=1`, values are also flow collections (`[..]`, `{..}`, on one line
+//! or several with comments inside) and block scalars (`|`, `>-`) with comments on and
+//! after them; without it each seed gives the text it always gave.
 //!
 //! The text is encrypted by us and decrypted by sops; sops must print no warning and
 //! exactly what it prints for its own encryption of the same text (a comment we encrypted
@@ -208,9 +208,34 @@ impl Layout {
         }
     }
 
-    /// A flow collection or a block scalar (content at `indent`), after `key:` or `-`.
+    /// A flow collection (on one line or several, with comments inside) or a block scalar
+    /// (content at `indent`), after `key:` or `-`.
     fn rich_value(&mut self, indent: usize) {
-        match self.rng.gen_range(0..4) {
+        match self.rng.gen_range(0..6) {
+            // A flow collection over several lines, with comments inside.
+            open @ (4 | 5) => {
+                let map = open == 5;
+                self.out.push_str(if map { " {" } else { " [" });
+                self.end_line(30);
+                let count = self.rng.gen_range(1..=3);
+                for i in 0..count {
+                    self.comment_lines(indent, 30);
+                    let n = self.rng.gen_range(0..100);
+                    let pad = " ".repeat(indent);
+                    let _ = if map {
+                        write!(self.out, "{pad}f{i}: v{n}")
+                    } else {
+                        write!(self.out, "{pad}v{n}")
+                    };
+                    if i + 1 < count {
+                        self.out.push(',');
+                    }
+                    self.end_line(30);
+                }
+                self.comment_lines(indent, 20);
+                let _ = write!(self.out, "{}{}", " ".repeat(indent), if map { '}' } else { ']' });
+                self.end_line(30);
+            }
             0 => {
                 let (a, b) = (self.rng.gen_range(0..100), self.rng.gen_range(0..100));
                 let _ = write!(self.out, " [{a}, v{b}]");

@@ -149,6 +149,90 @@ struct Frame {
     /// scalar, an alias or a flow collection: feet of that value go before them, or into
     /// the flow collection (`push_foot`).
     key_feet: Option<usize>,
+    /// Line of a flow collection's `[` or `{`.
+    open_line: usize,
+    /// The own-line comments of a flow collection after its last entry so far, in order
+    /// (see `flow_cuts`).
+    tail: Vec<TailComment>,
+    /// How many comments after the last entry of a flow mapping are its key's feet (moved
+    /// there from before the key, see `Builder::deliver`).
+    key_foot_count: usize,
+    /// Same-line comments after the opening bracket of a flow collection that is a list
+    /// item: they go before the item.
+    open_line_comments: Vec<Comment>,
+}
+
+/// An own-line comment after the last entry of a flow collection (or its bracket).
+#[derive(Clone, Copy)]
+struct TailComment {
+    /// Index among the collection's items.
+    index: usize,
+    line: usize,
+    column: usize,
+    /// The line before it is blank.
+    blank_before: bool,
+    /// The line after it is blank.
+    blank_after: bool,
+    /// It follows a key of a flow mapping (go-yaml's `:` token).
+    after_key: bool,
+}
+
+/// How go-yaml's scanner cuts the comment lines inside a flow collection that follow one
+/// token (its bracket or an entry): item indices of the foot the token before them keeps
+/// (`prior`), and of the feet that go to a later token (`later`).
+#[derive(Default)]
+struct FlowCuts {
+    prior: Vec<usize>,
+    later: Vec<usize>,
+}
+
+/// Cuts `tail` as go-yaml's scanner does: at the first blank line when no blank line
+/// comes before the text and the text follows neither a `key:` nor content on the first
+/// line of the file (or it starts left of `indent`, the enclosing block's); at a line left
+/// of `indent` at another column than the text's first; and, when `closing`, at the
+/// closing bracket (otherwise the rest is a head of the next entry). The first text is a
+/// foot of the token before it unless it starts left of `indent` and ends at a blank line
+/// or the bracket; every other cut text is a foot of the next token.
+fn flow_cuts(tail: &[TailComment], prior_line: usize, indent: usize, closing: bool) -> FlowCuts {
+    let mut cuts = FlowCuts::default();
+    let Some(first) = tail.first() else {
+        return cuts;
+    };
+    let mut first_empty = !first.blank_before && first.line <= prior_line + 1;
+    let mut start = 0;
+    let mut first_text = true;
+    let cut = |cuts: &mut FlowCuts, range: std::ops::Range<usize>, prior: bool| {
+        let to = if prior { &mut cuts.prior } else { &mut cuts.later };
+        to.extend(tail[range].iter().map(|t| t.index));
+    };
+    for i in 1..=tail.len() {
+        // A blank line before the next comment, or before the next entry.
+        let blank = match tail.get(i) {
+            Some(c) => c.blank_before,
+            None => !closing && tail[i - 1].blank_after,
+        };
+        if blank {
+            let dedented = tail[start].column < indent;
+            // The scanner's "foot line" does not exist on the first line of the file.
+            if first_empty && (!first.after_key && prior_line > 1 || dedented) {
+                cut(&mut cuts, start..i, first_text && !dedented);
+                start = i;
+                first_text = false;
+            }
+            first_empty = false;
+        }
+        let Some(c) = tail.get(i) else { break };
+        if start < i && c.column < indent && c.column != tail[start].column {
+            cut(&mut cuts, start..i, first_text);
+            start = i;
+            first_text = false;
+        }
+    }
+    if closing {
+        let prior = first_text && tail[start].column >= indent;
+        cut(&mut cuts, start..tail.len(), prior);
+    }
+    cuts
 }
 
 enum FrameKind {
@@ -198,6 +282,10 @@ impl Frame {
             indentless: false,
             carried: None,
             key_feet: None,
+            open_line: span.start.line(),
+            tail: Vec::new(),
+            key_foot_count: 0,
+            open_line_comments: Vec::new(),
         }
     }
 
@@ -231,6 +319,40 @@ impl Frame {
         }
     }
 
+    fn insert_comment(&mut self, at: usize, c: Comment) {
+        match &mut self.kind {
+            FrameKind::Map { items, .. } => items.insert(at, MapItem::Comment(c)),
+            FrameKind::Seq { items } => items.insert(at, SeqItem::Comment(c)),
+        }
+    }
+
+    /// Removes the comments at `indices` (ascending item indices) and returns them in order.
+    fn take_comments(&mut self, indices: &[usize]) -> Vec<Comment> {
+        let mut taken = Vec::new();
+        if indices.is_empty() {
+            return taken;
+        }
+        match &mut self.kind {
+            FrameKind::Map { items, .. } => {
+                for (i, item) in std::mem::take(items).into_iter().enumerate() {
+                    match item {
+                        MapItem::Comment(c) if indices.contains(&i) => taken.push(c),
+                        item => items.push(item),
+                    }
+                }
+            }
+            FrameKind::Seq { items } => {
+                for (i, item) in std::mem::take(items).into_iter().enumerate() {
+                    match item {
+                        SeqItem::Comment(c) if indices.contains(&i) => taken.push(c),
+                        item => items.push(item),
+                    }
+                }
+            }
+        }
+        taken
+    }
+
     fn awaiting_value(&self) -> bool {
         matches!(&self.kind, FrameKind::Map { key: Some(_), .. })
     }
@@ -261,6 +383,11 @@ impl Frame {
                 self.key_feet = self.key_feet.map(|at| at + 1);
             }
             FrameKind::Seq { items } => items.insert(last.index, SeqItem::Comment(c)),
+        }
+        for t in &mut self.tail {
+            if t.index >= last.index {
+                t.index += 1;
+            }
         }
         self.last = Some(LastItem {
             index: last.index + 1,
@@ -755,6 +882,32 @@ impl<'s> Builder<'s> {
             frame.push_comment(c);
         }
         let flow = frame.indent.is_none();
+        // The comments go-yaml gives to the end of a flow collection are the collection's
+        // foot: after it in its list or mapping, unless its key carries feet of its own
+        // (then they stay last inside it, see `Frame::push_foot`).
+        let key_has_feet = self.stack.last().is_some_and(|parent| {
+            matches!(parent.kind, FrameKind::Map { .. })
+                && parent.carried.is_some_and(|start| start < parent.deferred.len())
+        });
+        let open_line_comments = std::mem::take(&mut frame.open_line_comments);
+        let mut node_feet = Vec::new();
+        if flow {
+            let indent = self.stack.iter().rev().find_map(|f| f.indent).unwrap_or(0);
+            let prior_line = frame.last.map_or(frame.open_line, |l| l.end_line);
+            let cuts = flow_cuts(&frame.tail, prior_line, indent, true);
+            // The last value's own foot goes before the feet its key took from before it
+            // (sops writes a value's foot before its key's).
+            if let Some(last) = frame.last
+                && frame.key_foot_count > 0
+            {
+                for (k, c) in frame.take_comments(&cuts.prior).into_iter().enumerate() {
+                    frame.insert_comment(last.index + 1 + k, c);
+                }
+            }
+            if !self.stack.is_empty() && !key_has_feet {
+                node_feet = frame.take_comments(&cuts.later);
+            }
+        }
         if flow && frame.last.is_none() {
             // go-yaml loses the comments inside an empty flow collection.
             match &mut frame.kind {
@@ -777,6 +930,16 @@ impl<'s> Builder<'s> {
             return;
         }
         self.deliver(value, end_line, flow, false);
+        if let Some(parent) = self.stack.last_mut()
+            && let Some(last) = parent.last
+        {
+            for (k, c) in node_feet.into_iter().enumerate() {
+                parent.insert_comment(last.index + 1 + k, c);
+            }
+            for c in open_line_comments {
+                parent.attach_to_last(parent.last.unwrap_or(last), c);
+            }
+        }
     }
 
     /// A complete scalar or alias: a key, a value, or the document root.
@@ -874,8 +1037,18 @@ impl<'s> Builder<'s> {
 
     /// Adds a finished value (`scalar`: a scalar or an alias) to the innermost collection.
     fn deliver(&mut self, value: Value, end_line: usize, flow: bool, scalar: bool) {
+        let indent = self.stack.iter().rev().find_map(|f| f.indent).unwrap_or(0);
         let Some(frame) = self.stack.last_mut() else {
             return;
+        };
+        // Inside a flow collection, the comments before this entry that go-yaml's scanner
+        // cuts off as feet of a later token are feet of this entry: after it.
+        let moved = if frame.indent.is_none() {
+            let prior_line = frame.last.map_or(frame.open_line, |l| l.end_line);
+            let picked = flow_cuts(&frame.tail, prior_line, indent, false).later;
+            frame.take_comments(&picked)
+        } else {
+            Vec::new()
         };
         let carried = frame.carried.take();
         let index = match &mut frame.kind {
@@ -889,11 +1062,16 @@ impl<'s> Builder<'s> {
                 items.len() - 1
             }
         };
+        frame.key_foot_count = if frame.is_seq() { 0 } else { moved.len() };
+        for c in moved {
+            frame.push_comment(c);
+        }
         frame.last = Some(LastItem {
             index,
             end_line,
             flow,
         });
+        frame.tail.clear();
         frame.key_feet = carried
             .filter(|&start| (scalar || flow) && start < frame.deferred.len())
             .map(|start| index + 1 + start);
@@ -914,12 +1092,41 @@ impl<'s> Builder<'s> {
             self.loose_comment(comment, span);
             return;
         };
+        let blank_before = own_line && self.blank_line_before(span);
+        let blank_after = own_line && self.blank_line_after(span);
+        let in_list_item = innermost > 0 && self.stack[innermost - 1].is_seq();
         let frame = &mut self.stack[innermost];
         if frame.indent.is_none() {
             // Inside a flow collection.
             match frame.last.filter(|l| !own_line && line <= l.end_line) {
                 Some(last) => frame.attach_to_last(last, comment),
-                None => frame.push_comment(comment),
+                // After the opening bracket of a list item (go-yaml drops this one): kept
+                // before the item in its list, where sops can read it back.
+                None if !own_line
+                    && frame.last.is_none()
+                    && line == frame.open_line
+                    && in_list_item =>
+                {
+                    frame.open_line_comments.push(comment);
+                }
+                None => {
+                    frame.push_comment(comment);
+                    if own_line {
+                        let index = match &frame.kind {
+                            FrameKind::Map { items, .. } => items.len(),
+                            FrameKind::Seq { items } => items.len(),
+                        } - 1;
+                        let after_key = frame.awaiting_value();
+                        frame.tail.push(TailComment {
+                            index,
+                            line,
+                            column,
+                            blank_before,
+                            blank_after,
+                            after_key,
+                        });
+                    }
+                }
             }
             return;
         }
