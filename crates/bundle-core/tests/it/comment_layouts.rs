@@ -5,8 +5,9 @@
 //! in maps and lists, between list items, on bare `-` items, after `key:` before a nested
 //! block, next to anchors and aliases, and at the end of the document. With
 //! `COMMENT_LAYOUT_RICH=1`, values are also flow collections (`[..]`, `{..}`, on one line
-//! or several with comments inside) and block scalars (`|`, `>-`) with comments on and
-//! after them; without it each seed gives the text it always gave.
+//! or several with comments inside, empty or holding nested ones) and block scalars (`|`,
+//! `>-`) with comments on and after them; without it each seed gives the text it always
+//! gave.
 //!
 //! The text is encrypted by us and decrypted by sops; sops must print no warning and
 //! exactly what it prints for its own encryption of the same text (a comment we encrypted
@@ -16,9 +17,10 @@
 //! its output for its own file plus those comment lines, and nothing else. The other way,
 //! sops' own file decrypted by us must print the same text, with no warning.
 //!
-//! The short form (seeds 1..=150, two threads) runs in the normal suite; without sops on
-//! PATH it is skipped locally and fails under `CI=true` (test-support). Seeds whose layouts
-//! still differ are listed in `KNOWN_DIFFERENT`; the classes behind them are described in
+//! The short forms (seeds 1..=150, and 1..=100 of the rich form; two threads) run in the
+//! normal suite; without sops on PATH they are skipped locally and fail under `CI=true`
+//! (test-support). Seeds whose layouts still differ are listed in `KNOWN_DIFFERENT`; the
+//! classes behind them are described in
 //! `tests/fixtures/yaml-comments/README.md`. The long form is `#[ignore]`d; see
 //! `comment_layouts_long_form` for the command.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
@@ -217,15 +219,22 @@ impl Layout {
                 let map = open == 5;
                 self.out.push_str(if map { " {" } else { " [" });
                 self.end_line(30);
-                let count = self.rng.gen_range(1..=3);
+                let count = self.rng.gen_range(0..=3);
                 for i in 0..count {
                     self.comment_lines(indent, 30);
                     let n = self.rng.gen_range(0..100);
                     let pad = " ".repeat(indent);
+                    // Sometimes a nested flow collection (empty or not) as the entry.
+                    let entry = match self.rng.gen_range(0..10) {
+                        0 => format!("[{n}, v{}]", self.rng.gen_range(0..100)),
+                        1 => format!("{{x: {n}}}"),
+                        2 => "[]".to_owned(),
+                        _ => format!("v{n}"),
+                    };
                     let _ = if map {
-                        write!(self.out, "{pad}f{i}: v{n}")
+                        write!(self.out, "{pad}f{i}: {entry}")
                     } else {
-                        write!(self.out, "{pad}v{n}")
+                        write!(self.out, "{pad}{entry}")
                     };
                     if i + 1 < count {
                         self.out.push(',');
@@ -233,7 +242,12 @@ impl Layout {
                     self.end_line(30);
                 }
                 self.comment_lines(indent, 20);
-                let _ = write!(self.out, "{}{}", " ".repeat(indent), if map { '}' } else { ']' });
+                let _ = write!(
+                    self.out,
+                    "{}{}",
+                    " ".repeat(indent),
+                    if map { '}' } else { ']' }
+                );
                 self.end_line(30);
             }
             0 => {

@@ -43,6 +43,13 @@
 //!     the innermost collection whose indentation is at most their column; a sequence
 //!     whose last item is a collection passes such a comment to its enclosing mapping
 //!     (go-yaml has no foot comments on sequence ends);
+//! * inside a multi-line flow collection, own-line comments are cut as go-yaml's scanner
+//!   cuts them (`flow_cuts`): a text cut off before an entry (not the first text) goes
+//!   after that entry; before the closing bracket, the first text stays after the last
+//!   entry and the rest is the collection's foot, after it in its list or mapping (last
+//!   inside it when its key carries feet); in a list item, the comments go-yaml loses (a
+//!   same-line comment after the opening bracket, a text cut off after it) go before the
+//!   item; those left in an empty collection are lost, as in go-yaml;
 //! * an empty value (`key:`, `key: &a`) takes none of the comments after it; a same-line
 //!   comment after `key: &a` (or a tag) goes to the next key of that mapping, after its
 //!   heads, or first in the mapping when it ends before another key.
@@ -157,9 +164,11 @@ struct Frame {
     /// How many comments after the last entry of a flow mapping are its key's feet (moved
     /// there from before the key, see `Builder::deliver`).
     key_foot_count: usize,
-    /// Same-line comments after the opening bracket of a flow collection that is a list
-    /// item: they go before the item.
-    open_line_comments: Vec<Comment>,
+    /// Comments of a flow collection that go-yaml loses (feet waiting for its first node;
+    /// in a list item, a same-line comment after its opening bracket or a text cut off
+    /// after it): they go before the collection, where sops' writer keeps them apart from
+    /// its own head comments.
+    lost_comments: Vec<Comment>,
 }
 
 /// An own-line comment after the last entry of a flow collection (or its bracket).
@@ -202,7 +211,11 @@ fn flow_cuts(tail: &[TailComment], prior_line: usize, indent: usize, closing: bo
     let mut start = 0;
     let mut first_text = true;
     let cut = |cuts: &mut FlowCuts, range: std::ops::Range<usize>, prior: bool| {
-        let to = if prior { &mut cuts.prior } else { &mut cuts.later };
+        let to = if prior {
+            &mut cuts.prior
+        } else {
+            &mut cuts.later
+        };
         to.extend(tail[range].iter().map(|t| t.index));
     };
     for i in 1..=tail.len() {
@@ -285,7 +298,7 @@ impl Frame {
             open_line: span.start.line(),
             tail: Vec::new(),
             key_foot_count: 0,
-            open_line_comments: Vec::new(),
+            lost_comments: Vec::new(),
         }
     }
 
@@ -316,6 +329,13 @@ impl Frame {
                 self.key_feet = Some(at + 1);
             }
             _ => self.push_comment(c),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match &self.kind {
+            FrameKind::Map { items, .. } => items.len(),
+            FrameKind::Seq { items } => items.len(),
         }
     }
 
@@ -379,6 +399,16 @@ impl Frame {
                         _ => {}
                     }
                 }
+            }
+            FrameKind::Seq { .. } => {}
+        }
+        self.before_last(last, c);
+    }
+
+    /// A comment right before the last item.
+    fn before_last(&mut self, last: LastItem, c: Comment) {
+        match &mut self.kind {
+            FrameKind::Map { items, .. } => {
                 items.insert(last.index, MapItem::Comment(c));
                 self.key_feet = self.key_feet.map(|at| at + 1);
             }
@@ -887,9 +917,11 @@ impl<'s> Builder<'s> {
         // (then they stay last inside it, see `Frame::push_foot`).
         let key_has_feet = self.stack.last().is_some_and(|parent| {
             matches!(parent.kind, FrameKind::Map { .. })
-                && parent.carried.is_some_and(|start| start < parent.deferred.len())
+                && parent
+                    .carried
+                    .is_some_and(|start| start < parent.deferred.len())
         });
-        let open_line_comments = std::mem::take(&mut frame.open_line_comments);
+        let before_node = std::mem::take(&mut frame.lost_comments);
         let mut node_feet = Vec::new();
         if flow {
             let indent = self.stack.iter().rev().find_map(|f| f.indent).unwrap_or(0);
@@ -909,7 +941,10 @@ impl<'s> Builder<'s> {
             }
         }
         if flow && frame.last.is_none() {
-            // go-yaml loses the comments inside an empty flow collection.
+            // go-yaml loses the other comments inside an empty flow collection. So do we:
+            // sops writes a comment of an empty collection inside it (`k: {\n  #ENC[..]\n}`)
+            // and reads it back lost, so a file sops made holds such comments that only
+            // that collection's path authenticates.
             match &mut frame.kind {
                 FrameKind::Map { items, .. } => items.truncate(frame.leading),
                 FrameKind::Seq { items } => items.truncate(frame.leading),
@@ -936,8 +971,8 @@ impl<'s> Builder<'s> {
             for (k, c) in node_feet.into_iter().enumerate() {
                 parent.insert_comment(last.index + 1 + k, c);
             }
-            for c in open_line_comments {
-                parent.attach_to_last(parent.last.unwrap_or(last), c);
+            for c in before_node {
+                parent.before_last(parent.last.unwrap_or(last), c);
             }
         }
     }
@@ -980,7 +1015,11 @@ impl<'s> Builder<'s> {
             let feet = std::mem::take(&mut self.next_feet);
             let later_key = matches!(&frame.kind, FrameKind::Map { items, .. }
                 if items.iter().any(|i| matches!(i, MapItem::Entry(..))));
-            if position == Position::Key && later_key {
+            if frame.indent.is_none() && frame.last.is_none() {
+                // go-yaml gives them to the flow collection's start, which keeps nothing:
+                // before the collection.
+                frame.lost_comments.extend(feet);
+            } else if position == Position::Key && later_key {
                 for c in feet {
                     frame.push_comment(c);
                 }
@@ -1038,6 +1077,7 @@ impl<'s> Builder<'s> {
     /// Adds a finished value (`scalar`: a scalar or an alias) to the innermost collection.
     fn deliver(&mut self, value: Value, end_line: usize, flow: bool, scalar: bool) {
         let indent = self.stack.iter().rev().find_map(|f| f.indent).unwrap_or(0);
+        let in_list_item = self.stack.len() > 1 && self.stack[self.stack.len() - 2].is_seq();
         let Some(frame) = self.stack.last_mut() else {
             return;
         };
@@ -1045,8 +1085,17 @@ impl<'s> Builder<'s> {
         // cuts off as feet of a later token are feet of this entry: after it.
         let moved = if frame.indent.is_none() {
             let prior_line = frame.last.map_or(frame.open_line, |l| l.end_line);
-            let picked = flow_cuts(&frame.tail, prior_line, indent, false).later;
-            frame.take_comments(&picked)
+            let cuts = flow_cuts(&frame.tail, prior_line, indent, false);
+            if frame.last.is_none() && in_list_item {
+                // A foot of the opening bracket: go-yaml loses it.
+                let lost = frame.take_comments(&cuts.prior);
+                frame.lost_comments.extend(lost);
+                let shift = cuts.prior.len();
+                let later: Vec<usize> = cuts.later.iter().map(|i| i - shift).collect();
+                frame.take_comments(&later)
+            } else {
+                frame.take_comments(&cuts.later)
+            }
         } else {
             Vec::new()
         };
@@ -1080,6 +1129,42 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// A comment inside a flow collection (the innermost frame).
+    fn flow_comment(&mut self, comment: Comment, own_line: bool, innermost: usize, span: &Span) {
+        let line = span.start.line();
+        let blank_before = own_line && self.blank_line_before(span);
+        let blank_after = own_line && self.blank_line_after(span);
+        let in_list_item = innermost > 0 && self.stack[innermost - 1].is_seq();
+        let frame = &mut self.stack[innermost];
+        match frame.last.filter(|l| !own_line && line <= l.end_line) {
+            Some(last) => frame.attach_to_last(last, comment),
+            // After the opening bracket of a list item (go-yaml drops this one): kept
+            // before the item in its list, where sops can read it back.
+            None if !own_line
+                && frame.last.is_none()
+                && line == frame.open_line
+                && in_list_item =>
+            {
+                frame.lost_comments.push(comment);
+            }
+            None => {
+                frame.push_comment(comment);
+                if own_line {
+                    let index = frame.len() - 1;
+                    let after_key = frame.awaiting_value();
+                    frame.tail.push(TailComment {
+                        index,
+                        line,
+                        column: span.start.col(),
+                        blank_before,
+                        blank_after,
+                        after_key,
+                    });
+                }
+            }
+        }
+    }
+
     fn comment(&mut self, text: Cow<'_, str>, placement: Placement, span: &Span) {
         let comment = Comment::new(Text::new(text.into_owned()));
         let line = span.start.line();
@@ -1092,42 +1177,8 @@ impl<'s> Builder<'s> {
             self.loose_comment(comment, span);
             return;
         };
-        let blank_before = own_line && self.blank_line_before(span);
-        let blank_after = own_line && self.blank_line_after(span);
-        let in_list_item = innermost > 0 && self.stack[innermost - 1].is_seq();
-        let frame = &mut self.stack[innermost];
-        if frame.indent.is_none() {
-            // Inside a flow collection.
-            match frame.last.filter(|l| !own_line && line <= l.end_line) {
-                Some(last) => frame.attach_to_last(last, comment),
-                // After the opening bracket of a list item (go-yaml drops this one): kept
-                // before the item in its list, where sops can read it back.
-                None if !own_line
-                    && frame.last.is_none()
-                    && line == frame.open_line
-                    && in_list_item =>
-                {
-                    frame.open_line_comments.push(comment);
-                }
-                None => {
-                    frame.push_comment(comment);
-                    if own_line {
-                        let index = match &frame.kind {
-                            FrameKind::Map { items, .. } => items.len(),
-                            FrameKind::Seq { items } => items.len(),
-                        } - 1;
-                        let after_key = frame.awaiting_value();
-                        frame.tail.push(TailComment {
-                            index,
-                            line,
-                            column,
-                            blank_before,
-                            blank_after,
-                            after_key,
-                        });
-                    }
-                }
-            }
+        if self.stack[innermost].indent.is_none() {
+            self.flow_comment(comment, own_line, innermost, span);
             return;
         }
         if !own_line {
