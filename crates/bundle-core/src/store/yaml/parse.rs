@@ -1451,15 +1451,7 @@ impl<'s> Builder<'s> {
             run.floor = Some(run.floor.map_or(target, |floor| floor.min(target)));
         }
         // Feet cut off before it for the next node end there too.
-        let mut comments = std::mem::take(&mut self.next_feet);
-        comments.push(comment);
-        for comment in comments {
-            if target == innermost && !self.stack[target].awaiting_value() {
-                self.stack[target].push_comment(comment);
-            } else {
-                self.stack[target].deferred.push(comment);
-            }
-        }
+        self.with_waiting_feet_to(target, innermost, comment);
     }
 
     /// Updates the run of own-line comments with the one at `span`.
@@ -1793,6 +1785,20 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// The feet waiting for the next node, then `comment`, into the collection at depth
+    /// `target` (after its item being built, when that is not the innermost open one).
+    fn with_waiting_feet_to(&mut self, target: usize, innermost: usize, comment: Comment) {
+        let mut comments = std::mem::take(&mut self.next_feet);
+        comments.push(comment);
+        for comment in comments {
+            if target == innermost && !self.stack[target].awaiting_value() {
+                self.stack[target].push_comment(comment);
+            } else {
+                self.stack[target].deferred.push(comment);
+            }
+        }
+    }
+
     /// A foot comment: the innermost collection indented at most at `column`; a sequence
     /// whose last item is still open passes it to its enclosing mapping.
     fn place_by_column(&mut self, comment: Comment, column: usize) {
@@ -1815,15 +1821,7 @@ impl<'s> Builder<'s> {
         }
         // Feet cut off before it for the next node stay before it (go-yaml ends the blocks
         // at them too).
-        let mut comments = std::mem::take(&mut self.next_feet);
-        comments.push(comment);
-        for comment in comments {
-            if target == innermost && !self.stack[target].awaiting_value() {
-                self.stack[target].push_comment(comment);
-            } else {
-                self.stack[target].deferred.push(comment);
-            }
-        }
+        self.with_waiting_feet_to(target, innermost, comment);
     }
 
     /// Column of the first token after the comment at `span` (`None` at the end of the
