@@ -10,13 +10,19 @@
 //! same-repository form `$/path` run the calling repository's own code at the running commit.
 //! An image given by an expression is judged through the job's matrix when it names a
 //! `matrix.*` value listed there; any other expression cannot be shown pinned and is reported.
+//!
+//! The steps of composite actions (`action.yml`/`action.yaml` with `runs.using: composite`)
+//! run inside the calling job, so their `uses:` are judged the same way: every composite
+//! action of the repository under `pin_actions: all`; under `secret-workflows`, those a
+//! judged workflow calls by local path (`uses: ./path`). An action file that cannot be read,
+//! or a repository whose files cannot be listed, is reported: its pins cannot be shown.
 
-use bundle_core::ops::report::Severity;
+use bundle_core::ops::report::{Location, Severity};
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
 use crate::policy::PinScope;
-use crate::workflow::{self, Job, Located};
+use crate::workflow::{self, Action, Job, Located, Workflow};
 use crate::yaml::Node;
 
 pub(super) const CONTROL: Control = Control {
@@ -111,15 +117,85 @@ fn computed_image_problems(job: &Job, image: &str) -> Vec<String> {
     )]
 }
 
+/// The directory of an action file (`a/b/action.yml` → `a/b`; the root's is empty).
+fn action_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// The repository directory a local `uses: ./path` names (`./a/b/` → `a/b`, `./` → empty).
+fn local_dir(uses: &str) -> Option<String> {
+    let rest = uses.trim().strip_prefix("./")?;
+    let rest = rest.split('@').next().unwrap_or(rest);
+    Some(rest.trim_end_matches('/').to_owned())
+}
+
+/// Whether a composite action at `path` is judged: all of them under `pin_actions: all`,
+/// else those a judged workflow calls by local path.
+fn action_judged(path: &str, scope: PinScope, judged: &[&Workflow]) -> bool {
+    if scope == PinScope::All {
+        return true;
+    }
+    let dir = action_dir(path);
+    workflow::steps(judged.iter().copied())
+        .filter_map(|s| s.step.uses.as_ref())
+        .filter_map(|u| local_dir(&u.text))
+        .any(|called| called == dir)
+}
+
+/// The `uses:` of the judged composite actions' steps, and the findings for action files
+/// that could not be read or listed.
+fn composite_uses(cx: &Context, judged: &[&Workflow], findings: &mut Vec<Location>) -> usize {
+    let policy = &cx.policy.workflows;
+    let actions = cx.actions();
+    let mut count = 0;
+    let chosen = actions
+        .parsed
+        .iter()
+        .filter(|a| action_judged(&a.path, policy.pin_actions, judged));
+    for Action { path, steps, .. } in chosen {
+        for u in steps.iter().filter_map(|s| s.uses.as_ref()) {
+            count += 1;
+            if let Some(problem) = pin_problem(&u.text, &policy.trusted_action_owners) {
+                findings.push(at(
+                    path,
+                    Some(u.line),
+                    format!("composite action: {problem}"),
+                ));
+            }
+        }
+    }
+    for invalid in &actions.invalid {
+        if action_judged(&invalid.path, policy.pin_actions, judged) {
+            findings.push(at(
+                &invalid.path,
+                Some(invalid.line),
+                format!(
+                    "{} cannot be read as an action ({}), so its pins were not checked",
+                    invalid.path, invalid.message
+                ),
+            ));
+        }
+    }
+    if let Some(e) = &actions.unlisted {
+        findings.push(at(
+            ".",
+            None,
+            format!("cannot list the repository's files to find its composite actions: {e}"),
+        ));
+    }
+    count
+}
+
 fn run(cx: &Context) -> Outcome {
     with_workflows(cx, |workflows| {
         let policy = &cx.policy.workflows;
         let mut findings = Vec::new();
-        let mut count = 0;
-        let pinned = workflows
+        let pinned: Vec<&Workflow> = workflows
             .iter()
-            .filter(|wf| policy.pin_actions == PinScope::All || wf.uses_secrets());
-        for j in workflow::jobs(pinned) {
+            .filter(|wf| policy.pin_actions == PinScope::All || wf.uses_secrets())
+            .collect();
+        let mut count = composite_uses(cx, &pinned, &mut findings);
+        for j in workflow::jobs(pinned.iter().copied()) {
             let (wf, job) = (j.workflow, j.job);
             let uses = job
                 .uses
@@ -159,7 +235,7 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::pin_problem;
+    use super::{local_dir, pin_problem};
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass, line_of};
     use crate::policy::PinScope;
 
@@ -260,5 +336,91 @@ mod tests {
             outcome.locations[0].note.as_deref(),
             Some("job `a`: image `node:20` is not pinned to a digest (`@sha256:`)")
         );
+    }
+
+    const ACTION: &str = ".github/actions/setup/action.yml";
+
+    fn composite(uses: &str) -> String {
+        format!(
+            "name: setup\nruns:\n  using: composite\n  steps:\n    - uses: {uses}\n    - shell: bash\n      run: echo ok\n"
+        )
+    }
+
+    /// The steps of a composite action run in the calling job: a tag there is reported at
+    /// the action file's line, a full SHA passes.
+    #[test]
+    fn judges_the_steps_of_composite_actions() {
+        let repo = Repo::compliant();
+        repo.write(ACTION, &composite("actions/checkout@v4"));
+        let outcome = repo.run("WF-012");
+        assert_fail_at(&outcome, ACTION, Some(5));
+        assert_eq!(
+            outcome.message,
+            "composite action: `actions/checkout@v4` is not pinned to a full commit SHA"
+        );
+        repo.write(ACTION, &composite(&format!("actions/checkout@{SHA}")));
+        assert_pass(&repo.run("WF-012"));
+        // A JavaScript action runs no step of its own.
+        repo.write(
+            ACTION,
+            "name: x\nruns:\n  using: node20\n  main: index.js\n  steps:\n    - uses: a/b@v1\n",
+        );
+        assert_pass(&repo.run("WF-012"));
+    }
+
+    /// Under `secret-workflows`, a composite action is judged when a workflow that uses
+    /// secrets calls it by local path, and only then.
+    #[test]
+    fn secret_workflows_scope_judges_the_actions_they_call() {
+        let mut repo = Repo::compliant();
+        repo.policy.workflows.pin_actions = PinScope::SecretWorkflows;
+        repo.write(ACTION, &composite("actions/checkout@v4"));
+        assert_pass(&repo.run("WF-012"));
+        let call = |with_secret: bool| {
+            let env = if with_secret {
+                "        env:\n          TOKEN: ${{ secrets.TOKEN }}\n"
+            } else {
+                ""
+            };
+            format!(
+                "on: push\npermissions: {{}}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup/\n{env}"
+            )
+        };
+        repo.write(WF, &call(false));
+        assert_pass(&repo.run("WF-012"));
+        repo.write(WF, &call(true));
+        let outcome = repo.run("WF-012");
+        assert_fail_at(&outcome, ACTION, Some(5));
+        assert_eq!(
+            local_dir("./.github/actions/setup/").as_deref(),
+            Some(".github/actions/setup")
+        );
+        assert_eq!(local_dir("./").as_deref(), Some(""));
+        assert_eq!(local_dir("actions/checkout@v4"), None);
+    }
+
+    #[test]
+    fn an_action_file_that_cannot_be_parsed_is_reported() {
+        let repo = Repo::compliant();
+        repo.write(ACTION, "runs:\n  using: composite\n  steps: [\n");
+        let outcome = repo.run("WF-012");
+        assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
+        assert_eq!(outcome.locations[0].file, ACTION);
+        assert!(
+            outcome.message.contains("so its pins were not checked"),
+            "{}",
+            outcome.message
+        );
+    }
+
+    /// The toolkit's own composite action pins what it uses.
+    #[test]
+    fn the_toolkits_composite_action_passes() {
+        let repo = Repo::compliant();
+        let action = concat!(env!("CARGO_MANIFEST_DIR"), "/../../action.yml");
+        let text = fs_err::read_to_string(action).unwrap();
+        assert!(text.contains("using: composite") && text.contains("uses: actions/cache@"));
+        repo.write("action.yml", &text);
+        assert_pass(&repo.run("WF-012"));
     }
 }
