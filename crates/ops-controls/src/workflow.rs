@@ -210,6 +210,86 @@ pub(crate) fn is_action_file(path: &str) -> bool {
     matches!(path.rsplit('/').next(), Some("action.yml" | "action.yaml"))
 }
 
+/// The directory of an action file (`a/b/action.yml` → `a/b`; the root's is empty).
+pub(crate) fn action_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// The repository directory a local `uses: ./path` names (`./a/b/` → `a/b`, `./` → empty).
+pub(crate) fn local_dir(uses: &str) -> Option<String> {
+    let rest = uses.trim().strip_prefix("./")?;
+    let rest = rest.split('@').next().unwrap_or(rest);
+    Some(rest.trim_end_matches('/').to_owned())
+}
+
+/// A step as a job runs it: one of its own, or one of a local composite action it calls
+/// (`uses: ./path`, followed into the actions that action calls, each once per path).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunStep<'a> {
+    pub(crate) step: &'a Step,
+    /// The file the step is written in, and its text.
+    pub(crate) path: &'a str,
+    pub(crate) source: &'a str,
+    /// The composite action the step belongs to, when it is not the job's own.
+    pub(crate) action: Option<&'a str>,
+}
+
+/// The steps `steps` (of the file `path`) run, in order, with those of the local composite
+/// actions among `actions` that they call; `keep` drops a step (and what it calls).
+pub(crate) fn run_steps<'a>(
+    steps: &'a [Step],
+    path: &'a str,
+    source: &'a str,
+    actions: &'a [Action],
+    keep: &dyn Fn(&Step) -> bool,
+) -> Vec<RunStep<'a>> {
+    fn walk<'a>(
+        steps: &'a [Step],
+        file: (&'a str, &'a str, Option<&'a str>),
+        actions: &'a [Action],
+        keep: &dyn Fn(&Step) -> bool,
+        open: &mut Vec<&'a str>,
+        out: &mut Vec<RunStep<'a>>,
+    ) {
+        let (path, source, action) = file;
+        for step in steps.iter().filter(|s| keep(s)) {
+            out.push(RunStep {
+                step,
+                path,
+                source,
+                action,
+            });
+            let called = step.uses.as_ref().and_then(|u| local_dir(&u.text));
+            let Some(called) =
+                called.and_then(|dir| actions.iter().find(|a| action_dir(&a.path) == dir))
+            else {
+                continue;
+            };
+            if open.contains(&called.path.as_str()) {
+                continue;
+            }
+            open.push(&called.path);
+            let file = (
+                called.path.as_str(),
+                called.source.as_str(),
+                Some(called.path.as_str()),
+            );
+            walk(&called.steps, file, actions, keep, open, out);
+            open.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        steps,
+        (path, source, None),
+        actions,
+        keep,
+        &mut Vec::new(),
+        &mut out,
+    );
+    out
+}
+
 /// Reads action metadata; `Ok(None)` when the action is not composite (a JavaScript or
 /// Docker action runs no step of its own).
 pub(crate) fn parse_action(path: &str, text: &str) -> Result<Option<Action>, Invalid> {

@@ -117,28 +117,16 @@ fn computed_image_problems(job: &Job, image: &str) -> Vec<String> {
     )]
 }
 
-/// The directory of an action file (`a/b/action.yml` → `a/b`; the root's is empty).
-fn action_dir(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(dir, _)| dir)
-}
-
-/// The repository directory a local `uses: ./path` names (`./a/b/` → `a/b`, `./` → empty).
-fn local_dir(uses: &str) -> Option<String> {
-    let rest = uses.trim().strip_prefix("./")?;
-    let rest = rest.split('@').next().unwrap_or(rest);
-    Some(rest.trim_end_matches('/').to_owned())
-}
-
 /// Whether a composite action at `path` is judged: all of them under `pin_actions: all`,
 /// else those a judged workflow calls by local path.
 fn action_judged(path: &str, scope: PinScope, judged: &[&Workflow]) -> bool {
     if scope == PinScope::All {
         return true;
     }
-    let dir = action_dir(path);
+    let dir = workflow::action_dir(path);
     workflow::steps(judged.iter().copied())
         .filter_map(|s| s.step.uses.as_ref())
-        .filter_map(|u| local_dir(&u.text))
+        .filter_map(|u| workflow::local_dir(&u.text))
         .any(|called| called == dir)
 }
 
@@ -235,9 +223,10 @@ fn run(cx: &Context) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::{local_dir, pin_problem};
+    use super::pin_problem;
     use crate::controls::testkit::{Repo, assert_fail_at, assert_pass, line_of};
     use crate::policy::PinScope;
+    use crate::workflow::local_dir;
 
     const CI: &str = ".github/workflows/ci.yml";
 

@@ -20,8 +20,10 @@
 //! is judged for tag runs when it is one of the usual tag tests (`startsWith(github.ref,
 //! 'refs/tags/')`, `github.ref_type == 'tag'`, their negations), and so is an `if:` that keeps
 //! the step or the job out of tag runs; any other expression may turn the cache on and is
-//! reported as such. What must stay true: every cache restore a release run can perform is
-//! reported, at the line of the step that performs it.
+//! reported as such. The steps of the local composite actions a job calls (`uses: ./path`,
+//! and the local actions those call) run in that job: they count for publishing, and a cache
+//! they restore is reported at the action file's line. What must stay true: every cache
+//! restore a release run can perform is reported, at the line of the step that performs it.
 
 use std::sync::LazyLock;
 
@@ -30,7 +32,7 @@ use regex::Regex;
 
 use super::{Control, Outcome, at, with_workflows};
 use crate::context::Context;
-use crate::workflow::{self, Job, Located, Step, Workflow};
+use crate::workflow::{self, Located, RunStep, Step, Workflow};
 use crate::yaml::Node;
 
 pub(super) const CONTROL: Control = Control {
@@ -228,22 +230,31 @@ fn action_name(step: &Step) -> Option<&str> {
     step.action().map(|(name, _, _)| name)
 }
 
-/// The first step of the job that publishes, described.
-fn publisher(job: &Job) -> Option<Release> {
-    for step in &job.steps {
+/// The first step the job runs that publishes (its own, or one of a composite action it
+/// calls), described.
+fn publisher(steps: &[RunStep<'_>]) -> Option<Release> {
+    for rs in steps {
+        let step = rs.step;
+        let within = rs
+            .action
+            .map(|path| format!(" in `{path}`"))
+            .unwrap_or_default();
         if let Some((name, _, line)) = step.action() {
             if PUBLISHING_ACTIONS
                 .iter()
                 .any(|p| p.eq_ignore_ascii_case(name))
             {
-                return Some(Release::Publisher(format!("`{name}`"), line));
+                return Some(Release::Publisher(format!("`{name}`{within}"), line));
             }
             if step.is_action("docker/build-push-action")
                 && step
                     .input("push")
                     .is_some_and(|v| !matches!(truth(&v.value, false), Some(false)))
             {
-                return Some(Release::Publisher(format!("`{name}` with `push`"), line));
+                return Some(Release::Publisher(
+                    format!("`{name}` with `push`{within}"),
+                    line,
+                ));
             }
         }
         if let Some(run) = &step.run {
@@ -253,7 +264,10 @@ fn publisher(job: &Job) -> Option<Release> {
                 }
                 if let Some(found) = PUBLISHING_COMMAND.captures(text) {
                     let command = found[1].split_whitespace().collect::<Vec<_>>().join(" ");
-                    return Some(Release::Publisher(format!("`{command}`"), run.line + i));
+                    return Some(Release::Publisher(
+                        format!("`{command}`{within}"),
+                        run.line + i,
+                    ));
                 }
             }
         }
@@ -457,6 +471,7 @@ fn restores(step: &Step, source: &str, tag_run: bool) -> Option<Restore> {
 }
 
 fn run(cx: &Context) -> Outcome {
+    let actions = &cx.actions().parsed;
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
         let mut judged = 0;
@@ -469,7 +484,9 @@ fn run(cx: &Context) -> Outcome {
             let kept_out = |cond: Option<&Located>| {
                 tag_run && cond.is_some_and(|c| on_tag_run(&c.text) == Some(false))
             };
-            let published = if tag_run { None } else { publisher(job) };
+            let keep = |s: &Step| !kept_out(s.if_cond.as_ref());
+            let steps = workflow::run_steps(&job.steps, &wf.path, &wf.source, actions, &keep);
+            let published = if tag_run { None } else { publisher(&steps) };
             let Some(reason) = trigger.as_ref().or(published.as_ref()) else {
                 continue;
             };
@@ -477,17 +494,21 @@ fn run(cx: &Context) -> Outcome {
             if kept_out(job.if_cond.as_ref()) {
                 continue;
             }
-            for step in job.steps.iter().filter(|s| !kept_out(s.if_cond.as_ref())) {
+            for rs in &steps {
                 let (Some((name, _, line)), Some(restore)) =
-                    (step.action(), restores(step, &wf.source, tag_run))
+                    (rs.step.action(), restores(rs.step, rs.source, tag_run))
                 else {
                     continue;
                 };
+                let through = rs
+                    .action
+                    .map(|path| format!(" (through the composite action `{path}`)"))
+                    .unwrap_or_default();
                 findings.push(at(
-                    &wf.path,
+                    rs.path,
                     Some(line),
                     format!(
-                        "job `{}`: `{name}` {} {}; any run of this repository's workflows can write cache entries, so the release may be built from files an attacker left: {}, or restore no cache in this job",
+                        "job `{}`{through}: `{name}` {} {}; any run of this repository's workflows can write cache entries, so the release may be built from files an attacker left: {}, or restore no cache in this job",
                         job.id,
                         restore.why,
                         reason.describe(),
@@ -544,6 +565,68 @@ mod tests {
             outcome.message,
             "job `build`: `actions/cache` restores its cache (no `lookup-only: true`) in a release run (`on: push` with `tags:`, line 3); any run of this repository's workflows can write cache entries, so the release may be built from files an attacker left: set `lookup-only: true`, or restore no cache in this job"
         );
+    }
+
+    const ACTION: &str = ".github/actions/build/action.yml";
+
+    fn composite(steps: &str) -> String {
+        format!("name: build\nruns:\n  using: composite\n  steps:\n{steps}")
+    }
+
+    /// A composite action's steps run in the calling job: a cache it restores in a release
+    /// run is reported at the action file's line.
+    #[test]
+    fn follows_local_composite_actions() {
+        let repo = Repo::compliant();
+        repo.write(WF, &release("      - uses: ./.github/actions/build\n"));
+        repo.write(
+            ACTION,
+            &composite("    - uses: actions/checkout@v4\n    - uses: actions/cache@v4\n"),
+        );
+        let outcome = repo.run("WF-016");
+        assert_fail_at(&outcome, ACTION, Some(6));
+        assert!(
+            outcome.message.starts_with(
+                "job `build` (through the composite action `.github/actions/build/action.yml`): `actions/cache` restores its cache"
+            ),
+            "{}",
+            outcome.message
+        );
+        // Kept out of tag runs by the calling step's `if:`: nothing runs.
+        repo.write(
+            WF,
+            &release(
+                "      - uses: ./.github/actions/build\n        if: ${{ !startsWith(github.ref, 'refs/tags/') }}\n",
+            ),
+        );
+        assert_pass(&repo.run("WF-016"));
+    }
+
+    /// A job whose composite action publishes is a publishing job; an action calling itself
+    /// is followed once.
+    #[test]
+    fn a_composite_action_that_publishes_makes_a_publishing_job() {
+        let repo = Repo::compliant();
+        repo.write(
+            ".github/workflows/ci.yml",
+            "on: push\npermissions: {}\njobs:\n  ship:\n    runs-on: x\n    steps:\n      - uses: Swatinem/rust-cache@v2\n      - uses: ./.github/actions/build\n",
+        );
+        repo.write(
+            ACTION,
+            &composite(
+                "    - shell: bash\n      run: cargo publish\n    - uses: ./.github/actions/build\n",
+            ),
+        );
+        let outcome = repo.run("WF-016");
+        assert_fail_at(&outcome, ".github/workflows/ci.yml", Some(7));
+        assert!(
+            outcome
+                .message
+                .contains("in a job that publishes (`cargo publish` in `.github/actions/build/action.yml`, line 6)"),
+            "{}",
+            outcome.message
+        );
+        assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
     }
 
     #[test]
