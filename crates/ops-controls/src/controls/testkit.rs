@@ -142,3 +142,9 @@ fn every_control_passes_or_skips_on_the_compliant_fixture() {
         );
     }
 }
+
+/// The text of a composite action (`runs.using: composite`) with these steps (indented four
+/// spaces, the first on line 5).
+pub(crate) fn composite_action(steps: &str) -> String {
+    format!("name: local\nruns:\n  using: composite\n  steps:\n{steps}")
+}

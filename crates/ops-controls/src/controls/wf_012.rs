@@ -224,7 +224,7 @@ fn run(cx: &Context) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::pin_problem;
-    use crate::controls::testkit::{Repo, assert_fail_at, assert_pass, line_of};
+    use crate::controls::testkit::{Repo, assert_fail_at, assert_pass, composite_action, line_of};
     use crate::policy::PinScope;
     use crate::workflow::local_dir;
 
@@ -330,9 +330,9 @@ mod tests {
     const ACTION: &str = ".github/actions/setup/action.yml";
 
     fn composite(uses: &str) -> String {
-        format!(
-            "name: setup\nruns:\n  using: composite\n  steps:\n    - uses: {uses}\n    - shell: bash\n      run: echo ok\n"
-        )
+        composite_action(&format!(
+            "    - uses: {uses}\n    - shell: bash\n      run: echo ok\n"
+        ))
     }
 
     /// The steps of a composite action run in the calling job: a tag there is reported at

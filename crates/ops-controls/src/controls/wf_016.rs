@@ -529,7 +529,7 @@ fn run(cx: &Context) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::{admits_a_tag, on_tag_run};
-    use crate::controls::testkit::{Repo, assert_fail_at, assert_pass};
+    use crate::controls::testkit::{Repo, assert_fail_at, assert_pass, composite_action};
     use crate::yaml;
 
     const WF: &str = ".github/workflows/release.yml";
@@ -569,10 +569,6 @@ mod tests {
 
     const ACTION: &str = ".github/actions/build/action.yml";
 
-    fn composite(steps: &str) -> String {
-        format!("name: build\nruns:\n  using: composite\n  steps:\n{steps}")
-    }
-
     /// A composite action's steps run in the calling job: a cache it restores in a release
     /// run is reported at the action file's line.
     #[test]
@@ -581,7 +577,7 @@ mod tests {
         repo.write(WF, &release("      - uses: ./.github/actions/build\n"));
         repo.write(
             ACTION,
-            &composite("    - uses: actions/checkout@v4\n    - uses: actions/cache@v4\n"),
+            &composite_action("    - uses: actions/checkout@v4\n    - uses: actions/cache@v4\n"),
         );
         let outcome = repo.run("WF-016");
         assert_fail_at(&outcome, ACTION, Some(6));
@@ -613,7 +609,7 @@ mod tests {
         );
         repo.write(
             ACTION,
-            &composite(
+            &composite_action(
                 "    - shell: bash\n      run: cargo publish\n    - uses: ./.github/actions/build\n",
             ),
         );
