@@ -6,8 +6,8 @@
 //! block, next to anchors and aliases, and at the end of the document. With
 //! `COMMENT_LAYOUT_RICH=1`, values are also flow collections (`[..]`, `{..}`, on one line
 //! or several with comments inside, empty or holding nested ones) and block scalars (`|`,
-//! `>-`) with comments on and after them; without it each seed gives the text it always
-//! gave.
+//! `>-`) with comments on and after them, and a text is sometimes several documents; without
+//! it each seed gives the text it always gave.
 //!
 //! The text is encrypted by us and decrypted by sops; sops must print no warning and
 //! exactly what it prints for its own encryption of the same text (a comment we encrypted
@@ -274,9 +274,27 @@ impl Layout {
     fn document(seed: u64, rich: bool) -> String {
         let mut layout = Self::new(seed);
         layout.rich = rich;
-        layout.comment_lines(0, 30);
-        layout.mapping(0, 0, false);
-        layout.comment_lines(0, 40);
+        // Rich texts are sometimes several documents (`---`, or `...` then `---`).
+        let documents = if rich && layout.chance(20) {
+            layout.rng.gen_range(2..=3)
+        } else {
+            1
+        };
+        for d in 0..documents {
+            if d > 0 {
+                // An anchor is known in its own document only.
+                layout.anchors.clear();
+                let separator = if layout.chance(20) {
+                    "...\n---\n"
+                } else {
+                    "---\n"
+                };
+                layout.out.push_str(separator);
+            }
+            layout.comment_lines(0, 30);
+            layout.mapping(0, 0, false);
+            layout.comment_lines(0, 40);
+        }
         layout.out
     }
 }

@@ -46,10 +46,14 @@
 //! * inside a multi-line flow collection, own-line comments are cut as go-yaml's scanner
 //!   cuts them (`flow_cuts`): a text cut off before an entry (not the first text) goes
 //!   after that entry; before the closing bracket, the first text stays after the last
-//!   entry and the rest is the collection's foot, after it in its list or mapping (last
-//!   inside it when its key carries feet); in a list item, the comments go-yaml loses (a
-//!   same-line comment after the opening bracket, a text cut off after it) go before the
-//!   item; those left in an empty collection are lost, as in go-yaml;
+//!   entry (last inside it when it is a collection whose key took feet) and the rest is the
+//!   collection's foot, after it in its list or mapping (last inside it when its key carries
+//!   feet); comments go-yaml loses go before the collection or item they were cut off for
+//!   (in a list item: a same-line comment after the opening bracket, a text cut off after
+//!   it; a text cut off before an item that is a flow collection); those left in an empty
+//!   collection are lost, as in go-yaml;
+//! * after `---`, comment lines cut off by a blank line belong to the previous document,
+//!   unless it ended with `...`: then they wait for the next node;
 //! * an empty value (`key:`, `key: &a`) takes none of the comments after it; a same-line
 //!   comment after `key: &a` (or a tag) goes to the next key of that mapping, after its
 //!   heads, or first in the mapping when it ends before another key.
@@ -503,6 +507,13 @@ struct Run {
     floor: Option<usize>,
 }
 
+/// How a document ended: by the next `---` or the end of the file, or by `...`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DocumentEndMarker {
+    Implicit,
+    Dots,
+}
+
 struct Builder<'s> {
     src: &'s str,
     stack: Vec<Frame>,
@@ -526,6 +537,8 @@ struct Builder<'s> {
     run: Option<Run>,
     /// An explicit `---` of a document after the first one was the last event.
     after_document_start: bool,
+    /// How the last document ended.
+    last_end: DocumentEndMarker,
     /// The scalar being delivered is empty and bare (no anchor or tag).
     skip_comments: bool,
     /// The scalar being delivered is empty (maybe with an anchor or tag).
@@ -552,6 +565,7 @@ impl<'s> Builder<'s> {
             next_feet: Vec::new(),
             run: None,
             after_document_start: false,
+            last_end: DocumentEndMarker::Implicit,
             skip_comments: false,
             empty_scalar: false,
             after_dash: Vec::new(),
@@ -605,7 +619,19 @@ impl<'s> Builder<'s> {
                 self.root = Root::None;
                 self.after_document_start = explicit && !self.branches.is_empty();
             }
-            Event::DocumentEnd => self.end_document(),
+            Event::DocumentEnd => {
+                let text = span
+                    .start
+                    .byte_offset()
+                    .zip(span.end.byte_offset())
+                    .and_then(|(start, end)| self.src.get(start..end));
+                self.last_end = if text.is_some_and(|t| t.starts_with("...")) {
+                    DocumentEndMarker::Dots
+                } else {
+                    DocumentEndMarker::Implicit
+                };
+                self.end_document();
+            }
             Event::Comment(text, placement) => self.comment(text, placement, span),
             Event::MappingStart(style, anchor, tag) => {
                 self.open(true, style, anchor, tag.is_some(), span)?;
@@ -927,13 +953,28 @@ impl<'s> Builder<'s> {
             let indent = self.stack.iter().rev().find_map(|f| f.indent).unwrap_or(0);
             let prior_line = frame.last.map_or(frame.open_line, |l| l.end_line);
             let cuts = flow_cuts(&frame.tail, prior_line, indent, true);
-            // The last value's own foot goes before the feet its key took from before it
-            // (sops writes a value's foot before its key's).
+            // The last value keeps its own foot when its key took feet from before it:
+            // sops writes it before the key's, or last inside the value when that is a
+            // collection.
             if let Some(last) = frame.last
                 && frame.key_foot_count > 0
             {
-                for (k, c) in frame.take_comments(&cuts.prior).into_iter().enumerate() {
-                    frame.insert_comment(last.index + 1 + k, c);
+                let feet = frame.take_comments(&cuts.prior);
+                match &mut frame.kind {
+                    FrameKind::Map { items, .. } if last.flow => match items.get_mut(last.index) {
+                        Some(MapItem::Entry(_, Value::Map(m))) => {
+                            m.items.extend(feet.into_iter().map(MapItem::Comment));
+                        }
+                        Some(MapItem::Entry(_, Value::Seq(s))) => {
+                            s.extend(feet.into_iter().map(SeqItem::Comment));
+                        }
+                        _ => {}
+                    },
+                    _ => {
+                        for (k, c) in feet.into_iter().enumerate() {
+                            frame.insert_comment(last.index + 1 + k, c);
+                        }
+                    }
                 }
             }
             if !self.stack.is_empty() && !key_has_feet {
@@ -1082,19 +1123,24 @@ impl<'s> Builder<'s> {
             return;
         };
         // Inside a flow collection, the comments before this entry that go-yaml's scanner
-        // cuts off as feet of a later token are feet of this entry: after it.
+        // cuts off as feet of a later token are feet of this entry: after it. (Before an
+        // item that is itself a flow collection they go to its start, which keeps nothing;
+        // we leave them before it.)
         let moved = if frame.indent.is_none() {
             let prior_line = frame.last.map_or(frame.open_line, |l| l.end_line);
             let cuts = flow_cuts(&frame.tail, prior_line, indent, false);
+            let mut later = cuts.later;
             if frame.last.is_none() && in_list_item {
                 // A foot of the opening bracket: go-yaml loses it.
                 let lost = frame.take_comments(&cuts.prior);
                 frame.lost_comments.extend(lost);
                 let shift = cuts.prior.len();
-                let later: Vec<usize> = cuts.later.iter().map(|i| i - shift).collect();
-                frame.take_comments(&later)
+                later = later.iter().map(|i| i - shift).collect();
+            }
+            if flow && frame.is_seq() {
+                Vec::new()
             } else {
-                frame.take_comments(&cuts.later)
+                frame.take_comments(&later)
             }
         } else {
             Vec::new()
@@ -1705,7 +1751,8 @@ impl<'s> Builder<'s> {
 
     /// A comment outside the root mapping. After an explicit `---`, the first comments
     /// followed by a blank line still belong to the previous document (as go-yaml reads
-    /// them).
+    /// them), unless that document ended with `...`: then they are feet waiting for the
+    /// next node (after the first key's entry).
     fn loose_comment(&mut self, comment: Comment, span: &Span) {
         if let Root::Map(m) = &mut self.root {
             m.items.push(MapItem::Comment(comment));
@@ -1716,7 +1763,9 @@ impl<'s> Builder<'s> {
         let Some(run) = &mut self.run else { return };
         if run.after_document_start && run.first_empty && !run.blank_split && blank_after {
             run.after_document_start = false;
-            if let Some(previous) = self.branches.last_mut() {
+            if self.last_end == DocumentEndMarker::Dots {
+                self.next_feet.append(&mut self.loose_comments);
+            } else if let Some(previous) = self.branches.last_mut() {
                 previous
                     .items
                     .extend(self.loose_comments.drain(..).map(MapItem::Comment));
