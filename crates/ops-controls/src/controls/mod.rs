@@ -166,6 +166,35 @@ pub(crate) fn at(file: &str, line: Option<usize>, note: impl Into<String>) -> Lo
     }
 }
 
+/// Findings for the composite actions a check could not audit: the action files among
+/// `actions.invalid` that `judged` selects (by path), and every action when the repository's
+/// files could not be listed. A check that passes without them would claim steps it never
+/// read.
+pub(crate) fn unaudited_actions(
+    actions: &crate::workflow::Actions,
+    judged: impl Fn(&str) -> bool,
+) -> Vec<Location> {
+    let mut findings = Vec::new();
+    if let Some(e) = &actions.unlisted {
+        findings.push(at(
+            ".",
+            None,
+            format!("cannot list the repository's files to find its composite actions: {e}"),
+        ));
+    }
+    for invalid in actions.invalid.iter().filter(|i| judged(&i.path)) {
+        findings.push(at(
+            &invalid.path,
+            Some(invalid.line),
+            format!(
+                "{} cannot be read as an action ({}), so its steps were not audited",
+                invalid.path, invalid.message
+            ),
+        ));
+    }
+    findings
+}
+
 /// Every check, sorted by id.
 pub fn all() -> &'static [Control] {
     static ALL: [Control; 35] = [

@@ -14,12 +14,15 @@
 //! The steps of composite actions (`action.yml`/`action.yaml` with `runs.using: composite`)
 //! run inside the calling job, so their `uses:` are judged the same way: every composite
 //! action of the repository under `pin_actions: all`; under `secret-workflows`, those a
-//! judged workflow calls by local path (`uses: ./path`). An action file that cannot be read,
-//! or a repository whose files cannot be listed, is reported: its pins cannot be shown.
+//! judged workflow calls by local path (`uses: ./path`), directly or through other local
+//! actions. An action file that cannot be read, or a repository whose files cannot be
+//! listed, is reported: its pins cannot be shown.
+
+use std::collections::BTreeSet;
 
 use bundle_core::ops::report::{Location, Severity};
 
-use super::{Control, Outcome, at, with_workflows};
+use super::{Control, Outcome, at, unaudited_actions, with_workflows};
 use crate::context::Context;
 use crate::policy::PinScope;
 use crate::workflow::{self, Action, Job, Located, Workflow};
@@ -117,30 +120,32 @@ fn computed_image_problems(job: &Job, image: &str) -> Vec<String> {
     )]
 }
 
-/// Whether a composite action at `path` is judged: all of them under `pin_actions: all`,
-/// else those a judged workflow calls by local path.
-fn action_judged(path: &str, scope: PinScope, judged: &[&Workflow]) -> bool {
-    if scope == PinScope::All {
-        return true;
-    }
-    let dir = workflow::action_dir(path);
-    workflow::steps(judged.iter().copied())
-        .filter_map(|s| s.step.uses.as_ref())
-        .filter_map(|u| workflow::local_dir(&u.text))
-        .any(|called| called == dir)
-}
-
-/// The `uses:` of the judged composite actions' steps, and the findings for action files
-/// that could not be read or listed.
+/// The `uses:` of the judged composite actions' steps (every one under `pin_actions: all`,
+/// else those the judged workflows call by local path, directly or through another local
+/// action), and the findings for action files that could not be read or listed.
 fn composite_uses(cx: &Context, judged: &[&Workflow], findings: &mut Vec<Location>) -> usize {
     let policy = &cx.policy.workflows;
     let actions = cx.actions();
+    // The directories the judged jobs call by local path, through the actions they reach.
+    let called: BTreeSet<String> = workflow::jobs(judged.iter().copied())
+        .flat_map(|j| {
+            let wf = j.workflow;
+            workflow::run_steps(&j.job.steps, &wf.path, &wf.source, &actions.parsed, &|_| {
+                true
+            })
+        })
+        .filter_map(|rs| {
+            rs.step
+                .uses
+                .as_ref()
+                .and_then(|u| workflow::local_dir(&u.text))
+        })
+        .collect();
+    let chosen = |path: &str| {
+        policy.pin_actions == PinScope::All || called.contains(workflow::action_dir(path))
+    };
     let mut count = 0;
-    let chosen = actions
-        .parsed
-        .iter()
-        .filter(|a| action_judged(&a.path, policy.pin_actions, judged));
-    for Action { path, steps, .. } in chosen {
+    for Action { path, steps, .. } in actions.parsed.iter().filter(|a| chosen(&a.path)) {
         for u in steps.iter().filter_map(|s| s.uses.as_ref()) {
             count += 1;
             if let Some(problem) = pin_problem(&u.text, &policy.trusted_action_owners) {
@@ -152,25 +157,7 @@ fn composite_uses(cx: &Context, judged: &[&Workflow], findings: &mut Vec<Locatio
             }
         }
     }
-    for invalid in &actions.invalid {
-        if action_judged(&invalid.path, policy.pin_actions, judged) {
-            findings.push(at(
-                &invalid.path,
-                Some(invalid.line),
-                format!(
-                    "{} cannot be read as an action ({}), so its pins were not checked",
-                    invalid.path, invalid.message
-                ),
-            ));
-        }
-    }
-    if let Some(e) = &actions.unlisted {
-        findings.push(at(
-            ".",
-            None,
-            format!("cannot list the repository's files to find its composite actions: {e}"),
-        ));
-    }
+    findings.extend(unaudited_actions(actions, chosen));
     count
 }
 
@@ -388,6 +375,24 @@ mod tests {
         assert_eq!(local_dir("actions/checkout@v4"), None);
     }
 
+    /// Under `secret-workflows`, an action reached through another local action is judged
+    /// too.
+    #[test]
+    fn secret_workflows_scope_follows_actions_calling_actions() {
+        let mut repo = Repo::compliant();
+        repo.policy.workflows.pin_actions = PinScope::SecretWorkflows;
+        repo.write(ACTION, &composite("./.github/actions/inner"));
+        let inner = ".github/actions/inner/action.yml";
+        repo.write(inner, &composite("someone/tool@v1"));
+        repo.write(
+            WF,
+            "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup\n        env:\n          TOKEN: ${{ secrets.TOKEN }}\n",
+        );
+        let outcome = repo.run("WF-012");
+        assert_fail_at(&outcome, inner, Some(5));
+        assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
+    }
+
     #[test]
     fn an_action_file_that_cannot_be_parsed_is_reported() {
         let repo = Repo::compliant();
@@ -396,7 +401,7 @@ mod tests {
         assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
         assert_eq!(outcome.locations[0].file, ACTION);
         assert!(
-            outcome.message.contains("so its pins were not checked"),
+            outcome.message.contains("so its steps were not audited"),
             "{}",
             outcome.message
         );

@@ -39,7 +39,7 @@ use regex::Regex;
 
 use bundle_core::ops::report::Location;
 
-use super::{Control, Outcome, at, no_workflows};
+use super::{Control, Outcome, at, no_workflows, unaudited_actions};
 use crate::context::Context;
 use crate::expr;
 use crate::workflow::{self, Step, StepRef, Var};
@@ -590,23 +590,7 @@ fn run(cx: &Context) -> Outcome {
     for file in by_workflow.chain(by_action) {
         judge_steps(&file, &mut findings);
     }
-    if let Some(e) = &actions.unlisted {
-        findings.push(at(
-            ".",
-            None,
-            format!("cannot list the repository's files to find its composite actions: {e}"),
-        ));
-    }
-    for invalid in &actions.invalid {
-        findings.push(at(
-            &invalid.path,
-            Some(invalid.line),
-            format!(
-                "{} cannot be read as an action ({}), so its steps were not audited",
-                invalid.path, invalid.message
-            ),
-        ));
-    }
+    findings.extend(unaudited_actions(actions, |_| true));
     Outcome::from_findings(findings, "no untrusted context is expanded into a script")
 }
 

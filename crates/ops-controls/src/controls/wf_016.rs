@@ -22,15 +22,17 @@
 //! the step or the job out of tag runs; any other expression may turn the cache on and is
 //! reported as such. The steps of the local composite actions a job calls (`uses: ./path`,
 //! and the local actions those call) run in that job: they count for publishing, and a cache
-//! they restore is reported at the action file's line. What must stay true: every cache
+//! they restore is reported at the action file's line; a called action file that cannot be
+//! read is reported, since its steps went unseen. What must stay true: every cache
 //! restore a release run can perform is reported, at the line of the step that performs it.
 
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use bundle_core::ops::report::Severity;
 use regex::Regex;
 
-use super::{Control, Outcome, at, with_workflows};
+use super::{Control, Outcome, at, unaudited_actions, with_workflows};
 use crate::context::Context;
 use crate::workflow::{self, Located, RunStep, Step, Workflow};
 use crate::yaml::Node;
@@ -471,9 +473,13 @@ fn restores(step: &Step, source: &str, tag_run: bool) -> Option<Restore> {
 }
 
 fn run(cx: &Context) -> Outcome {
-    let actions = &cx.actions().parsed;
+    let all_actions = cx.actions();
+    let actions = &all_actions.parsed;
     with_workflows(cx, |workflows| {
         let mut findings = Vec::new();
+        // Directories the judged jobs call by local path: an action file there that cannot
+        // be read hides steps this check did not see.
+        let mut called = BTreeSet::new();
         let mut judged = 0;
         for j in workflow::jobs(workflows) {
             let (wf, job) = (j.workflow, j.job);
@@ -494,6 +500,12 @@ fn run(cx: &Context) -> Outcome {
             if kept_out(job.if_cond.as_ref()) {
                 continue;
             }
+            called.extend(
+                steps
+                    .iter()
+                    .filter_map(|rs| rs.step.uses.as_ref())
+                    .filter_map(|u| workflow::local_dir(&u.text)),
+            );
             for rs in &steps {
                 let (Some((name, _, line)), Some(restore)) =
                     (rs.step.action(), restores(rs.step, rs.source, tag_run))
@@ -516,6 +528,11 @@ fn run(cx: &Context) -> Outcome {
                     ),
                 ));
             }
+        }
+        if !called.is_empty() {
+            findings.extend(unaudited_actions(all_actions, |path| {
+                called.contains(workflow::action_dir(path))
+            }));
         }
         let ok = if judged == 0 {
             "no job runs for a release or publishes".to_owned()
@@ -623,6 +640,26 @@ mod tests {
             outcome.message
         );
         assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
+    }
+
+    /// A release job calling a local action whose file cannot be read is reported: its
+    /// steps were not audited.
+    #[test]
+    fn an_unreadable_action_a_release_job_calls_is_reported() {
+        let repo = Repo::compliant();
+        repo.write(WF, &release("      - uses: ./.github/actions/build\n"));
+        repo.write(ACTION, "runs:\n  using: composite\n  steps: [\n");
+        let outcome = repo.run("WF-016");
+        assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
+        assert_eq!(outcome.locations[0].file, ACTION);
+        assert!(
+            outcome.message.contains("so its steps were not audited"),
+            "{}",
+            outcome.message
+        );
+        // Not called by a judged job: nothing claimed about it.
+        repo.write(WF, &release("      - run: echo hi\n"));
+        assert_pass(&repo.run("WF-016"));
     }
 
     #[test]
