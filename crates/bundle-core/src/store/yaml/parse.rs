@@ -317,23 +317,35 @@ impl Frame {
     /// carries feet of its own, go-yaml keeps the foot as the value's: sops writes it
     /// before the key's for a scalar value, and last inside a flow collection.
     fn push_foot(&mut self, c: Comment) {
-        let flow_value = self.last.is_some_and(|l| l.flow);
+        // A flow collection keeps its feet: last inside it.
+        let c = match (self.key_feet, self.last) {
+            (Some(_), Some(last)) if last.flow => match self.push_into_entry(last.index, c) {
+                Ok(()) => return,
+                Err(c) => c,
+            },
+            _ => c,
+        };
         match (self.key_feet, &mut self.kind) {
-            // A flow collection keeps its feet: last inside it.
-            (Some(_), FrameKind::Map { items, .. }) if flow_value => {
-                let index = self.last.map_or(0, |l| l.index);
-                match items.get_mut(index) {
-                    Some(MapItem::Entry(_, Value::Map(m))) => m.items.push(MapItem::Comment(c)),
-                    Some(MapItem::Entry(_, Value::Seq(s))) => s.push(SeqItem::Comment(c)),
-                    _ => items.push(MapItem::Comment(c)),
-                }
-            }
             (Some(at), FrameKind::Map { items, .. }) if at <= items.len() => {
                 items.insert(at, MapItem::Comment(c));
                 self.key_feet = Some(at + 1);
             }
             _ => self.push_comment(c),
         }
+    }
+
+    /// Appends `c` inside the collection that is the value of the entry at `index`; gives it
+    /// back when that entry's value is not a collection (or the frame is a list).
+    fn push_into_entry(&mut self, index: usize, c: Comment) -> Result<(), Comment> {
+        let FrameKind::Map { items, .. } = &mut self.kind else {
+            return Err(c);
+        };
+        match items.get_mut(index) {
+            Some(MapItem::Entry(_, Value::Map(m))) => m.items.push(MapItem::Comment(c)),
+            Some(MapItem::Entry(_, Value::Seq(s))) => s.push(SeqItem::Comment(c)),
+            _ => return Err(c),
+        }
+        Ok(())
     }
 
     fn len(&self) -> usize {
@@ -925,10 +937,7 @@ impl<'s> Builder<'s> {
         {
             // The mapping ended before another key: its line comment, first in it.
             for (i, c) in held.into_iter().enumerate() {
-                match &mut frame.kind {
-                    FrameKind::Map { items, .. } => items.insert(i, MapItem::Comment(c)),
-                    FrameKind::Seq { items } => items.insert(i, SeqItem::Comment(c)),
-                }
+                frame.insert_comment(i, c);
             }
         }
         let Some(mut frame) = self.stack.pop() else {
@@ -960,21 +969,16 @@ impl<'s> Builder<'s> {
                 && frame.key_foot_count > 0
             {
                 let feet = frame.take_comments(&cuts.prior);
-                match &mut frame.kind {
-                    FrameKind::Map { items, .. } if last.flow => match items.get_mut(last.index) {
-                        Some(MapItem::Entry(_, Value::Map(m))) => {
-                            m.items.extend(feet.into_iter().map(MapItem::Comment));
+                for (k, c) in feet.into_iter().enumerate() {
+                    let c = if last.flow {
+                        match frame.push_into_entry(last.index, c) {
+                            Ok(()) => continue,
+                            Err(c) => c,
                         }
-                        Some(MapItem::Entry(_, Value::Seq(s))) => {
-                            s.extend(feet.into_iter().map(SeqItem::Comment));
-                        }
-                        _ => {}
-                    },
-                    _ => {
-                        for (k, c) in feet.into_iter().enumerate() {
-                            frame.insert_comment(last.index + 1 + k, c);
-                        }
-                    }
+                    } else {
+                        c
+                    };
+                    frame.insert_comment(last.index + 1 + k, c);
                 }
             }
             if !self.stack.is_empty() && !key_has_feet {
@@ -1000,7 +1004,11 @@ impl<'s> Builder<'s> {
             self.anchors.insert(frame.anchor, (value.clone(), count));
         }
         if self.stack.is_empty() {
-            if let Value::Map(m) = value {
+            if let Value::Map(mut m) = value {
+                // A root flow mapping has nothing before it: what go-yaml loses of it goes
+                // first inside it.
+                let lost = before_node.into_iter().map(MapItem::Comment);
+                m.items.splice(0..0, lost);
                 self.root = Root::Map(m);
             }
             return;

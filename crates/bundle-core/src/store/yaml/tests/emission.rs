@@ -207,6 +207,13 @@ fn comments_in_maps_and_sequences() {
         String::from_utf8(emit_default(&trailing)).unwrap(),
         "# one\na: 1\nl:\n    # two\n    - x\n"
     );
+    // A foot waiting for the first node of a root flow mapping (go-yaml loses it) is kept,
+    // first in that document.
+    let root_flow = parse(b"a: 1\n...\n---\n# c4\n\n{k: 1}\n").unwrap();
+    assert_eq!(
+        String::from_utf8(emit_default(&root_flow)).unwrap(),
+        "a: 1\n---\n# c4\nk: 1\n"
+    );
 }
 
 #[test]
