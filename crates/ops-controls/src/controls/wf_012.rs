@@ -416,5 +416,15 @@ mod tests {
         assert!(text.contains("using: composite") && text.contains("uses: actions/cache@"));
         repo.write("action.yml", &text);
         assert_pass(&repo.run("WF-012"));
+        // The same action with its cache step on a tag is reported.
+        let sha = text
+            .split("uses: actions/cache@")
+            .nth(1)
+            .and_then(|rest| rest.get(..40))
+            .unwrap();
+        repo.write("action.yml", &text.replace(sha, "v4"));
+        let outcome = repo.run("WF-012");
+        assert_eq!(outcome.locations.len(), 1, "{outcome:?}");
+        assert_eq!(outcome.locations[0].file, "action.yml");
     }
 }
