@@ -27,6 +27,7 @@
 //! restore a release run can perform is reported, at the line of the step that performs it.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use bundle_core::ops::report::Severity;
@@ -534,11 +535,30 @@ fn run(cx: &Context) -> Outcome {
                 called.contains(workflow::action_dir(path))
             }));
         }
-        let ok = if judged == 0 {
+        let mut ok = if judged == 0 {
             "no job runs for a release or publishes".to_owned()
         } else {
             format!("{judged} release or publishing job(s) restore no cache")
         };
+        // Local actions with no action file in the repository (checked out or made at run
+        // time) were not read: the pass says so instead of vouching for their steps.
+        let files = cx.files().unwrap_or_default();
+        let unread: BTreeSet<&String> = called
+            .iter()
+            .filter(|dir| {
+                !files
+                    .iter()
+                    .any(|f| workflow::is_action_file(f) && workflow::action_dir(f) == dir.as_str())
+            })
+            .collect();
+        if !unread.is_empty() {
+            let list: Vec<String> = unread.iter().map(|d| format!("`./{d}`")).collect();
+            let _ = write!(
+                ok,
+                "; not read: {} (no action file in the repository)",
+                list.join(", ")
+            );
+        }
         Outcome::from_findings(findings, ok)
     })
 }
@@ -660,6 +680,18 @@ mod tests {
         // Not called by a judged job: nothing claimed about it.
         repo.write(WF, &release("      - run: echo hi\n"));
         assert_pass(&repo.run("WF-016"));
+    }
+
+    /// A local action the repository does not hold (made at run time) was not read: the
+    /// pass names it.
+    #[test]
+    fn a_local_action_missing_from_the_repository_is_named() {
+        let repo = Repo::compliant();
+        repo.write(WF, &release("      - uses: ./src/tools/build\n"));
+        assert_eq!(
+            assert_pass(&repo.run("WF-016")),
+            "1 release or publishing job(s) restore no cache; not read: `./src/tools/build` (no action file in the repository)"
+        );
     }
 
     #[test]
